@@ -1,0 +1,1 @@
+"""The one library every paperverdict service imports: schemas, topics, ids, settings, logging."""

@@ -1,0 +1,219 @@
+"""Value types that travel inside messages and documents: papers, claims, measurements, verdicts.
+
+Field names of `PaperMeta`, `PaperVersion`, `ClaimCitation` and `Verdict` are those of the seed
+document (`../shared/seed/published_verdict_example.json`); everything we add is optional, so the
+seed validates unchanged and schemas evolve additively.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+VerdictKind = Literal["PRE", "POST"]
+VerdictStatus = Literal["confirmed", "partial", "wrong", "inconclusive", "pending"]
+ProtocolMatch = Literal["match", "mismatch", "unknown"]
+ArtifactKind = Literal["source", "html", "pdf", "records"]
+
+
+class Model(BaseModel):
+    """Base of every schema: unknown fields are ignored so that older readers survive additions."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+# ---------------------------------------------------------------- papers
+
+
+class PaperMeta(Model):
+    """arXiv metadata, as arXiv's Atom API gives it (seed: `paper`)."""
+
+    arxiv_id: str
+    title: str
+    abstract: str
+    primary_category: str | None = None
+    venue: str | None = None
+    published_at: datetime | None = None
+    latest_version: int
+    withdrawn: bool = False
+    # additive
+    authors: list[str] = Field(default_factory=list)
+    updated_at: datetime | None = None
+
+
+class PaperVersion(Model):
+    """The paper version a verdict was computed on (seed: `latest_version`)."""
+
+    id: str
+    version: int
+    source_url: str
+    rendered_html_url: str | None = None
+    rendering_engine: str | None = None
+
+
+class ArtifactRef(Model):
+    """A large artifact stored in MongoDB GridFS by the service that produced it, found by sha256."""
+
+    kind: ArtifactKind
+    sha256: str
+    size: int
+    content_type: str
+    filename: str
+
+
+# ---------------------------------------------------------------- claims
+
+
+class ClaimCitation(Model):
+    """Where a claim stands in the paper (seed: `claim_citation`)."""
+
+    paper_arxiv_id: str
+    section: str  # "Table 2", "Table A.1"
+    row: str  # printed row header(s), multi-level joined with " / "
+    column: str  # printed column header(s), multi-level joined with " / "
+    reported_value: float
+    reported_metric: str
+    quoted_text: str  # the number exactly as printed
+    pdf_page: int | None = None
+    notes: str = ""
+
+
+class Evidence(Model):
+    """Proof that the quoted text is at the cited cell: a span of the LaTeX source, and the HTML cell."""
+
+    source_file: str | None = None
+    char_start: int | None = None
+    char_end: int | None = None
+    raw_cell: str = ""
+    html_element_id: str | None = None
+    html_text: str | None = None
+
+
+class ClaimProtocol(Model):
+    """The protocol the paper states for a cell, normalised. None means the paper does not say."""
+
+    benchmark: str | None = None  # canonical task key: "mmlu", "hellaswag", "arc_challenge", ...
+    benchmark_label: str = ""  # as printed
+    subset: str | None = None
+    split: str | None = None
+    n_shot: int | None = None
+    metric: str | None = None  # "acc", "acc_norm", "exact_match", "pass@1", "f1", "rouge"
+    formulation: str | None = None  # "mcf", "cloze", "cot"
+    harness: str | None = None  # "lm-eval", "lighteval" when the paper names it
+    scale: Literal["percent", "fraction"] = "percent"
+    is_aggregate: bool = False
+    held_out: bool = False
+
+
+class Claim(Model):
+    """One numeric result cell of one table of one paper version."""
+
+    claim_id: str
+    arxiv_id: str
+    version: int
+    table_label: str  # "Table 2"
+    row_index: int
+    col_index: int
+    citation: ClaimCitation
+    model_label: str  # the model's name as printed
+    model_id: str | None = None  # Hugging Face repo id, when resolved
+    protocol: ClaimProtocol
+    spread: float | None = None  # the ± part, when printed
+    components: list[str] = Field(default_factory=list)  # claim ids an aggregate averages
+    measurable: bool = True
+    unmeasurable_reason: str | None = None
+    evidence: Evidence = Field(default_factory=Evidence)
+    source_sha256: str | None = None  # the stored artifact the evidence points into
+
+
+# ---------------------------------------------------------------- measurements
+
+
+class RunProtocol(Model):
+    """The protocol the evaluator runs (or ran): compared field by field with `ClaimProtocol`."""
+
+    benchmark: str
+    subset: str | None = None
+    split: str
+    n_shot: int
+    metric: str
+    formulation: str
+    full_set: bool
+    examples: int
+    slice_seed: int | None = None
+    harness: str
+    model_revision: str | None = None
+    dtype: str | None = None
+    chat_template: bool = False
+    data_revision: str | None = None
+
+
+class Measurement(Model):
+    """A measured value for a claim, or a failure with its reason (then `value` is None)."""
+
+    measurement_id: str
+    model_id: str
+    model_revision: str | None = None
+    task: str
+    protocol: RunProtocol | None = None
+    value: float | None = None  # fraction for accuracy-like metrics
+    stderr: float | None = None  # as lm-eval computes it
+    metric: str | None = None
+    examples_used: int = 0
+    is_slice: bool = False
+    device: str | None = None
+    seconds: float | None = None
+    tokens: int | None = None
+    peak_memory_bytes: int | None = None
+    records_sha256: str | None = None  # per-example records in GridFS
+    cached: bool = False
+    failure: str | None = None
+
+
+# ---------------------------------------------------------------- verdicts
+
+
+class FieldMatch(Model):
+    """The outcome of comparing one protocol field between claim and run."""
+
+    field: str
+    claimed: str | None
+    measured: str | None
+    outcome: Literal["match", "mismatch", "unknown"]
+    critical: bool
+
+
+class GateOutcome(Model):
+    """A gate's decision on a verdict (C1, G1), stored beside it."""
+
+    gate: str
+    passed: bool
+    detail: str = ""
+    changed_status_from: VerdictStatus | None = None
+
+
+class Verdict(Model):
+    """A verdict, seed-shaped; everything after `protocol_match` is our addition."""
+
+    id: str
+    kind: VerdictKind
+    status: VerdictStatus
+    score: float | None = None
+    confidence: float
+    agent_version: str
+    computed_at: datetime
+    is_current: bool = True
+    claim_citation: ClaimCitation
+    protocol_match: ProtocolMatch
+    # additive
+    schema_version: int | None = None
+    claim_id: str | None = None
+    paper_version: int | None = None
+    measurement_id: str | None = None
+    protocol_fields: list[FieldMatch] = Field(default_factory=list)
+    gates: list[GateOutcome] = Field(default_factory=list)
+    run_protocol: RunProtocol | None = None
+    stderr: float | None = None
+    examples_used: int | None = None

@@ -1,0 +1,77 @@
+"""All configuration, one pydantic-settings class per concern, read from env (prefix PV_...).
+
+Created once in each service's composition root (`services/<name>/app.py`), never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PV_KAFKA_")
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    # Long evaluations must not fall out of the consumer group.
+    max_poll_interval_ms: int = 3_600_000
+    session_timeout_ms: int = 30_000
+    max_message_bytes: int = 1_000_000
+    retry_attempts: int = 5
+    retry_backoff_s: float = 0.5
+
+
+class MongoSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PV_MONGO_")
+
+    url: SecretStr = SecretStr("mongodb://127.0.0.1:27017/")
+    database: str = "paperverdict"
+
+
+class ArxivSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PV_ARXIV_")
+
+    base_url: str = "https://arxiv.org"  # /abs, /e-print, /pdf, /html
+    api_url: str = "https://export.arxiv.org/api/query"  # Atom API
+    request_interval_s: float = 3.0  # arXiv asks for one request every 3 s
+    timeout_s: float = 60.0
+    max_retries: int = 4
+    max_download_bytes: int = 200_000_000
+    user_agent: str = "paperverdict/0.1 (+https://github.com/paperverdict/paperverdict)"
+
+
+class ExtractorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PV_EXTRACT_")
+
+    max_unpacked_bytes: int = 300_000_000
+    max_files: int = 5_000
+    max_seconds: float = 60.0
+    hub_search: bool = False  # resolve unknown model names with the Hugging Face Hub search API
+
+
+class EvaluatorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PV_EVAL_")
+
+    device: str = "auto"  # auto | cpu | cuda
+    data_dir: Path | None = None  # local task data; None -> `datasets` from the Hub at pinned revisions
+    max_model_bytes: int = 40_000_000_000
+    max_examples: int | None = None  # per-claim budget: a seeded stratified slice above this
+    slice_seed: int = 1234
+    token_budget: int = 16_384  # tokens per batch
+    hf_token: SecretStr | None = None
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PV_API_")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+class LogSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PV_LOG_")
+
+    format: str = "auto"  # json | console | auto (console on a terminal)
+    level: str = "INFO"
