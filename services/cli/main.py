@@ -1,0 +1,229 @@
+"""The `paperverdict` command line.
+
+    paperverdict publish 2611.00001 [more IDs]      ask the pipeline to check papers
+    paperverdict watch [--from-beginning] [--arxiv ID] [--status S]   published verdicts as JSON lines
+    paperverdict show 2611.00001                    the published document
+    paperverdict extract | eval loglikelihood | eval task | validate   run one stage locally
+
+Kafka and MongoDB come from PV_KAFKA_BOOTSTRAP_SERVERS and PV_MONGO_URL (deploy/local/up.sh writes
+them to .run/services.env).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Check the numbers in ML papers.")
+eval_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run an evaluation locally.")
+app.add_typer(eval_app, name="eval")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+# ---------------------------------------------------------------- pipeline commands
+
+
+@app.command()
+def publish(
+    arxiv_ids: list[str] = typer.Argument(..., metavar="ARXIV_ID...", help="e.g. 2611.00001 or hep-th/9901001v2"),
+    force: bool = typer.Option(False, help="re-run even when this version was already ingested"),
+) -> None:
+    """Publish ingest requests (keyed by arXiv ID) on the ingest topic."""
+    from shared.ids import InvalidArxivId, parse_arxiv_id
+    from shared.messages import IngestPaper
+
+    requests = []
+    for raw in arxiv_ids:
+        try:
+            parsed = parse_arxiv_id(raw)
+        except InvalidArxivId as exc:
+            _fail(str(exc))
+        requests.append(IngestPaper(arxiv_id=str(parsed), force=force, requested_by="cli"))
+    asyncio.run(_publish(requests))
+    for request in requests:
+        typer.echo(json.dumps({"published": request.arxiv_id, "correlation_id": request.correlation_id}))
+
+
+async def _publish(requests: list) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    from shared import topics
+    from shared.bus import headers_for
+    from shared.ids import parse_arxiv_id
+    from shared.settings import KafkaSettings
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=KafkaSettings().bootstrap_servers, enable_idempotence=True, acks="all",
+        client_id="paperverdict-cli",
+    )
+    await producer.start()
+    try:
+        for request in requests:
+            headers = [(k, v.encode()) for k, v in headers_for(request).items()]
+            await producer.send_and_wait(
+                topics.INGEST_REQUESTS,
+                request.model_dump_json().encode(),
+                key=parse_arxiv_id(request.arxiv_id).base.encode(),
+                headers=headers,
+            )
+    finally:
+        await producer.stop()
+
+
+@app.command()
+def watch(
+    from_beginning: bool = typer.Option(False, "--from-beginning", help="replay every published verdict first"),
+    arxiv: Optional[str] = typer.Option(None, "--arxiv", help="only this paper"),
+    status: Optional[str] = typer.Option(None, "--status", help="only this status (confirmed, partial, wrong, ...)"),
+    count: Optional[int] = typer.Option(None, "--count", help="exit after this many distinct verdicts"),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="exit 1 after this many seconds"),
+    dedupe: bool = typer.Option(True, help="print each verdict id once (the topic is at-least-once)"),
+) -> None:
+    """Print published verdicts as JSON lines (a fresh consumer group per run)."""
+    code = asyncio.run(_watch(from_beginning, arxiv, status, count, timeout, dedupe))
+    raise typer.Exit(code)
+
+
+async def _watch(from_beginning: bool, arxiv: str | None, status: str | None, count: int | None,
+                 timeout: float | None, dedupe: bool) -> int:
+    from aiokafka import AIOKafkaConsumer
+
+    from services.cli.verdicts import matches_filter
+    from shared import topics
+    from shared.messages import VerdictPublished
+    from shared.settings import KafkaSettings
+
+    consumer = AIOKafkaConsumer(
+        topics.VERDICTS_PUBLISHED,
+        bootstrap_servers=KafkaSettings().bootstrap_servers,
+        group_id=f"paperverdict-watch-{uuid.uuid4().hex[:12]}",
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout if timeout else None
+    try:
+        while True:
+            if deadline is not None and time.monotonic() > deadline:
+                return 1
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for record in records:
+                    try:
+                        event = VerdictPublished.model_validate_json(record.value)
+                    except ValueError as exc:
+                        typer.echo(f"warning: skipped an unreadable event at offset {record.offset}: {exc}", err=True)
+                        continue
+                    if not matches_filter(event, arxiv, status):
+                        continue
+                    if dedupe and event.verdict.id in seen:
+                        continue
+                    seen.add(event.verdict.id)
+                    sys.stdout.write(event.model_dump_json() + "\n")
+                    sys.stdout.flush()
+                    if count is not None and len(seen) >= count:
+                        return 0
+    finally:
+        await consumer.stop()
+
+
+@app.command()
+def show(arxiv_id: str = typer.Argument(..., metavar="ARXIV_ID")) -> None:
+    """Print the published document of a paper (seed shape) as JSON."""
+    from shared.ids import InvalidArxivId, parse_arxiv_id
+
+    try:
+        base = parse_arxiv_id(arxiv_id).base
+    except InvalidArxivId as exc:
+        _fail(str(exc))
+    document = asyncio.run(_load_document(base))
+    if document is None:
+        _fail(f"no published document for {base} yet: publish it with `paperverdict publish {base}`", 1)
+    typer.echo(document.model_dump_json(indent=2))
+
+
+async def _load_document(arxiv_id: str):  # noqa: ANN202 - PublishedDocument | None
+    from motor.motor_asyncio import AsyncIOMotorClient
+
+    from services.publisher.store import PublisherStore
+    from shared.settings import MongoSettings
+
+    settings = MongoSettings()
+    client = AsyncIOMotorClient(settings.url.get_secret_value(), tz_aware=True, serverSelectionTimeoutMS=10_000)
+    try:
+        return await PublisherStore(client[settings.database]).get_document(arxiv_id)
+    finally:
+        client.close()
+
+
+# ---------------------------------------------------------------- one stage, locally
+
+
+@app.command()
+def extract(
+    source: Optional[Path] = typer.Argument(None, help="e-print (tar.gz / tex.gz / .tex)"),
+    html: Optional[Path] = typer.Option(None, help="arXiv HTML rendering"),
+    pdf: Optional[Path] = typer.Option(None, help="PDF rendering"),
+    arxiv_id: Optional[str] = typer.Option(None, "--arxiv-id", help="the paper's arXiv ID"),
+    version: int = typer.Option(1, help="the paper version"),
+) -> None:
+    """Extract the claims of a local paper and print them as JSON lines."""
+    from services.cli.extract import extract_command
+
+    raise typer.Exit(extract_command(source, html, pdf, arxiv_id, version))
+
+
+@eval_app.command("loglikelihood")
+def eval_loglikelihood(
+    model: str = typer.Option(..., help="Hugging Face repo id"),
+    requests: Path = typer.Option(..., help="JSON lines of {context, continuation}"),
+) -> None:
+    """Score (context, continuation) pairs with a causal LM."""
+    from services.cli.evaluate import loglikelihood_command
+
+    raise typer.Exit(loglikelihood_command(model, requests))
+
+
+@eval_app.command("task")
+def eval_task(
+    model: str = typer.Option(..., help="Hugging Face repo id"),
+    task: str = typer.Option(..., help="benchmark key, e.g. arc_easy"),
+    shots: int = typer.Option(0, help="few-shot examples"),
+    limit: Optional[int] = typer.Option(None, help="at most this many examples"),
+    data: Optional[Path] = typer.Option(None, help="local task data (default: PV_EVAL_DATA_DIR or the Hub)"),
+) -> None:
+    """Run one benchmark on a model and print the measurement."""
+    from services.cli.evaluate import task_command
+
+    raise typer.Exit(task_command(model, task, shots, limit, data))
+
+
+@app.command()
+def validate(
+    claim: Path = typer.Argument(..., help="a Claim as JSON"),
+    measurement: Path = typer.Argument(..., help="a Measurement as JSON"),
+) -> None:
+    """Turn a claim and a measurement into a POST verdict (gates applied) and print it."""
+    from services.cli.verdicts import validate_command
+
+    raise typer.Exit(validate_command(claim, measurement))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

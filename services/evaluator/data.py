@@ -1,0 +1,145 @@
+"""Task data: a local folder (tests, the bundled demo, air-gapped runs) or `datasets` from the Hub at
+pinned revisions (production). Both give plain dict rows in each dataset's own schema.
+
+Local layout (see fixtures/MODEL.md): `<data_dir>/<folder>/[<subset>/]<split>.jsonl` and a
+`<data_dir>/<folder>/REVISION` file naming the data revision.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from services.evaluator.tasks.base import TaskSpec
+
+# Hub revisions the evaluator reads (the commits SmolLM2's published evaluation pinned, where known).
+# A dataset missing here is read at the commit `main` points to when first used, and that commit is
+# what the measurement records.
+PINNED_REVISIONS: dict[str, str] = {
+    "allenai/ai2_arc": "210d026faf9955653af8916fad021475a3f00453",
+    "allenai/openbookqa": "388097ea7776314e93a529163e0fea805b8a6454",
+    "Rowan/hellaswag": "6002345709e0801764318f06bf06ce1e7d1a1fe3",
+    "tau/commonsense_qa": "94630fe30dad47192a8546eb75f094926d47e155",
+    "allenai/winogrande": "85ac5b5a3b7a930e22d590176e39460400d19e41",
+    "openai/gsm8k": "e53f048856ff4f594e959d75785d2c2d37b678ee",
+    "cais/mmlu": "c30699e8356da336a370243923dbaf21066bb9fe",
+}
+
+
+class DataUnavailable(LookupError):
+    """The data of a task (split, subset) is not in this source."""
+
+
+class TaskDataSource(Protocol):
+    def revision(self, spec: TaskSpec) -> str: ...
+
+    def rows(self, spec: TaskSpec, split: str, subset: str | None = None) -> list[dict[str, Any]]: ...
+
+    def subsets(self, spec: TaskSpec) -> tuple[str, ...]: ...
+
+    def available(self) -> dict[str, int]: ...
+
+
+class LocalDataSource:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _folder(self, spec: TaskSpec, subset: str | None) -> Path:
+        base = self.root / spec.folder
+        return base / subset if subset else base
+
+    def revision(self, spec: TaskSpec) -> str:
+        marker = self.root / spec.folder / "REVISION"
+        if not marker.exists():
+            raise DataUnavailable(f"no data for {spec.key!r} under {self.root} (expected {marker})")
+        return marker.read_text(encoding="utf-8").strip()
+
+    def rows(self, spec: TaskSpec, split: str, subset: str | None = None) -> list[dict[str, Any]]:
+        path = self._folder(spec, subset) / f"{split}.jsonl"
+        if not path.exists():
+            raise DataUnavailable(f"no {split!r} split for {spec.key!r}{f'/{subset}' if subset else ''} at {path}")
+        return _read_jsonl(str(path), path.stat().st_mtime_ns)
+
+    def subsets(self, spec: TaskSpec) -> tuple[str, ...]:
+        if not spec.subsets:
+            return ()
+        return tuple(s for s in spec.subsets if (self._folder(spec, s) / f"{spec.eval_split}.jsonl").exists())
+
+    def count(self, spec: TaskSpec) -> int:
+        try:
+            if spec.subsets:
+                return sum(len(self.rows(spec, spec.eval_split, s)) for s in self.subsets(spec))
+            return len(self.rows(spec, spec.eval_split))
+        except DataUnavailable:
+            return 0
+
+    def available(self) -> dict[str, int]:
+        from services.evaluator.tasks.registry import COMPOSITES, TASKS
+
+        counts = {key: n for key, spec in TASKS.items() if (n := self.count(spec))}
+        for key, parts in COMPOSITES.items():
+            if all(p in counts for p in parts):
+                counts[key] = sum(counts[p] for p in parts)
+        return counts
+
+
+@lru_cache(maxsize=256)
+def _read_jsonl(path: str, mtime_ns: int) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+class HubDataSource:
+    """`datasets.load_dataset(path, config, split=..., revision=<pinned sha>)`; rows cached per split."""
+
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token
+        self._resolved: dict[str, str] = {}
+        self._rows: dict[tuple[str, str | None, str], list[dict[str, Any]]] = {}
+
+    def _revision_of(self, path: str) -> str:
+        if path not in self._resolved:
+            pinned = PINNED_REVISIONS.get(path)
+            if pinned is None:
+                from huggingface_hub import HfApi
+
+                pinned = HfApi(token=self.token).dataset_info(path, revision="main").sha or "main"
+            self._resolved[path] = pinned
+        return self._resolved[path]
+
+    def revision(self, spec: TaskSpec) -> str:
+        return self._revision_of(spec.hub_path)
+
+    def rows(self, spec: TaskSpec, split: str, subset: str | None = None) -> list[dict[str, Any]]:
+        import datasets
+
+        config = subset or spec.hub_config
+        key = (spec.hub_path, config, split)
+        if key not in self._rows:
+            try:
+                data = datasets.load_dataset(spec.hub_path, config, split=split,
+                                             revision=self._revision_of(spec.hub_path), token=self.token)
+            except (FileNotFoundError, ValueError) as error:
+                raise DataUnavailable(f"{spec.hub_path} ({config}) has no {split!r} split: {error}") from error
+            self._rows[key] = [dict(row) for row in data]
+        return self._rows[key]
+
+    def subsets(self, spec: TaskSpec) -> tuple[str, ...]:
+        return spec.subsets
+
+    def available(self) -> dict[str, int]:
+        """Sizes of the evaluation splits as published (the Hub is not asked)."""
+        return dict(PUBLISHED_SIZES)
+
+
+PUBLISHED_SIZES: dict[str, int] = {
+    "mmlu": 14042, "mmlu_cloze": 14042, "hellaswag": 10042, "winogrande": 1267, "arc_easy": 2376,
+    "arc_challenge": 1172, "arc": 3548, "piqa": 1838, "openbookqa": 500, "commonsense_qa": 1221, "boolq": 3270,
+    "gsm8k": 1319,
+}
+
+
+def data_source(data_dir: Path | None, token: str | None = None) -> LocalDataSource | HubDataSource:
+    return LocalDataSource(data_dir) if data_dir is not None else HubDataSource(token)

@@ -1,0 +1,293 @@
+"""The evaluation engine: batched log-likelihoods and greedy generation on a Hugging Face causal LM.
+
+Log-likelihood (the same contract as lm-eval's `loglikelihood`: per request the summed log-prob of
+the continuation and whether it is the greedy continuation):
+
+1. requests are encoded exactly as lm-eval encodes them (`tokenization.py`);
+2. the requests of one document form a token tree, a group's shared prefix (an MMLU subject's
+   5-shot prefix) is cut off and computed once (`packing.py`);
+3. trees are packed into rows and rows into token-budget batches, longest first;
+4. each batch is one forward pass of the decoder with an ancestor mask (SDPA) on top of the group
+   prefix's cached keys/values; the LM head runs only at the scored positions, log-softmax in fp32.
+
+Weights are bf16 on GPU and fp32 on CPU. Everything is deterministic: the same requests give the
+same batches in the same order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from services.evaluator import packing
+from services.evaluator.tokenization import EncodedRequest, RequestEncoder
+
+MIN_SHARED_PREFIX = 16  # below this, caching a group prefix is not worth a forward pass
+
+
+@dataclass
+class EngineStats:
+    forward_tokens: int = 0  # tokens actually run through the model (prefixes once)
+    forward_passes: int = 0
+    seconds: float = 0.0
+
+    def reset(self) -> None:
+        self.forward_tokens, self.forward_passes, self.seconds = 0, 0, 0.0
+
+
+def common_prefix_length(sequences: Sequence[Sequence[int]]) -> int:
+    if not sequences:
+        return 0
+    first = np.asarray(sequences[0], dtype=np.int64)
+    n = len(first)
+    for seq in sequences[1:]:
+        m = min(n, len(seq))
+        if m == 0:
+            return 0
+        diff = np.flatnonzero(first[:m] != np.asarray(seq[:m], dtype=np.int64))
+        n = int(diff[0]) if len(diff) else m
+    return n
+
+
+class Engine:
+    def __init__(self, model: Any, tokenizer: Any, *, token_budget: int = 16_384, row_tokens: int = 1_024,
+                 max_length: int | None = None) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.encoder = RequestEncoder(tokenizer)
+        self.device = next(model.parameters()).device
+        self.token_budget = token_budget
+        self.row_tokens = min(row_tokens, token_budget)
+        self.max_length = max_length or resolve_max_length(model, tokenizer)
+        self.decoder = getattr(model, model.base_model_prefix)
+        self.lm_head = model.get_output_embeddings()
+        self.stats = EngineStats()
+        self.sliding = _uses_sliding_window(model.config)
+
+    # ------------------------------------------------------------ log-likelihood
+
+    def loglikelihood(self, requests: Sequence[tuple[str, str]], *, documents: Sequence[Any] | None = None,
+                      prefix_groups: Sequence[str | None] | None = None) -> list[tuple[float, bool]]:
+        """`documents[i]` says which requests belong to one document (their contexts may share tokens),
+        `prefix_groups[i]` names a prefix shared by many documents (e.g. an MMLU subject)."""
+        return self.loglikelihood_tokens(self.encoder.encode(requests), documents=documents,
+                                         prefix_groups=prefix_groups)
+
+    @torch.inference_mode()
+    def loglikelihood_tokens(self, encoded: Sequence[EncodedRequest], *, documents: Sequence[Any] | None = None,
+                             prefix_groups: Sequence[str | None] | None = None) -> list[tuple[float, bool]]:
+        started = time.perf_counter()
+        encoded = [self._truncate(r) for r in encoded]
+        documents = documents if documents is not None else [r.context for r in encoded]
+        groups: dict[Any, list[int]] = defaultdict(list)
+        for i in range(len(encoded)):
+            groups[prefix_groups[i] if prefix_groups is not None else None].append(i)
+        lls = np.zeros(len(encoded), dtype=np.float64)
+        greedy = np.ones(len(encoded), dtype=bool)
+        for group_key in sorted(groups, key=lambda k: (k is not None, str(k))):
+            members = groups[group_key]
+            prefix_len = 0
+            if group_key is not None and not self.sliding:
+                prefix_len = common_prefix_length([encoded[i].context for i in members])
+                prefix_len = min([prefix_len] + [len(encoded[i].context) - 1 for i in members])
+                if prefix_len < MIN_SHARED_PREFIX:
+                    prefix_len = 0
+            self._score_group(encoded, members, documents, prefix_len, lls, greedy)
+        self.stats.seconds += time.perf_counter() - started
+        return [(float(ll), bool(g)) for ll, g in zip(lls, greedy)]
+
+    def _truncate(self, request: EncodedRequest) -> EncodedRequest:
+        """lm-eval's left truncation: the model sees the last `max_length` tokens of context+continuation."""
+        total = len(request.context) + len(request.continuation)
+        if total <= self.max_length + 1:
+            return request
+        whole = (request.context + request.continuation)[-(self.max_length + 1):]
+        return EncodedRequest(whole[: len(whole) - len(request.continuation)], request.continuation)
+
+    def _score_group(self, encoded: Sequence[EncodedRequest], members: list[int], documents: Sequence[Any],
+                     prefix_len: int, lls: np.ndarray, greedy: np.ndarray) -> None:
+        by_document: dict[Any, list[int]] = defaultdict(list)
+        for i in members:
+            by_document[documents[i]].append(i)
+        units = [packing.build_unit([(i, encoded[i].context[prefix_len:], encoded[i].continuation) for i in reqs])
+                 for reqs in by_document.values()]
+        prefix_kv = None
+        if prefix_len:
+            prefix_kv = self._prefix_cache(encoded[members[0]].context[:prefix_len])
+        rows = packing.pack_rows([len(u) for u in units], self.row_tokens)
+        row_sizes = [sum(len(units[u]) for u in row) for row in rows]
+        for batch in packing.batch_rows(row_sizes, self.token_budget):
+            self._run_batch(units, [rows[r] for r in batch], prefix_len, prefix_kv, lls, greedy)
+
+    def _prefix_cache(self, prefix: Sequence[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        from transformers import DynamicCache
+
+        cache = DynamicCache(config=self.model.config)
+        ids = torch.tensor([list(prefix)], dtype=torch.long, device=self.device)
+        self.decoder(input_ids=ids, past_key_values=cache, use_cache=True)
+        self.stats.forward_tokens += len(prefix)
+        self.stats.forward_passes += 1
+        return [(layer.keys, layer.values) for layer in cache.layers]
+
+    def _run_batch(self, units: list[packing.Unit], rows: list[list[int]], prefix_len: int,
+                   prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None, lls: np.ndarray,
+                   greedy: np.ndarray) -> None:
+        lay = packing.layout(units, rows, prefix_len)
+        ids = torch.from_numpy(lay.input_ids).to(self.device)
+        pos = torch.from_numpy(lay.position_ids).to(self.device)
+        mask = torch.from_numpy(lay.mask).to(self.device)
+        batch = ids.shape[0]
+        cache = None
+        if prefix_kv is not None:
+            from transformers import DynamicCache
+
+            cache = DynamicCache(config=self.model.config)
+            for layer, (keys, values) in enumerate(prefix_kv):
+                cache.update(keys.expand(batch, -1, -1, -1), values.expand(batch, -1, -1, -1), layer)
+            seen = torch.ones((batch, ids.shape[1], prefix_len), dtype=torch.bool, device=self.device)
+            mask = torch.cat([seen, mask], dim=2)
+        out = self.decoder(input_ids=ids, attention_mask=self._attention_mask(mask[:, None]), position_ids=pos,
+                           past_key_values=cache, use_cache=cache is not None)
+        hidden = out.last_hidden_state
+        self.stats.forward_tokens += lay.real_tokens
+        self.stats.forward_passes += 1
+
+        positions = sorted({(b, c) for _, b, c, _ in lay.scored})
+        index = {p: k for k, p in enumerate(positions)}
+        rows_idx = torch.tensor([p[0] for p in positions], device=self.device)
+        cols_idx = torch.tensor([p[1] for p in positions], device=self.device)
+        logprobs = F.log_softmax(self._logits(hidden[rows_idx, cols_idx]), dim=-1, dtype=torch.float32)
+        at = torch.tensor([index[(b, c)] for _, b, c, _ in lay.scored], device=self.device)
+        targets = torch.tensor([t for _, _, _, t in lay.scored], device=self.device)
+        token_lp = logprobs[at, targets].double().cpu().numpy()
+        is_top = (logprobs.argmax(dim=-1)[at] == targets).cpu().numpy()
+        requests = np.fromiter((r for r, _, _, _ in lay.scored), dtype=np.int64, count=len(lay.scored))
+        np.add.at(lls, requests, token_lp)
+        np.logical_and.at(greedy, requests, is_top)
+
+    def _logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        logits = self.lm_head(hidden)
+        config = self.model.config
+        if getattr(config, "logit_scale", None):  # Cohere
+            logits = logits * config.logit_scale
+        if getattr(config, "final_logit_softcapping", None):  # Gemma 2/3
+            cap = config.final_logit_softcapping
+            logits = torch.tanh(logits / cap) * cap
+        return logits
+
+    def _attention_mask(self, mask: torch.Tensor) -> torch.Tensor:
+        if getattr(self.model.config, "_attn_implementation", "sdpa") == "sdpa":
+            return mask
+        dtype = next(self.model.parameters()).dtype
+        return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill(~mask, torch.finfo(dtype).min)
+
+    # ------------------------------------------------------------ generation
+
+    @torch.inference_mode()
+    def generate_until(self, contexts: Sequence[str], until: Sequence[str], max_gen_toks: int = 256) -> list[str]:
+        """Greedy generation as lm-eval's `generate_until` does it: the context left-truncated to leave
+        room for `max_gen_toks`, EOS ends a row, the text is cut at the first stop sequence."""
+        started = time.perf_counter()
+        eos_ids = _eos_ids(self.model, self.tokenizer)
+        stops = list(until)
+        eos_text = self.tokenizer.decode(self.tokenizer.eos_token_id, skip_special_tokens=False)
+        if eos_text not in stops:
+            stops.append(eos_text)
+        flag = None
+        if contexts and self.encoder.prefix_text and contexts[0].startswith(self.encoder.prefix_text):
+            flag = False  # lm-eval's batch encoding decides BOS on the batch's first string
+        limit = self.max_length - max_gen_toks
+        encoded = [ids[-limit:] for ids in self.encoder.encode_many(list(contexts), add_special_tokens=flag)]
+        order = sorted(range(len(contexts)), key=lambda i: (-len(encoded[i]), contexts[i]))
+        results: list[str] = [""] * len(contexts)
+        start = 0
+        while start < len(order):
+            width = len(encoded[order[start]]) + max_gen_toks
+            size = max(1, min(len(order) - start, self.token_budget // width))
+            chunk = order[start:start + size]
+            texts = self._generate_batch([encoded[i] for i in chunk], stops, eos_ids, max_gen_toks)
+            for i, text in zip(chunk, texts):
+                results[i] = text
+            start += size
+        self.stats.seconds += time.perf_counter() - started
+        return results
+
+    def _generate_batch(self, prompts: list[list[int]], stops: list[str], eos_ids: set[int],
+                        max_gen_toks: int) -> list[str]:
+        from transformers import DynamicCache
+
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else min(eos_ids)
+        width = max(len(p) for p in prompts)
+        ids = torch.tensor([[pad] * (width - len(p)) + list(p) for p in prompts], device=self.device)
+        attention = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
+        cache = DynamicCache(config=self.model.config)
+        generated: list[list[int]] = [[] for _ in prompts]
+        finished = [False] * len(prompts)
+        step_ids = ids
+        positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 0)  # as HF generate does
+        for _ in range(max_gen_toks):
+            out = self.model(input_ids=step_ids, attention_mask=attention, position_ids=positions,
+                             past_key_values=cache, use_cache=True, logits_to_keep=1)
+            self.stats.forward_tokens += int(step_ids.numel())
+            self.stats.forward_passes += 1
+            next_tokens = out.logits[:, -1, :].float().argmax(dim=-1)
+            for row, token in enumerate(next_tokens.tolist()):
+                if finished[row]:
+                    continue
+                if token in eos_ids:
+                    finished[row] = True
+                    continue
+                generated[row].append(token)
+                text = self.tokenizer.decode(generated[row], skip_special_tokens=True)
+                finished[row] = any(stop and stop in text for stop in stops)
+            if all(finished):
+                break
+            step_ids = next_tokens[:, None]
+            positions = positions[:, -1:] + 1
+            attention = torch.cat([attention, torch.ones_like(attention[:, :1])], dim=1)
+        texts = []
+        for tokens in generated:
+            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+            for stop in stops:
+                if stop:
+                    text = text.split(stop)[0]
+            texts.append(text)
+        return texts
+
+
+def resolve_max_length(model: Any, tokenizer: Any, default: int = 2048) -> int:
+    """lm-eval's `resolve_max_length`: the (text) config's context length, else the tokenizer's."""
+    config = getattr(model.config, "text_config", None) or model.config
+    for attr in ("n_positions", "max_position_embeddings", "n_ctx"):
+        value = getattr(config, attr, None)
+        if value is not None:
+            return int(value)
+    limit = getattr(tokenizer, "model_max_length", None)
+    if limit is not None and limit != 1000000000000000019884624838656:  # transformers' "unset"
+        return int(limit)
+    return default
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    if eos is None:
+        eos = getattr(model.config, "eos_token_id", None)
+    if eos is None:
+        eos = tokenizer.eos_token_id
+    return set(eos) if isinstance(eos, (list, tuple)) else {int(eos)}
+
+
+def _uses_sliding_window(config: Any) -> bool:
+    """Our tree mask replaces the model's own mask, so sliding-window layers would see too far back;
+    for such models we keep rows within the window and share no group prefix."""
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    layer_types = getattr(text, "layer_types", None)
+    if layer_types:
+        return any(t != "full_attention" for t in layer_types)
+    return bool(getattr(text, "sliding_window", None)) and getattr(text, "use_sliding_window", True)

@@ -1,0 +1,131 @@
+"""Loading the model a claim names, safely: `from_pretrained` at a pinned revision (the resolved
+commit sha goes into the measurement), `trust_remote_code=False`, safetensors only, a size limit.
+Loads are cached by (model id, revision): one evaluator process loads a model once for all its
+claims (claims are keyed by model on Kafka, so they arrive at the same process)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shared.settings import EvaluatorSettings
+
+ALLOW_PATTERNS = ["*.json", "*.safetensors", "tokenizer*", "*.model", "*.tiktoken", "*.txt", "*.jinja"]
+
+
+class ModelLoadError(Exception):
+    """The model cannot be evaluated; the message is the measurement's failure reason."""
+
+
+class ModelNotFound(ModelLoadError):
+    pass
+
+
+class ModelRejected(ModelLoadError):
+    pass
+
+
+@dataclass
+class LoadedModel:
+    model_id: str
+    revision: str  # resolved commit sha (or a content digest for a local folder)
+    model: Any
+    tokenizer: Any
+    device: str
+    dtype: str
+    parameters: int
+
+
+def pick_device(setting: str) -> str:
+    import torch
+
+    if setting == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return setting
+
+
+class ModelLoader:
+    def __init__(self, settings: EvaluatorSettings) -> None:
+        self.settings = settings
+        self.device = pick_device(settings.device)
+        self._loaded: dict[tuple[str, str], LoadedModel] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def token(self) -> str | None:
+        return self.settings.hf_token.get_secret_value() if self.settings.hf_token else None
+
+    def resolve(self, model_id: str, revision: str | None = None) -> tuple[Path, str]:
+        """The local snapshot folder and its commit sha (downloading weights only if needed)."""
+        local = Path(model_id)
+        if local.is_dir():
+            return local, _folder_digest(local)
+        from huggingface_hub import snapshot_download
+
+        try:
+            self._check_remote_size(model_id, revision)
+            folder = Path(snapshot_download(model_id, revision=revision, allow_patterns=ALLOW_PATTERNS,
+                                            token=self.token))
+        except OSError as error:  # not found, gated, unknown revision, offline without a copy, network
+            raise ModelNotFound(f"model {model_id!r} (revision {revision or 'main'}) is not available: "
+                                f"{type(error).__name__}") from error
+        return folder, folder.name
+
+    def _check_remote_size(self, model_id: str, revision: str | None) -> None:
+        from huggingface_hub import HfApi, constants
+
+        if constants.HF_HUB_OFFLINE or os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
+            return
+        info = HfApi(token=self.token).model_info(model_id, revision=revision, files_metadata=True)
+        weights = [s for s in info.siblings or [] if s.rfilename.endswith(".safetensors")]
+        if not weights:
+            raise ModelRejected(f"model {model_id!r} has no safetensors weights; only safetensors are loaded")
+        total = sum(s.size or 0 for s in weights)
+        if total > self.settings.max_model_bytes:
+            raise ModelRejected(f"model {model_id!r} is {total / 1e9:.1f} GB, above the "
+                                f"{self.settings.max_model_bytes / 1e9:.1f} GB limit (PV_EVAL_MAX_MODEL_BYTES)")
+
+    def load(self, model_id: str, revision: str | None = None) -> LoadedModel:
+        with self._lock:
+            folder, sha = self.resolve(model_id, revision)
+            key = (model_id, sha)
+            if key not in self._loaded:
+                self._loaded[key] = self._load(model_id, folder, sha)
+            return self._loaded[key]
+
+    def _load(self, model_id: str, folder: Path, sha: str) -> LoadedModel:
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+        weights = list(folder.glob("*.safetensors"))
+        if not weights:
+            raise ModelRejected(f"model {model_id!r} has no safetensors weights; only safetensors are loaded")
+        size = sum(p.stat().st_size for p in weights)
+        if size > self.settings.max_model_bytes:
+            raise ModelRejected(f"model {model_id!r} is {size / 1e9:.1f} GB, above the limit")
+        try:
+            config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
+        except ValueError as error:  # an architecture that needs remote code
+            raise ModelRejected(f"model {model_id!r} needs trust_remote_code, which is refused: {error}") from error
+        dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
+        model = AutoModelForCausalLM.from_pretrained(folder, config=config, dtype=dtype, use_safetensors=True,
+                                                     trust_remote_code=False, attn_implementation="sdpa")
+        model.to(self.device).eval()
+        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+        return LoadedModel(model_id=model_id, revision=sha, model=model, tokenizer=tokenizer, device=self.device,
+                           dtype=str(dtype).removeprefix("torch."),
+                           parameters=sum(p.numel() for p in model.parameters()))
+
+
+def _folder_digest(folder: Path) -> str:
+    """A stable revision for a local model folder: a digest of its config and weight files."""
+    digest = hashlib.sha1()
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and (path.suffix in {".json", ".safetensors"}):
+            digest.update(path.name.encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

@@ -1,0 +1,168 @@
+"""arXiv over HTTP: Atom metadata, e-print source, HTML and PDF renderings.
+
+One request at a time, at least `request_interval_s` apart (arXiv asks for one every 3 s); 429 and
+5xx answers and connection errors are retried with exponential backoff, honouring `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from shared.bus import PermanentError, TransientError
+from shared.ids import ArxivId
+from shared.logging import get_logger
+from shared.settings import ArxivSettings
+
+from services.ingestor.atom import ArxivApiError, AtomEntry, parse_atom
+
+log = get_logger("paperverdict.ingestor.arxiv")
+
+MAX_RETRY_AFTER_S = 120.0
+
+
+class ArxivUnavailable(TransientError):
+    """arXiv kept answering 429/5xx (or could not be reached) after all retries."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class UnknownPaper(PermanentError):
+    """arXiv has no such paper (its API answered with the "Error" entry)."""
+
+
+class DownloadTooLarge(PermanentError):
+    pass
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class ArxivClient:
+    """Reads arXiv (or the local arXiv-compatible server) through one shared httpx client."""
+
+    def __init__(self, settings: ArxivSettings, http: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self._http = http or httpx.AsyncClient(
+            timeout=settings.timeout_s,
+            follow_redirects=True,
+            headers={"User-Agent": settings.user_agent},
+        )
+        self._lock = asyncio.Lock()
+        self._last_request = 0.0
+        self.requests_made = 0
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ------------------------------------------------------------ public API
+
+    async def fetch_metadata(self, arxiv_id: ArxivId) -> AtomEntry:
+        body = await self._get(self.settings.api_url, params={"id_list": arxiv_id.base, "max_results": "1"})
+        if body is None:
+            raise UnknownPaper(f"arXiv has no paper {arxiv_id.base!r}: the API answered 404")
+        try:
+            return parse_atom(body, arxiv_id.base)
+        except ArxivApiError as exc:
+            raise UnknownPaper(str(exc)) from exc
+
+    def eprint_url(self, arxiv_id: str, version: int) -> str:
+        return f"{self.settings.base_url.rstrip('/')}/e-print/{arxiv_id}v{version}"
+
+    def html_url(self, arxiv_id: str, version: int) -> str:
+        return f"{self.settings.base_url.rstrip('/')}/html/{arxiv_id}v{version}"
+
+    def pdf_url(self, arxiv_id: str, version: int) -> str:
+        return f"{self.settings.base_url.rstrip('/')}/pdf/{arxiv_id}v{version}"
+
+    def abs_url(self, arxiv_id: str, version: int | None = None) -> str:
+        suffix = f"v{version}" if version else ""
+        return f"{self.settings.base_url.rstrip('/')}/abs/{arxiv_id}{suffix}"
+
+    async def fetch_eprint(self, arxiv_id: str, version: int) -> bytes | None:
+        return await self._get(self.eprint_url(arxiv_id, version))
+
+    async def fetch_html(self, arxiv_id: str, version: int) -> bytes | None:
+        return await self._get(self.html_url(arxiv_id, version))
+
+    async def fetch_pdf(self, arxiv_id: str, version: int) -> bytes | None:
+        return await self._get(self.pdf_url(arxiv_id, version))
+
+    # ------------------------------------------------------------ plumbing
+
+    async def _get(self, url: str, params: dict[str, str] | None = None) -> bytes | None:
+        """GET with rate limit and retries; None on 404 (not offered), bytes on 200."""
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            hinted = getattr(exc, "retry_after_s", None)
+            if hinted is not None:
+                return min(MAX_RETRY_AFTER_S, hinted)
+            return min(30.0, 0.5 * 2 ** (state.attempt_number - 1))
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda e: isinstance(e, (ArxivUnavailable, httpx.TransportError))),
+            stop=stop_after_attempt(self.settings.max_retries + 1),
+            wait=wait,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._get_once(url, params)
+        except httpx.TransportError as exc:
+            raise ArxivUnavailable(f"arXiv at {url} could not be reached: {exc!r}") from exc
+        return None  # unreachable: AsyncRetrying either returns or raises
+
+    async def _get_once(self, url: str, params: dict[str, str] | None) -> bytes | None:
+        async with self._lock:
+            pause = self._last_request + self.settings.request_interval_s - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            try:
+                return await self._download(url, params)
+            finally:
+                self._last_request = time.monotonic()
+                self.requests_made += 1
+
+    async def _download(self, url: str, params: dict[str, str] | None) -> bytes | None:
+        limit = self.settings.max_download_bytes
+        async with self._http.stream("GET", url, params=params) as response:
+            if response.status_code == 404:
+                return None
+            if response.status_code == 429 or response.status_code >= 500:
+                hint = _retry_after(response)
+                log.warning("arxiv_retrying", url=url, status=response.status_code, retry_after_s=hint)
+                raise ArxivUnavailable(f"arXiv answered {response.status_code} for {url}", hint)
+            if response.status_code >= 400:
+                raise PermanentError(f"arXiv answered {response.status_code} for {url}")
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                raise DownloadTooLarge(f"{url} is {declared} bytes, over the limit of {limit} (PV_ARXIV_MAX_DOWNLOAD_BYTES)")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise DownloadTooLarge(f"{url} exceeds the limit of {limit} bytes (PV_ARXIV_MAX_DOWNLOAD_BYTES)")
+                chunks.append(chunk)
+            return b"".join(chunks)

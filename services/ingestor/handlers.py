@@ -1,0 +1,88 @@
+"""Ingest one paper: arXiv metadata + the version's artifacts into GridFS -> `PaperIngested`."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from shared import topics
+from shared.bus import Outgoing
+from shared.ids import parse_arxiv_id, paper_version_id
+from shared.logging import get_logger
+from shared.messages import IngestPaper, PaperIngested
+from shared.models import ArtifactKind, ArtifactRef, PaperMeta, PaperVersion
+
+from services.ingestor.adapters import ArxivClient
+from services.ingestor.atom import AtomEntry, detect_source_format
+
+log = get_logger("paperverdict.ingestor")
+
+RENDERING_ENGINE = "arxiv-latexml"
+
+
+class ArtifactWriter(Protocol):
+    async def put(self, data: bytes, *, kind: ArtifactKind, content_type: str, filename: str) -> ArtifactRef: ...
+
+
+def paper_meta(entry: AtomEntry) -> PaperMeta:
+    return PaperMeta(
+        arxiv_id=entry.arxiv_id,
+        title=entry.title,
+        abstract=entry.abstract,
+        primary_category=entry.primary_category,
+        venue=entry.journal_ref,
+        published_at=entry.published_at,
+        latest_version=entry.latest_version,
+        withdrawn=entry.withdrawn,
+        authors=entry.authors,
+        updated_at=entry.updated_at,
+    )
+
+
+class Ingestor:
+    def __init__(self, arxiv: ArxivClient, artifacts: ArtifactWriter, *, public_base_url: str = "https://arxiv.org") -> None:
+        self.arxiv = arxiv
+        self.artifacts = artifacts
+        self.public_base_url = public_base_url.rstrip("/")
+
+    async def ingest(self, request: IngestPaper) -> PaperIngested:
+        wanted = parse_arxiv_id(request.arxiv_id)
+        entry = await self.arxiv.fetch_metadata(wanted)
+        meta = paper_meta(entry)
+        version = wanted.version or entry.latest_version
+        log.info("paper_metadata_fetched", title=meta.title, latest_version=entry.latest_version, version=version)
+
+        artifacts: list[ArtifactRef] = []
+        source_format = "none"
+        html_offered = False
+        if not meta.withdrawn:
+            stem = f"{entry.arxiv_id.replace('/', '_')}v{version}"
+            source = await self.arxiv.fetch_eprint(entry.arxiv_id, version)
+            source_format = detect_source_format(source)
+            if source:
+                content_type = "application/pdf" if source_format == "pdf" else "application/x-eprint"
+                artifacts.append(await self.artifacts.put(source, kind="source", content_type=content_type, filename=f"{stem}.eprint"))
+            html = await self.arxiv.fetch_html(entry.arxiv_id, version)
+            if html:
+                html_offered = True
+                artifacts.append(await self.artifacts.put(html, kind="html", content_type="text/html", filename=f"{stem}.html"))
+            pdf = await self.arxiv.fetch_pdf(entry.arxiv_id, version)
+            if pdf:
+                artifacts.append(await self.artifacts.put(pdf, kind="pdf", content_type="application/pdf", filename=f"{stem}.pdf"))
+        log.info("paper_ingested", version=version, source_format=source_format, artifacts=len(artifacts), withdrawn=meta.withdrawn)
+        return PaperIngested(
+            correlation_id=request.correlation_id,
+            paper=meta,
+            version=PaperVersion(
+                id=paper_version_id(entry.arxiv_id, version),
+                version=version,
+                source_url=f"{self.public_base_url}/abs/{entry.arxiv_id}v{version}",
+                rendered_html_url=f"{self.public_base_url}/html/{entry.arxiv_id}v{version}" if html_offered else None,
+                rendering_engine=RENDERING_ENGINE if html_offered else None,
+            ),
+            artifacts=artifacts,
+            source_format=source_format,  # type: ignore[arg-type]
+        )
+
+    async def handle(self, request: IngestPaper) -> list[Outgoing]:
+        ingested = await self.ingest(request)
+        return [Outgoing(topics.PAPERS_INGESTED, ingested, key=ingested.paper.arxiv_id)]

@@ -1,0 +1,134 @@
+"""Field-by-field comparison of the protocol a paper states (`ClaimProtocol`) with the one we ran.
+
+Critical fields decide `protocol_match`: all `match` -> match; any `mismatch` -> mismatch; otherwise
+(some unstated) -> unknown. A field the paper does not state (None) is `unknown`, never a mismatch,
+with one exception: a benchmark the paper names but we have no key for cannot be the one we ran.
+Advisory fields (harness, model revision, dtype, chat template) never change `protocol_match`; the
+ones the paper does not state only lower confidence (see confidence.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shared.models import Claim, FieldMatch, ProtocolMatch, RunProtocol
+
+PROTOCOL_RULES_VERSION = "p1"
+
+CRITICAL_FIELDS = ("model", "benchmark", "subset", "split", "n_shot", "formulation", "metric", "full_set")
+ADVISORY_FIELDS = ("harness", "model_revision", "dtype", "chat_template")
+
+
+def _norm(value: object) -> str | None:
+    if value is None:
+        return None
+    return str(value).strip().lower().replace("-", "_").replace(" ", "_") or None
+
+
+def _field(name: str, claimed: object, measured: object, *, critical: bool) -> FieldMatch:
+    c, m = _norm(claimed), _norm(measured)
+    if c is None or m is None:
+        outcome = "unknown"
+    else:
+        outcome = "match" if c == m else "mismatch"
+    return FieldMatch(
+        field=name,
+        claimed=None if claimed is None else str(claimed),
+        measured=None if measured is None else str(measured),
+        outcome=outcome,
+        critical=critical,
+    )
+
+
+def _benchmark(claim: Claim, run: RunProtocol) -> FieldMatch:
+    stated = claim.protocol.benchmark
+    if stated is None and claim.protocol.benchmark_label.strip():
+        # The paper names a benchmark we do not know: whatever we ran, it is not that one.
+        return FieldMatch(
+            field="benchmark", claimed=claim.protocol.benchmark_label, measured=run.benchmark,
+            outcome="mismatch", critical=True,
+        )
+    return _field("benchmark", stated, run.benchmark, critical=True)
+
+
+def _subset(claim: Claim, run: RunProtocol) -> FieldMatch:
+    if claim.protocol.subset is None and run.subset is None:
+        # Neither side has subsets (most benchmarks): nothing can differ.
+        return FieldMatch(field="subset", claimed=None, measured=None, outcome="match", critical=True)
+    return _field("subset", claim.protocol.subset, run.subset, critical=True)
+
+
+def _full_set(run: RunProtocol, is_slice: bool) -> FieldMatch:
+    # Papers report full evaluation sets; a seeded slice is a different (noisier) protocol.
+    measured = "full" if run.full_set and not is_slice else f"slice of {run.examples}"
+    return FieldMatch(
+        field="full_set", claimed="full", measured=measured,
+        outcome="match" if measured == "full" else "mismatch", critical=True,
+    )
+
+
+def compare_protocols(
+    claim: Claim,
+    run: RunProtocol | None,
+    *,
+    model_id: str | None = None,
+    model_revision: str | None = None,
+    is_slice: bool = False,
+) -> list[FieldMatch]:
+    """Every critical and advisory field, in a fixed order. No run protocol: all critical unknown."""
+    if run is None:
+        fields = [
+            FieldMatch(field=name, claimed=None, measured=None, outcome="unknown", critical=True)
+            for name in CRITICAL_FIELDS
+        ]
+        fields[0] = _field("model", claim.model_id, model_id, critical=True)
+        return fields
+    p = claim.protocol
+    return [
+        _field("model", claim.model_id, model_id, critical=True),
+        _benchmark(claim, run),
+        _subset(claim, run),
+        _field("split", p.split, run.split, critical=True),
+        _field("n_shot", p.n_shot, run.n_shot, critical=True),
+        _field("formulation", p.formulation, run.formulation, critical=True),
+        _field("metric", p.metric, run.metric, critical=True),
+        _full_set(run, is_slice),
+        _field("harness", p.harness, run.harness, critical=False),
+        # Papers do not state these: `unknown` by construction, they only lower confidence.
+        _field("model_revision", None, model_revision or run.model_revision, critical=False),
+        _field("dtype", None, run.dtype, critical=False),
+        _field("chat_template", None, run.chat_template, critical=False),
+    ]
+
+
+def overall_match(fields: Sequence[FieldMatch]) -> ProtocolMatch:
+    critical = [f.outcome for f in fields if f.critical]
+    if any(outcome == "mismatch" for outcome in critical):
+        return "mismatch"
+    if critical and all(outcome == "match" for outcome in critical):
+        return "match"
+    return "unknown"
+
+
+def summarize(fields: Sequence[FieldMatch], match: ProtocolMatch) -> str:
+    """One line for `claim_citation.notes`: the overall match and the fields that are not a match."""
+
+    def show(f: FieldMatch) -> str:
+        claimed = f.claimed if f.claimed is not None else "not stated"
+        measured = f.measured if f.measured is not None else "not recorded"
+        return f"{f.field} (paper: {claimed}; run: {measured})"
+
+    parts = [f"PROTOCOL_MATCH = {match}"]
+    for label, critical, outcome in (
+        ("critical mismatch", True, "mismatch"),
+        ("critical unknown", True, "unknown"),
+        ("advisory mismatch", False, "mismatch"),
+        ("advisory unknown", False, "unknown"),
+    ):
+        chosen = [show(f) for f in fields if f.critical is critical and f.outcome == outcome]
+        if chosen:
+            parts.append(f"{label}: " + ", ".join(chosen))
+    matched = [f.field for f in fields if f.outcome == "match"]
+    if matched:
+        parts.append("match: " + ", ".join(matched))
+    return "; ".join(parts) + "."

@@ -1,0 +1,169 @@
+"""Crash test: 50 claims flow through evaluator -> validator -> publisher (real subprocesses, real
+Kafka and FerretDB); one service is SIGKILLed mid-stream and restarted. Every claim must end with
+exactly one current verdict per kind in MongoDB, and the published-verdict topic must carry at least
+one event per verdict id. Duplicate events are counted and reported (test-artifacts/crash_*.json).
+
+The claims are put on the claims topic directly (as the extractor would), for a synthetic paper with
+a fresh arXiv ID per run, so the figures do not depend on the extractor's coverage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+
+from shared import topics
+from shared.bus import headers_for
+from shared.documents import VERDICTS_COLLECTION
+from shared.ids import claim_id, paper_version_id
+from shared.messages import ClaimExtracted, ExtractionCompleted, PaperIngested, VerdictPublished
+from shared.models import Claim, ClaimCitation, ClaimProtocol, PaperMeta, PaperVersion
+
+from tests.e2e.conftest import ROOT, load_run_demo
+from tests.integration.pipeline.kafka_helpers import read_records
+
+CLAIMS = 50
+MODEL_ID = "paperverdict-fixtures/tiny-llama"
+BENCHMARKS = [("arc_easy", "ARC-Easy", "acc_norm"), ("piqa", "PIQA", "acc_norm"), ("boolq", "BoolQ", "acc"),
+              ("hellaswag", "HellaSwag", "acc_norm"), ("winogrande", "WinoGrande", "acc"),
+              ("openbookqa", "OpenBookQA", "acc_norm"), ("arc_challenge", "ARC-Challenge", "acc_norm")]
+FINISH_TIMEOUT_S = 420
+ARTIFACTS = ROOT / "test-artifacts"
+pytestmark = [pytest.mark.timeout(900)]
+
+
+def synthetic_paper(arxiv_id: str) -> tuple[PaperMeta, PaperVersion, list[Claim]]:
+    paper = PaperMeta(arxiv_id=arxiv_id, title="Crash Test: Fifty Cells", abstract="Synthetic.", latest_version=1,
+                      primary_category="cs.CL")
+    version = PaperVersion(id=paper_version_id(arxiv_id, 1), version=1, source_url=f"https://arxiv.org/abs/{arxiv_id}v1")
+    rng = random.Random(arxiv_id)
+    claims = []
+    for index in range(CLAIMS):
+        row, col = divmod(index, len(BENCHMARKS))
+        key, label, metric = BENCHMARKS[col]
+        value = round(rng.uniform(20, 80), 1)
+        citation = ClaimCitation(paper_arxiv_id=arxiv_id, section="Table 1", row=f"tiny-llama run {row + 1}",
+                                 column=f"{label} (0-shot)", reported_value=value, reported_metric=metric,
+                                 quoted_text=f"{value}")
+        claims.append(Claim(
+            claim_id=claim_id(arxiv_id, 1, "Table 1", row + 1, col + 1), arxiv_id=arxiv_id, version=1,
+            table_label="Table 1", row_index=row + 1, col_index=col + 1, citation=citation,
+            model_label="tiny-llama", model_id=MODEL_ID,
+            protocol=ClaimProtocol(benchmark=key, benchmark_label=label, n_shot=0, metric=metric),
+        ))
+    return paper, version, claims
+
+
+async def publish_claims(bootstrap: str, paper: PaperMeta, version: PaperVersion, claims: list[Claim]) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        async def send(topic: str, message, key: str) -> None:
+            await producer.send_and_wait(topic, message.model_dump_json().encode(), key=key.encode(),
+                                         headers=[(k, v.encode()) for k, v in headers_for(message).items()])
+
+        await send(topics.PAPERS_INGESTED, PaperIngested(paper=paper, version=version, artifacts=[], source_format="none"),
+                   paper.arxiv_id)
+        for claim in claims:
+            await send(topics.CLAIMS_EXTRACTED, ClaimExtracted(paper=paper, version=version, claim=claim), MODEL_ID)
+        await send(topics.EXTRACTION_COMPLETED, ExtractionCompleted(
+            paper=paper, version=version, claim_count=len(claims), claim_ids=[c.claim_id for c in claims],
+            outcome="claims"), paper.arxiv_id)
+    finally:
+        await producer.stop()
+
+
+def history(pipe, arxiv_id: str) -> list[dict]:
+    with MongoClient(pipe.env["PV_MONGO_URL"], tz_aware=True) as client:
+        return list(client[pipe.database][VERDICTS_COLLECTION].find({"arxiv_id": arxiv_id}))
+
+
+async def wait_until(predicate, timeout_s: float, interval_s: float = 1.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(interval_s)
+    return predicate()
+
+
+@pytest.mark.parametrize("victim", ["publisher", "evaluator"])
+async def test_sigkill_mid_stream(victim: str, services_env: dict[str, str], kafka_bootstrap: str) -> None:
+    run_demo = load_run_demo()
+    pipe = run_demo.Pipeline(services_env, with_api=False, extra_env={"PV_EVAL_MAX_EXAMPLES": "8"})
+    arxiv_id = f"2611.{random.randrange(60000, 99999)}"
+    paper, version, claims = synthetic_paper(arxiv_id)
+    started = time.monotonic()
+    for name in ("evaluator", "validator", "publisher"):
+        pipe.start_service(name)
+    try:
+        await publish_claims(kafka_bootstrap, paper, version, claims)
+
+        def posts() -> int:
+            return sum(1 for v in history(pipe, arxiv_id) if v["kind"] == "POST")
+
+        # Kill once the stream is flowing: some claims have verdicts, most do not yet.
+        assert await wait_until(lambda: posts() >= 8, 300), "no verdicts before the kill:\n" + pipe.log_tail(victim)
+        before = posts()
+        pipe.kill(victim, signal.SIGKILL)
+        killed_at = time.monotonic() - started
+        await asyncio.sleep(2)
+        pipe.restart(victim)
+
+        def finished() -> bool:
+            rows = history(pipe, arxiv_id)
+            current = Counter((v["claim_id"], v["kind"]) for v in rows if v.get("is_current"))
+            return sum(1 for (_, kind) in current if kind == "POST") >= CLAIMS
+
+        assert await wait_until(finished, FINISH_TIMEOUT_S, 2.0), "not every claim got a POST verdict:\n" + "\n".join(
+            f"--- {n}\n{pipe.log_tail(n, 15)}" for n in pipe.procs)
+        await asyncio.sleep(3)  # let the last events of the replayed batch land
+        elapsed = time.monotonic() - started
+    finally:
+        pipe.stop()
+
+    rows = history(pipe, arxiv_id)
+    ids = [v["_id"] for v in rows]
+    assert len(ids) == len(set(ids))
+    current = Counter((v["claim_id"], v["kind"]) for v in rows if v.get("is_current"))
+    claim_ids = {c.claim_id for c in claims}
+    for kind in ("POST", "PRE"):
+        have = {cid for (cid, k) in current if k == kind}
+        if kind == "POST":
+            assert have == claim_ids, f"{len(claim_ids - have)} claims lack a current POST verdict"
+    assert all(count == 1 for count in current.values()), f"more than one current verdict: {current.most_common(3)}"
+
+    events = await read_records(kafka_bootstrap, topics.VERDICTS_PUBLISHED, count=10**6, timeout_s=10)
+    per_verdict = Counter()
+    for record in events:
+        event = VerdictPublished.model_validate_json(record.value)
+        if event.arxiv_id == arxiv_id:
+            per_verdict[event.verdict.id] += 1
+    missing = set(ids) - set(per_verdict)
+    assert not missing, f"{len(missing)} verdicts have no published event"
+    duplicates = sum(per_verdict.values()) - len(per_verdict)
+    figures = {
+        "victim": victim,
+        "claims": CLAIMS,
+        "post_verdicts_before_kill": before,
+        "killed_after_s": round(killed_at, 1),
+        "verdicts_in_history": len(rows),
+        "current_verdicts": dict(Counter(kind for (_, kind) in current)),
+        "events": sum(per_verdict.values()),
+        "distinct_verdict_ids_in_events": len(per_verdict),
+        "duplicate_events": duplicates,
+        "seconds": round(elapsed, 1),
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    Path(ARTIFACTS / f"crash_{victim}.json").write_text(json.dumps(figures, indent=2))
+    print("crash test figures:", json.dumps(figures))

@@ -1,0 +1,104 @@
+"""The whole pipeline as real subprocesses: an arXiv ID on the ingest topic becomes a seed-shaped
+MongoDB document and published-verdict events; bad input is dead-lettered and the pipeline goes on."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+
+from shared import topics
+from shared.bus import DeadLetter
+from shared.documents import PAPERS_COLLECTION, VERDICTS_COLLECTION, PublishedDocument
+from shared.messages import VerdictPublished
+
+from tests.e2e.conftest import ROOT, load_run_demo
+from tests.integration.pipeline.kafka_helpers import produce, read_records
+
+PAPER = "2611.00001"
+VERDICT_TIMEOUT_S = 420
+pytestmark = [pytest.mark.timeout(900)]
+
+
+@pytest.fixture(scope="module")
+def pipeline(services_env: dict[str, str]):
+    if not (ROOT / "fixtures" / "papers" / PAPER).is_dir():
+        pytest.fail(f"fixture paper fixtures/papers/{PAPER} is missing")
+    run_demo = load_run_demo()
+    pipe = run_demo.Pipeline(services_env, extra_env={"PV_KAFKA_MAX_MESSAGE_BYTES": "200000"}, with_api=False)
+    pipe.start()
+    yield pipe
+    pipe.stop()
+
+
+@pytest.fixture(scope="module")
+def nonce() -> str:
+    return uuid.uuid4().hex
+
+
+@pytest.fixture(scope="module")
+async def published(pipeline, kafka_bootstrap: str, nonce: str):
+    """Four bad ingest messages, then the fixture paper's ID as bare text; the document once done."""
+    bad = {
+        "malformed-id": b"2502.0273",
+        "unknown-paper": b"2611.09999",
+        "malformed-json": b'{"arxiv_id": "2611.00001", ',
+        "oversized": json.dumps({"arxiv_id": PAPER, "pad": "x" * 300_000}).encode(),
+    }
+    for name, payload in bad.items():
+        await produce(kafka_bootstrap, topics.INGEST_REQUESTS, payload, key=b"bad",
+                      headers=[("correlation_id", f"{nonce}-{name}".encode())])
+    await produce(kafka_bootstrap, topics.INGEST_REQUESTS, PAPER.encode(), key=PAPER.encode(),
+                  headers=[("correlation_id", f"{nonce}-good".encode())])
+    document = await pipeline.wait_for_verdicts(PAPER, VERDICT_TIMEOUT_S)
+    assert document is not None, "no complete document in time:\n" + "\n".join(
+        f"--- {n}\n{pipeline.log_tail(n, 20)}" for n in pipeline.procs)
+    return document
+
+
+async def test_bad_input_is_dead_lettered_with_clear_errors(published, kafka_bootstrap: str, nonce: str) -> None:
+    records = await read_records(kafka_bootstrap, topics.dead_letter(topics.INGEST_REQUESTS), count=10_000, timeout_s=8)
+    letters = {}
+    for record in records:
+        letter = DeadLetter.model_validate_json(record.value)
+        corr = letter.original_headers.get("correlation_id", "")
+        if corr.startswith(nonce):
+            letters[corr.removeprefix(f"{nonce}-")] = letter
+    assert set(letters) == {"malformed-id", "unknown-paper", "malformed-json", "oversized"}
+    assert "'2502.0273' is malformed" in letters["malformed-id"].error
+    assert "arXiv has no paper '2611.09999'" in letters["unknown-paper"].error
+    assert letters["unknown-paper"].stage == "handle"
+    assert "not a valid IngestPaper" in letters["malformed-json"].error
+    assert "exceeds the limit of 200000 bytes" in letters["oversized"].error
+    assert letters["malformed-json"].original() == b'{"arxiv_id": "2611.00001", '
+
+
+async def test_paper_becomes_a_seed_shaped_document_and_events(published, pipeline, kafka_bootstrap: str) -> None:
+    document: PublishedDocument = published
+    assert document.paper.arxiv_id == PAPER and document.paper.title
+    assert document.expected_claims and len(document.claims) == document.expected_claims
+    assert document.verdict is not None and document.verdicts.post is not None
+
+    with MongoClient(pipeline.env["PV_MONGO_URL"], tz_aware=True) as client:
+        db = client[pipeline.database]
+        raw = db[PAPERS_COLLECTION].find_one({"paper.arxiv_id": PAPER}) or db[PAPERS_COLLECTION].find_one()
+        history = list(db[VERDICTS_COLLECTION].find({}))
+    assert raw is not None
+    raw.pop("_id", None)
+    seed_keys = set(json.loads((ROOT.parent / "shared" / "seed" / "published_verdict_example.json").read_text()
+                               if (ROOT.parent / "shared" / "seed").exists()
+                               else Path("/work/shared/seed/published_verdict_example.json").read_text()))
+    assert seed_keys <= set(raw), f"stored document lacks seed fields {seed_keys - set(raw)}"
+    PublishedDocument.model_validate(raw)
+
+    verdict_ids = {v["id"] for v in history}
+    assert len(verdict_ids) == len(history), "the history holds a duplicate verdict"
+    posts = [v for v in history if v["kind"] == "POST" and v.get("is_current")]
+    assert len(posts) == document.expected_claims
+
+    events = await read_records(kafka_bootstrap, topics.VERDICTS_PUBLISHED, count=100_000, timeout_s=10)
+    seen = {VerdictPublished.model_validate_json(r.value).verdict.id for r in events}
+    assert verdict_ids <= seen, f"{len(verdict_ids - seen)} verdicts have no published event"

@@ -1,0 +1,150 @@
+"""shared.bus against the real Kafka: dead letters for bad input, retry-then-DLQ, and the pipeline
+going on after each failure."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from pydantic import BaseModel
+
+from shared import topics
+from shared.bus import Bus, Outgoing, RetryPolicy, consume, decode_ingest_request, ensure_topics, json_decoder, make_broker
+from shared.messages import IngestPaper
+from shared.settings import KafkaSettings
+
+from tests.integration.pipeline.kafka_helpers import letters, produce, read_records, unique_topic, wait_for
+
+pytestmark = pytest.mark.timeout(180)
+
+
+class Ping(BaseModel):
+    n: int
+
+
+async def _start(kafka_bootstrap: str, topic: str, handler, *, decode=json_decoder(Ping), max_bytes: int = 1_000_000,
+                 retry: RetryPolicy | None = None):
+    settings = KafkaSettings(bootstrap_servers=kafka_bootstrap, max_message_bytes=max_bytes)
+    await ensure_topics(settings, [topic, topics.dead_letter(topic), f"{topic}.out"], partitions=1)
+    broker = make_broker(settings, service="test", graceful_timeout=5.0)
+    bus = Bus(broker, service="test")
+    stats = consume(broker, topic, bus=bus, group_id=f"g-{topic}", decode=decode, handler=handler, settings=settings,
+                    retry=retry or RetryPolicy(attempts=3, backoff_s=0.05))
+    await broker.start()
+    return broker, stats
+
+
+async def test_malformed_json_is_dead_lettered_and_the_consumer_goes_on(kafka_bootstrap: str) -> None:
+    topic = unique_topic("malformed")
+    seen: list[int] = []
+
+    async def handle(msg: Ping) -> None:
+        seen.append(msg.n)
+
+    broker, stats = await _start(kafka_bootstrap, topic, handle)
+    try:
+        await produce(kafka_bootstrap, topic, b'{"n": oops', key=b"k", headers=[("correlation_id", b"corr-1")])
+        await produce(kafka_bootstrap, topic, b'{"n": 7}', key=b"k")
+        assert await wait_for(lambda: seen == [7])
+        dead = letters(await read_records(kafka_bootstrap, topics.dead_letter(topic), count=1))
+        assert len(dead) == 1
+        assert dead[0]["topic"] == topic and dead[0]["stage"] == "decode"
+        assert base64.b64decode(dead[0]["original_b64"]) == b'{"n": oops'
+        assert dead[0]["original_headers"]["correlation_id"] == "corr-1"
+        assert "json" in dead[0]["error"].lower()
+        assert stats.dead_lettered == 1 and stats.handled == 1
+    finally:
+        await broker.stop()
+
+
+async def test_oversized_message_is_dead_lettered(kafka_bootstrap: str) -> None:
+    topic = unique_topic("oversized")
+    seen: list[int] = []
+
+    async def handle(msg: Ping) -> None:
+        seen.append(msg.n)
+
+    broker, _ = await _start(kafka_bootstrap, topic, handle, max_bytes=2_000)
+    try:
+        big = b'{"n": 1, "pad": "' + b"x" * 5_000 + b'"}'
+        await produce(kafka_bootstrap, topic, big)
+        await produce(kafka_bootstrap, topic, b'{"n": 2}')
+        assert await wait_for(lambda: seen == [2])
+        dead = letters(await read_records(kafka_bootstrap, topics.dead_letter(topic), count=1))
+        assert "exceeds the limit of 2000 bytes" in dead[0]["error"]
+        assert dead[0]["original_size"] == len(big)
+    finally:
+        await broker.stop()
+
+
+async def test_malformed_arxiv_id_is_dead_lettered_with_a_clear_error(kafka_bootstrap: str) -> None:
+    topic = unique_topic("ingest")
+    seen: list[str] = []
+
+    async def handle(msg: IngestPaper) -> None:
+        seen.append(msg.arxiv_id)
+
+    broker, _ = await _start(kafka_bootstrap, topic, handle, decode=decode_ingest_request)
+    try:
+        await produce(kafka_bootstrap, topic, b"2502.0273")
+        await produce(kafka_bootstrap, topic, b"2502.02730")
+        assert await wait_for(lambda: seen == ["2502.02730"])
+        dead = letters(await read_records(kafka_bootstrap, topics.dead_letter(topic), count=1))
+        assert "'2502.0273' is malformed" in dead[0]["error"]
+    finally:
+        await broker.stop()
+
+
+async def test_failing_handler_is_retried_then_dead_lettered(kafka_bootstrap: str) -> None:
+    topic = unique_topic("retry")
+    calls: dict[int, int] = {}
+
+    async def handle(msg: Ping) -> list[Outgoing]:
+        calls[msg.n] = calls.get(msg.n, 0) + 1
+        if msg.n == 1:
+            raise RuntimeError("store unavailable")
+        if msg.n == 2 and calls[2] < 3:
+            raise ConnectionError("flaky")
+        return [Outgoing(f"{topic}.out", Ping(n=msg.n * 10), key="k")]
+
+    broker, stats = await _start(kafka_bootstrap, topic, handle, retry=RetryPolicy(attempts=3, backoff_s=0.05))
+    try:
+        await produce(kafka_bootstrap, topic, b'{"n": 1}')
+        await produce(kafka_bootstrap, topic, b'{"n": 2}')
+        assert await wait_for(lambda: stats.handled == 1, timeout_s=30)
+        assert calls == {1: 3, 2: 3}
+        dead = letters(await read_records(kafka_bootstrap, topics.dead_letter(topic), count=1))
+        assert dead[0]["attempts"] == 3 and dead[0]["stage"] == "handle"
+        assert "RuntimeError: store unavailable" in dead[0]["error"]
+        out = await read_records(kafka_bootstrap, f"{topic}.out", count=1)
+        assert [Ping.model_validate_json(r.value).n for r in out] == [20]
+    finally:
+        await broker.stop()
+
+
+async def test_offsets_are_committed_only_after_the_handler_finished(kafka_bootstrap: str) -> None:
+    """A consumer that dies mid-handler leaves the offset uncommitted: the next one gets the message."""
+    topic = unique_topic("commit")
+    first_calls: list[int] = []
+
+    async def never_finishes(msg: Ping) -> None:
+        first_calls.append(msg.n)
+        import asyncio
+
+        await asyncio.sleep(3600)
+
+    broker, _ = await _start(kafka_bootstrap, topic, never_finishes)
+    await produce(kafka_bootstrap, topic, b'{"n": 5}')
+    assert await wait_for(lambda: first_calls == [5])
+    await broker.stop()  # the handler is cancelled after the graceful timeout; nothing was committed
+
+    second_calls: list[int] = []
+
+    async def finishes(msg: Ping) -> None:
+        second_calls.append(msg.n)
+
+    broker, _ = await _start(kafka_bootstrap, topic, finishes)
+    try:
+        assert await wait_for(lambda: second_calls == [5], timeout_s=40)
+    finally:
+        await broker.stop()

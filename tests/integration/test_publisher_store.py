@@ -1,0 +1,144 @@
+"""PublisherStore against real FerretDB: idempotence, supersession, versions, gates, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from shared.gates import G1, GateViolation
+from shared.messages import ExtractionCompleted
+from shared.models import GateOutcome
+from services.publisher.store import InconsistentVerdict, PublisherStore
+from services.validator.rules import post_verdict, pre_verdict
+from tests.unit.verdicts import factories as f
+
+
+@pytest.fixture
+async def store(mongo_db) -> PublisherStore:  # type: ignore[no-untyped-def]
+    store = PublisherStore(mongo_db)
+    await store.ensure_indexes()
+    return store
+
+
+async def counts(store: PublisherStore) -> tuple[int, int, int]:
+    return (await store.papers.count_documents({}), await store.claims.count_documents({}),
+            await store.verdicts.count_documents({}))
+
+
+async def test_record_verdict_is_idempotent(store: PublisherStore) -> None:
+    claim, measurement = f.claim(), f.measurement(0.47)
+    msg = f.validated(claim, post_verdict(claim, measurement, now=f.NOW), measurement)
+    assert await store.record_verdict(msg) is True
+    before = (await counts(store), await store.get_document("2502.02737"))
+    assert await store.record_verdict(msg) is False
+    assert (await counts(store), await store.get_document("2502.02737")) == before
+    assert before[0] == (1, 1, 1)
+    doc = before[1]
+    assert doc.verdict.id == msg.verdict.id and doc.verdict.computed_at == f.NOW
+    assert (await store.get_claim(claim.claim_id)).measurement == measurement
+
+
+async def test_newer_verdict_supersedes_and_older_one_arriving_late_does_not(store: PublisherStore) -> None:
+    claim = f.claim()
+    first = post_verdict(claim, f.measurement(0.47, measurement_id="m1"), now=f.NOW)
+    second = post_verdict(claim, f.measurement(0.508, measurement_id="m2"), now=f.NOW + timedelta(hours=1))
+    late = post_verdict(claim, f.measurement(0.40, measurement_id="m0"), now=f.NOW - timedelta(hours=1))
+    for verdict in (first, second, late):
+        assert await store.record_verdict(f.validated(claim, verdict, f.measurement()))
+    current = {v.id: v.is_current for v in await store.get_history("2502.02737")}
+    assert current == {first.id: False, second.id: True, late.id: False}
+    doc = await store.get_document("2502.02737")
+    assert doc.verdict.id == second.id and doc.verdict.status == "confirmed"
+    assert doc.claims[0].verdicts.post.id == second.id
+
+
+async def test_pre_then_post_headline(store: PublisherStore) -> None:
+    a, b = f.claim(claim_id="a", row_index=1), f.claim(claim_id="b", row_index=2)
+    for claim in (a, b):
+        await store.record_verdict(f.validated(claim, pre_verdict(claim, f.run(), now=f.NOW, model_id=f.MODEL)))
+    doc = await store.get_document("2502.02737")
+    assert doc.verdict.kind == "PRE" and doc.claim_id == "a" and doc.verdicts.post is None
+    await store.record_verdict(f.validated(b, post_verdict(b, f.measurement(0.508), now=f.NOW)))
+    await store.record_verdict(f.validated(a, post_verdict(a, f.measurement(0.60), now=f.NOW)))
+    doc = await store.get_document("2502.02737")
+    assert (doc.claim_id, doc.verdict.status) == ("a", "wrong")
+    assert doc.verdicts.pre.kind == "PRE" and doc.verdicts.post.kind == "POST"
+    assert {e.claim_id: e.verdicts.post.status for e in doc.claims} == {"a": "wrong", "b": "confirmed"}
+
+
+@pytest.mark.parametrize(("status", "match"), [("wrong", "unknown"), ("wrong", "mismatch")])
+async def test_forged_c1_violation_is_refused_before_anything_is_written(store: PublisherStore, status, match) -> None:  # type: ignore[no-untyped-def]
+    claim = f.claim()
+    honest = post_verdict(claim, f.measurement(0.40, protocol=f.seed_run(), stderr=0.001, examples_used=5000),
+                          now=f.NOW)
+    forged = honest.model_copy(update={"status": status, "protocol_match": match, "gates": []})
+    with pytest.raises(GateViolation, match="gate C1 failed"):
+        await store.record_verdict(f.validated(claim, forged))
+    assert await counts(store) == (0, 0, 0)
+    assert await store.get_document("2502.02737") is None
+
+
+async def test_failed_gates_are_refused(store: PublisherStore) -> None:
+    claim = f.claim()
+    verdict = post_verdict(claim, f.measurement(), now=f.NOW)
+    failed_g1 = GateOutcome(gate=G1, passed=False, detail="'50.8' is not in main.tex[10:30]")
+    with pytest.raises(GateViolation, match="gate G1"):
+        await store.record_verdict(f.validated(claim, verdict), extra_gates=[failed_g1])
+    recorded = verdict.model_copy(update={"gates": [*verdict.gates, failed_g1]})
+    with pytest.raises(GateViolation, match="gate G1"):
+        await store.record_verdict(f.validated(claim, recorded))
+    with pytest.raises(InconsistentVerdict):
+        await store.record_verdict(f.validated(f.claim(claim_id="other"), verdict))
+    assert await counts(store) == (0, 0, 0)
+    passed_g1 = GateOutcome(gate=G1, passed=True, detail="found")
+    assert await store.record_verdict(f.validated(claim, verdict), extra_gates=[passed_g1])
+    assert [g.gate for g in (await store.get_history("2502.02737"))[0].gates] == ["C1", G1]
+
+
+async def test_paper_and_verdicts_handled_concurrently(store: PublisherStore) -> None:
+    claims = [f.claim(claim_id=f"c{i}", row_index=i) for i in range(8)]
+    messages = [f.validated(c, post_verdict(c, f.measurement(0.508), now=f.NOW)) for c in claims]
+    paper = f.ingested(title="Title from arXiv")
+    results = await asyncio.gather(store.record_paper(paper), *(store.record_verdict(m) for m in messages))
+    assert results[1:] == [True] * 8
+    doc = await store.get_document("2502.02737")
+    assert doc.paper.title == "Title from arXiv" and len(doc.claims) == 8
+    assert doc.verdict.status == "confirmed"
+
+
+async def test_new_version_yields_new_claims_and_keeps_history(store: PublisherStore) -> None:
+    v1 = f.claim(claim_id="v1-claim")
+    await store.record_paper(f.ingested())
+    await store.record_extraction(ExtractionCompleted(paper=f.paper(), version=f.version(), claim_count=1,
+                                                      claim_ids=["v1-claim"], outcome="claims"))
+    await store.record_verdict(f.validated(v1, post_verdict(v1, f.measurement(0.47), now=f.NOW)))
+    doc = await store.get_document("2502.02737")
+    assert (doc.expected_claims, doc.extraction_outcome, doc.verdict.status) == (1, "claims", "wrong")
+
+    await store.record_paper(f.ingested(number=2, withdrawn=True))
+    doc = await store.get_document("2502.02737")
+    assert doc.latest_version.version == 2 and doc.paper.withdrawn and doc.paper.latest_version == 2
+    assert doc.claims == [] and doc.verdict is None and doc.expected_claims is None
+    # A late message about version 1 changes neither the version nor the claims shown.
+    await store.record_paper(f.ingested(number=1))
+    await store.record_extraction(ExtractionCompleted(paper=f.paper(), version=f.version(), claim_count=9,
+                                                      claim_ids=[], outcome="claims"))
+    v2 = f.claim(claim_id="v2-claim", version=2)
+    await store.record_verdict(f.validated(v2, post_verdict(v2, f.measurement(0.508), now=f.NOW)))
+    doc = await store.get_document("2502.02737")
+    assert doc.latest_version.version == 2 and doc.expected_claims is None
+    assert [e.claim_id for e in doc.claims] == ["v2-claim"] and doc.verdict.paper_version == 2
+    history = await store.get_history("2502.02737")
+    assert {v.claim_id for v in history} == {"v1-claim", "v2-claim"} and all(v.is_current for v in history)
+
+
+async def test_replay_repairs_a_projection_a_crash_left_behind(store: PublisherStore) -> None:
+    claim = f.claim()
+    msg = f.validated(claim, post_verdict(claim, f.measurement(), now=f.NOW))
+    await store.verdicts.insert_one({**msg.verdict.model_dump(), "_id": msg.verdict.id, "arxiv_id": "2502.02737",
+                                     "claim_id": claim.claim_id})  # history written, then the process died
+    assert await store.record_verdict(msg) is False
+    doc = await store.get_document("2502.02737")
+    assert doc is not None and doc.verdict.id == msg.verdict.id

@@ -1,0 +1,31 @@
+"""The web page's HTML (pure rendering; the browser test checks it in Chromium)."""
+
+from __future__ import annotations
+
+from shared.documents import ClaimEntry, VerdictPair
+from services.api import render
+from services.publisher.documents import build_document
+from services.validator.rules import post_verdict, pre_verdict
+from tests.unit.verdicts import factories as f
+
+
+def test_claim_row_shows_cited_cell_and_measured_value_side_by_side() -> None:
+    claim = f.claim()
+    post = post_verdict(claim, f.measurement(0.47), now=f.NOW)
+    html = render.claim_row(ClaimEntry(claim_id=claim.claim_id, claim=claim,
+                                       verdicts=VerdictPair(post=post, pre=pre_verdict(claim, f.run(), now=f.NOW))))
+    assert 'data-status="wrong"' in html and "“50.8”" in html and "47.00 ± 0.40" in html
+    assert "MMLU 5-shot" in html and "p. 8" in html and render.STATUS_COLOURS["wrong"] in html
+    assert render.STATUS_COLOURS["pending"] in html
+
+
+def test_values_are_escaped() -> None:
+    paper = f.paper(title="<script>alert(1)</script>")
+    html = render.paper_detail(build_document(paper, f.version(), [], now=f.NOW))
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_printed_scale() -> None:
+    claim = f.claim(protocol=dict(scale="fraction"), citation=dict(reported_value=0.508, quoted_text="0.508"))
+    verdict = post_verdict(claim, f.measurement(0.5, stderr=None, examples_used=1000), now=f.NOW)
+    assert render.on_printed_scale(claim, verdict).startswith("0.5000 ± 0.0158")
