@@ -39,7 +39,7 @@ def claim_position(claim: Claim) -> tuple[str, int, int, str]:
 
 
 def apply_verdict(entry: ClaimEntry | None, claim: Claim, verdict: Verdict) -> ClaimEntry:
-    """The claim's entry with `verdict` as its current verdict of that kind, unless an newer one is there."""
+    """The claim's entry with `verdict` as its current verdict of that kind, unless a newer one is there."""
     pair = entry.verdicts if entry is not None else VerdictPair()
     slot = "post" if verdict.kind == "POST" else "pre"
     current = getattr(pair, slot)
@@ -53,7 +53,8 @@ def _headline_key(entry: ClaimEntry, verdict: Verdict) -> tuple[int, float, tupl
 
 
 def select_headline(entries: Iterable[ClaimEntry]) -> ClaimEntry | None:
-    """The headline claim: most severe current POST verdict; before any POST, the first planned claim."""
+    """The headline claim: most severe current POST verdict; before any POST, the PRE verdict with the
+    highest confidence (then table position)."""
     entries = list(entries)
     with_post = [e for e in entries if e.verdicts.post is not None]
     if with_post:

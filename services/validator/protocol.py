@@ -3,6 +3,8 @@
 Critical fields decide `protocol_match`: all `match` -> match; any `mismatch` -> mismatch; otherwise
 (some unstated) -> unknown. A field the paper does not state (None) is `unknown`, never a mismatch,
 with one exception: a benchmark the paper names but we have no key for cannot be the one we ran.
+An unstated split is a match when we ran the benchmark's conventional evaluation split
+(`shared.benchmarks.BENCHMARKS`), since that is what a bare "HellaSwag" in a results table means.
 Advisory fields (harness, model revision, dtype, chat template) never change `protocol_match`; the
 ones the paper does not state only lower confidence (see confidence.py).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shared.benchmarks import BENCHMARKS
 from shared.models import Claim, FieldMatch, ProtocolMatch, RunProtocol
 
 PROTOCOL_RULES_VERSION = "p1"
@@ -58,6 +61,19 @@ def _subset(claim: Claim, run: RunProtocol) -> FieldMatch:
     return _field("subset", claim.protocol.subset, run.subset, critical=True)
 
 
+def _split(claim: Claim, run: RunProtocol) -> FieldMatch:
+    stated = claim.protocol.split
+    conventional = BENCHMARKS.get(claim.protocol.benchmark or "", (None, None, None))[2]
+    if stated is None and conventional is not None and _norm(run.split) == _norm(conventional):
+        # Papers rarely name the split; every benchmark has one conventional evaluation split (the one
+        # its leaderboard and lm-eval report, usually the only labelled one). Running it is the claim.
+        return FieldMatch(
+            field="split", claimed=f"{conventional} (conventional, not stated)", measured=run.split,
+            outcome="match", critical=True,
+        )
+    return _field("split", stated, run.split, critical=True)
+
+
 def _full_set(run: RunProtocol, is_slice: bool) -> FieldMatch:
     # Papers report full evaluation sets; a seeded slice is a different (noisier) protocol.
     measured = "full" if run.full_set and not is_slice else f"slice of {run.examples}"
@@ -88,7 +104,7 @@ def compare_protocols(
         _field("model", claim.model_id, model_id, critical=True),
         _benchmark(claim, run),
         _subset(claim, run),
-        _field("split", p.split, run.split, critical=True),
+        _split(claim, run),
         _field("n_shot", p.n_shot, run.n_shot, critical=True),
         _field("formulation", p.formulation, run.formulation, critical=True),
         _field("metric", p.metric, run.metric, critical=True),

@@ -2,8 +2,9 @@
 
 POST status, before the C1 gate (docs/verdicts.md has the table):
 
-    inconclusive   claim not measurable, measurement failed or has no value, too few examples,
-                   or the uncertainty (z * sigma) is wider than MAX_HALF_WIDTH_POINTS
+    inconclusive   claim not measurable, measurement failed or has no usable value (none, NaN, a
+                   "fraction" outside [0, 1]) -> confidence 0; too few examples, or the uncertainty
+                   (z * sigma) wider than MAX_HALF_WIDTH_POINTS -> confidence as usual
     otherwise compare the value with the printed one (stats.compare) -> consistent / within_margin / beyond
                    protocol match      unknown             mismatch
     consistent     confirmed           partial             inconclusive
@@ -17,8 +18,10 @@ POST status, before the C1 gate (docs/verdicts.md has the table):
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import datetime
 
+from shared.benchmarks import FRACTION_METRICS
 from shared.gates import enforce_c1
 from shared.ids import verdict_id
 from shared.models import (
@@ -132,13 +135,14 @@ def post_verdict(claim: Claim, measurement: Measurement, *, now: datetime) -> Ve
         is_slice=measurement.is_slice,
     )
     match = overall_match(fields)
+    finite = measurement.value is not None and math.isfinite(measurement.value)
     common = dict(
         kind="POST",
         key=measurement.measurement_id,
         fields=fields,
         match=match,
         now=now,
-        score=measurement.value,
+        score=measurement.value if finite else None,
         measurement_id=measurement.measurement_id,
         run_protocol=measurement.protocol,
         stderr=stats.standard_error(
@@ -146,11 +150,13 @@ def post_verdict(claim: Claim, measurement: Measurement, *, now: datetime) -> Ve
         ),
         examples_used=measurement.examples_used,
     )
-    reason = _inconclusive_reason(claim, measurement)
-    if reason is not None:
-        examples = measurement.examples_used if measurement.value is not None else 0
-        value = conf.confidence(match, fields, examples=examples) if examples else 0.0
-        return _verdict(claim, status="inconclusive", confidence=value, notes=f"Inconclusive: {reason}.", **common)
+    reason = _unusable_reason(claim, measurement)
+    if reason is not None:  # nothing was measured that speaks to the claim: confidence 0
+        return _verdict(claim, status="inconclusive", confidence=0.0, notes=f"Inconclusive: {reason}.", **common)
+    small = stats.too_small(measurement)
+    if small is not None:
+        value = conf.confidence(match, fields, examples=measurement.examples_used)
+        return _verdict(claim, status="inconclusive", confidence=value, notes=f"Inconclusive: {small}.", **common)
     comparison = stats.compare(claim, measurement)
     if comparison.half_width_points > stats.MAX_HALF_WIDTH_POINTS:
         value = conf.confidence(match, fields, examples=measurement.examples_used,
@@ -167,11 +173,16 @@ def post_verdict(claim: Claim, measurement: Measurement, *, now: datetime) -> Ve
     return _verdict(claim, status=status, confidence=value, notes=f"Comparison: {comparison.describe()}.", **common)
 
 
-def _inconclusive_reason(claim: Claim, measurement: Measurement) -> str | None:
+def _unusable_reason(claim: Claim, measurement: Measurement) -> str | None:
     if not claim.measurable:
         return f"the claim cannot be measured ({claim.unmeasurable_reason or 'no reason given'})"
     if measurement.failure:
         return f"the measurement failed ({measurement.failure})"
     if measurement.value is None:
         return "the measurement has no value"
-    return stats.too_small(measurement)
+    if not math.isfinite(measurement.value):
+        return f"the measured value {measurement.value} is not a finite number"
+    metric = stats.metric_of(claim, measurement)
+    if metric in FRACTION_METRICS and not 0.0 <= measurement.value <= 1.0:
+        return f"the measured {metric} {measurement.value} is not a fraction in [0, 1]"
+    return None

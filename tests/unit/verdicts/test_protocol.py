@@ -31,7 +31,9 @@ def test_everything_stated_and_equal_is_a_match() -> None:
     [
         ({"n_shot": None}, {}, "n_shot", "unknown", "unknown"),
         ({"n_shot": 0}, {}, "n_shot", "mismatch", "mismatch"),
-        ({"split": None}, {}, "split", "unknown", "unknown"),
+        ({"split": None}, {}, "split", "match", "match"),  # MMLU's conventional split is test
+        ({"split": None}, {"split": "validation"}, "split", "unknown", "unknown"),
+        ({"split": "validation"}, {}, "split", "mismatch", "mismatch"),
         ({"formulation": "cloze"}, {}, "formulation", "mismatch", "mismatch"),
         ({"formulation": "cot"}, {}, "formulation", "mismatch", "mismatch"),
         ({"metric": "acc_norm"}, {}, "metric", "mismatch", "mismatch"),

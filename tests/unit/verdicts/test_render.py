@@ -29,3 +29,15 @@ def test_printed_scale() -> None:
     claim = f.claim(protocol=dict(scale="fraction"), citation=dict(reported_value=0.508, quoted_text="0.508"))
     verdict = post_verdict(claim, f.measurement(0.5, stderr=None, examples_used=1000), now=f.NOW)
     assert render.on_printed_scale(claim, verdict).startswith("0.5000 ± 0.0158")
+
+
+def test_withdrawn_papers_are_marked_and_listed_with_their_headline() -> None:
+    claim = f.claim()
+    entry = ClaimEntry(claim_id=claim.claim_id, claim=claim,
+                       verdicts=VerdictPair(post=post_verdict(claim, f.measurement(0.508), now=f.NOW)))
+    doc = build_document(f.paper(withdrawn=True), f.version(), [entry], now=f.NOW)
+    assert 'class="withdrawn"' in render.paper_detail(doc)
+    listing = render.paper_list([doc], total=1)
+    assert 'data-status="confirmed"' in listing and 'href="/ui/papers/2502.02737"' in listing
+    assert "withdrawn" in listing
+    assert "No papers published yet" in render.paper_list([], total=0)

@@ -53,6 +53,8 @@ def test_post_verdict_rules(case, claim_protocol, run_overrides, value, stderr, 
     [
         ("failed", {}, {"value": None, "failure": "CUDA out of memory"}, "measurement failed (CUDA out of memory)"),
         ("no value", {}, {"value": None}, "no value"),
+        ("not a number", {}, {"value": float("nan")}, "not a finite number"),
+        ("not a fraction", {}, {"value": 50.8}, "acc 50.8 is not a fraction in [0, 1]"),
         ("too small", {}, {"examples_used": 40}, "only 40 examples"),
         ("unmeasurable", {"measurable": False, "unmeasurable_reason": "closed model"}, {}, "closed model"),
     ],
@@ -61,8 +63,10 @@ def test_inconclusive_when_the_claim_cannot_be_judged(case, claim_overrides, mea
     measurement = f.measurement(**{"value": 0.40, **measurement_overrides})
     verdict = post_verdict(f.claim(**claim_overrides), measurement, now=f.NOW)
     assert verdict.status == "inconclusive" and reason in verdict.claim_citation.notes
-    if measurement.value is None:
+    if case != "too small":
         assert verdict.confidence == 0.0
+    if case == "not a number":
+        assert verdict.score is None
 
 
 def test_the_seed_case_is_never_wrong() -> None:
