@@ -35,8 +35,9 @@ _PROPRIETARY = re.compile(
     r"\b(?:gpt[\s\-]?(?:3\.5|4o?|4[\s\-]?turbo)|chatgpt|claude|gemini|palm|text-davinci|o1|grok)\b", re.I
 )
 _UNRELEASED = re.compile(r"unreleased|not released|internal|proprietary|closed", re.I)
-_ABLATION_ROW = re.compile(r"^(?:w/o|w/|with|without|no|only|\+|-|–|−|baseline|ablat|remove|drop|replace|swap)(?:\b|\s|$)",
-                           re.I)
+_ABLATION_ROW = re.compile(
+    r"^(?:w/o|w/|with|without|no|only|\+|-|–|−|baseline|ablat|remove|drop|replace|swap)(?:\b|\s|$)", re.I
+)
 _PARENTHETICAL = re.compile(r"\s*[\(\[][^()\[\]]*[\)\]]\s*")
 _INSTRUCT_NAME = re.compile(r"instruct|chat|\bit\b|sft|dpo", re.I)
 
@@ -155,7 +156,8 @@ class ModelResolver:
         if ablation or _ABLATION_ROW.match(deepest.strip()):
             return f"ablation variant '{printed}' is not a released checkpoint"
         if instruct and any(normalize(c) in _ALIASES or normalize(c) in self.links for c in candidates):
-            return f"model '{printed}' is listed as instruction-tuned but its instruct variant has no known Hugging Face id"
+            return (f"model '{printed}' is listed as instruction-tuned but its instruct variant has no known "
+                    "Hugging Face id")
         return f"model '{printed}' has no Hugging Face id"
 
 

@@ -41,12 +41,13 @@ _SYMBOLS = {
     "leq": "≤", "ge": "≥", "geq": "≥", "uparrow": "↑", "downarrow": "↓", "rightarrow": "→",
     "to": "→", "checkmark": "✓", "ldots": "…", "dots": "…", "cdots": "…", "textasciitilde": "~",
     "textendash": "–", "textemdash": "—", "dagger": "†", "ddagger": "‡", "textdagger": "†",
-    "textdaggerdbl": "‡", "S": "§", "P": "¶", "ast": "*", "star": "⋆", "bigstar": "⋆", "degree": "°",
+    "textdaggerdbl": "‡", "dag": "†", "ddag": "‡", "S": "§", "P": "¶", "ast": "*", "star": "⋆", "bigstar": "⋆",
+    "degree": "°",
     "circ": "°", "cdot": "·", "textbar": "|", "textbackslash": "\\", "%": "%", "infty": "∞",
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "lambda": "λ", "mu": "μ", "theta": "θ",
     "sigma": "σ", "tau": "τ", "Delta": "Δ", "minus": "-", "ensuremath": "", "quad": " ", "qquad": " ",
     "enspace": " ", "thinspace": " ", "hfill": " ", "newline": " ", "par": " ", "cr": " ",
-    "textless": "<", "textgreater": ">", "copyright": "©", "ss": "ß", "o": "ø", "ae": "æ",
+    "textless": "<", "textgreater": ">", "i": "i", "j": "j", "copyright": "©", "ss": "ß", "o": "ø", "ae": "æ",
 }
 _ESCAPES = {"%": "%", "&": "&", "_": "_", "#": "#", "$": "$", "{": "{", "}": "}", " ": " ", ",": " ",
             ";": " ", ":": " ", "!": "", "/": "", "-": "", "|": "‖"}

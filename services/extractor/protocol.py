@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Canonical keys of shared.benchmarks.BENCHMARKS, most specific pattern first (lower-cased text).
 _BENCHMARKS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -30,23 +31,25 @@ _BENCHMARKS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 
-# Benchmarks we recognise but cannot re-measure, with the reason a verdict will show.
+# Benchmarks we recognise but cannot re-measure, with the reason a verdict will show (lower-cased text;
+# MATH is matched case-sensitively below, because "Math" is also a category header).
 _UNMEASURABLE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), why)
     for p, why in (
+        (r"\bhuman[\s\-]+evaluation\b|\bhuman\b(?![\s\-]?eval(?:\+|\b))|\belo\b|\bchatbot[\s\-]*arena\b",
+         "is human-judged"),
         (r"\bmt[\s\-]*bench\b|\balpaca[\s\-]*eval\b|\barena[\s\-]*hard\b|\bwild[\s\-]*bench\b|"
          r"\bllm[\s\-]*judge|\bgpt-?4[\s\-]*(?:judge|eval)|\bvicuna[\s\-]*bench\b|\bwin[\s\-]*rate\b", "is LLM-judged"),
-        (r"\bhuman\s+(?:eval(?:uation)?|preference|rating|judge)|\bhuman\b.*\bpref|\belo\b|\bchatbot arena\b",
-         "is human-judged"),
-        (r"\bif[\s\-]*eval\b|\bhuman[\s\-]?eval\+?(?![a-z])|\bmbpp\b|\bmath\b|\bbbh\b|\bbig[\s\-]*bench|"
+        (r"\bif[\s\-]*eval\b|\bhuman[\s\-]?eval\+?(?![a-z])|\bmbpp\b|\bbbh\b|\bbig[\s\-]*bench|"
          r"\btrivia[\s\-]*qa\b|\bnatural[\s\-]*questions\b|\bnq\b|\bdrop\b|\bsquad|\bxsum\b|\bcnn\s*/\s*dm\b|"
          r"\btruthful[\s\-]*qa\b|\bsiqa\b|\bsocial[\s\-]*i?qa\b|\blambada\b|\brace\b|\bagi[\s\-]*eval\b|\bgpqa\b|"
          r"\bmusr\b|\bmgsm\b|\bds-?1000\b|\bmultipl-?e\b|\bmmlu[\s\-_]*(?:pro|redux)\b|\bc-?mmlu\b|\bmmmlu\b|"
          r"\bsciq\b|\bcoqa\b|\bquac\b|\btydi|\bnarrativeqa\b|\bqasper\b|\bminerva\b|\baime\b|\blivecodebench\b|"
-         r"\bswe-?bench\b|\bcopa\b|\bstorycloze\b|\bwsc\b|\bmulti-?rc\b|\brecord\b|\brte\b|\bwic\b|\bcb\b",
+         r"\bswe-?bench\b|\bcopa\b|\bstorycloze\b|\bwsc\b|\bmulti-?rc\b|\brte\b|\bwic\b",
          "is not supported by the evaluator"),
     )
 )
+_MATH = re.compile(r"\bMATH(?:-?500)?\b")
 
 _SHOT_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                "eight": 8, "nine": 9, "ten": 10, "twenty-five": 25}
@@ -72,13 +75,16 @@ _SPLITS = (("validation", re.compile(r"\b(?:val|valid|validation|dev)\b")), ("te
 _AGGREGATE = re.compile(r"^(?:avg\.?|average|mean|overall|macro[\s\-]*avg\.?|all)(?:\b|$)")
 _HELD_OUT = re.compile(r"held[\s\-]*out|\bunseen\b")
 _HYPER = re.compile(
-    r"^(?:#|no\.|num\.?|number of)?\s*(?:params?\.?|parameters|non-emb|size|model size|(?:train(?:ing)?\s+)?tokens?|"
-    r"layers?|heads?|hidden|d_?model|d_?ff|ffn|dim(?:ension)?s?|vocab(?:ulary)?|context|ctx|seq(?:uence)?[\s\-]*len|"
-    r"lr|learning[\s\-]*rate|batch|steps?|warm[\s\-]*up|weight[\s\-]*decay|epochs?|flops|gpu[\s\-]*hours|compute|"
-    r"throughput|latency|memory|year|date|license|release|proportion|ratio|weight|mixture|docs?|documents?|"
-    r"examples|samples|disk|bytes|language|languages|domain|source|url|type)\b"
+    r"(?:^|\s|#)(?:params?\.?|parameters|non-emb\w*|size|(?:train(?:ing)?\s+)?tokens?|layers?|heads?|hidden|d_?model|"
+    r"d_?ff|ffn|dim(?:ension)?s?|vocab(?:ulary)?|context|ctx|seq(?:uence)?[\s\-]*len\w*|lr|learning[\s\-]*rate|batch|"
+    r"steps?|warm[\s\-]*up|weight[\s\-]*decay|epochs?|flops|gpu[\s\-]*hours|compute|throughput|latency|memory|year|"
+    r"date|license|release|proportion|ratio|weight|mixture|docs?|documents?|examples|samples|disk|bytes)"
+    r"(?=$|[\s).,:;(])"
 )
-_SHOT_HEADER = re.compile(r"^(?:#|no\.|num\.?|n)?[\s\-]*(?:shots?|k|n[\s\-]*shots?|k[\s\-]*shots?|few[\s\-]*shot|#?\s*demos?)$")
+_INDEX_HEADERS = frozenset({"#", "no.", "no", "id", "idx", "index", "rank", "run", "seed", "step", "checkpoint"})
+_SHOT_HEADER = re.compile(
+    r"^(?:#|no\.|num\.?|n)?[\s\-]*(?:shots?|k|n[\s\-]*shots?|k[\s\-]*shots?|few[\s\-]*shot|#?\s*demos?)$"
+)
 _METRIC_HEADER = re.compile(r"^(?:metric|measure|score type)s?$")
 _RESULTS_WORDS = re.compile(
     r"\b(?:results?|accuracy|accuracies|performance|evaluation|evaluated|evaluate|benchmarks?|scores?|"
@@ -119,6 +125,7 @@ class LabelInfo:
                     or self.n_shot is not None or self.few_shot)
 
 
+@lru_cache(maxsize=4096)
 def match_benchmark(text: str) -> str | None:
     low = text.lower()
     for key, pattern in _BENCHMARKS:
@@ -127,6 +134,7 @@ def match_benchmark(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def match_unmeasurable(text: str) -> tuple[str, str] | None:
     """(printed name, reason) for a benchmark we know but cannot run."""
     low = text.lower()
@@ -134,9 +142,13 @@ def match_unmeasurable(text: str) -> tuple[str, str] | None:
         m = pattern.search(low)
         if m:
             return text[m.start() : m.end()].strip() or text, why
+    m = _MATH.search(text)
+    if m:
+        return m.group(0), "is not supported by the evaluator"
     return None
 
 
+@lru_cache(maxsize=4096)
 def parse_shots(text: str) -> tuple[int | None, bool]:
     low = text.lower()
     m = _SHOTS.search(low) or _K_SHOTS.search(low)
@@ -146,6 +158,7 @@ def parse_shots(text: str) -> tuple[int | None, bool]:
     return None, bool(_FEW_SHOT.search(low))
 
 
+@lru_cache(maxsize=4096)
 def parse_metric(text: str) -> str | None:
     low = text.lower()
     for key, pattern in _METRICS:
@@ -154,6 +167,7 @@ def parse_metric(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def parse_label(text: str) -> LabelInfo:
     low = text.lower().strip()
     n_shot, few = parse_shots(low)
@@ -176,7 +190,8 @@ def parse_label(text: str) -> LabelInfo:
         split=split,
         aggregate=bool(_AGGREGATE.match(stripped)) and benchmark is None,
         held_out=bool(_HELD_OUT.search(low)),
-        hyper=bool(_HYPER.match(stripped)) and benchmark is None and unmeasurable is None,
+        hyper=(bool(_HYPER.search(stripped)) or stripped in _INDEX_HEADERS)
+        and benchmark is None and unmeasurable is None,
         shot_column=bool(_SHOT_HEADER.match(stripped)),
         metric_column=bool(_METRIC_HEADER.match(stripped)),
         results_word=bool(_RESULTS_WORDS.search(low)),
@@ -198,6 +213,7 @@ class CaptionInfo:
     n_shot: int | None = None
     unless_stated: bool = False
     shots_by_benchmark: dict[str, int] = field(default_factory=dict)
+    formulation_by_benchmark: dict[str, str] = field(default_factory=dict)
     metric: str | None = None
     metric_by_benchmark: dict[str, str] = field(default_factory=dict)
     formulation: str | None = None
@@ -206,7 +222,6 @@ class CaptionInfo:
     ablation: bool = False
     percent: bool = False
     results: bool = False
-    held_out: bool = False
     harness: str | None = None
 
 
@@ -220,9 +235,7 @@ def parse_caption(caption: str, notes: str = "") -> CaptionInfo:
     info.ablation = bool(_ABLATION.search(low))
     info.percent = bool(_PERCENT.search(low))
     info.results = bool(_RESULTS_WORDS.search(low))
-    info.held_out = bool(_HELD_OUT.search(low))
     info.harness = next((k for k, p in _HARNESS if p.search(everything)), None)
-    info.formulation = next((k for k, p in _FORMULATIONS if p.search(low)), None)
     for clause in re.split(r"[.;,:]\s+|\s+(?:while|whereas|but|except)\s+", everything):
         clause = clause.strip()
         if not clause:
@@ -230,13 +243,20 @@ def parse_caption(caption: str, notes: str = "") -> CaptionInfo:
         benchmarks = {key for key, p in _BENCHMARKS if key and p.search(clause)}
         n_shot, _ = parse_shots(clause)
         metric = parse_metric(clause)
+        formulation = next((k for k, p in _FORMULATIONS if p.search(clause)), None)
         if benchmarks:
             for key in benchmarks:
                 if n_shot is not None:
                     info.shots_by_benchmark.setdefault(key, n_shot)
                 if metric is not None:
                     info.metric_by_benchmark.setdefault(key, metric)
+                if formulation is not None:
+                    info.formulation_by_benchmark.setdefault(key, formulation)
+        elif match_unmeasurable(clause) is not None:
+            continue  # about a benchmark we cannot run ("MT-Bench is scored by a GPT-4 judge")
         else:
+            if formulation is not None and info.formulation is None:
+                info.formulation = formulation
             if n_shot is not None and info.n_shot is None:
                 info.n_shot = n_shot
                 info.unless_stated |= bool(re.search(r"unless|otherwise|by default|except", clause))

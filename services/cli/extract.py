@@ -1,0 +1,83 @@
+"""`paperverdict extract SOURCE [--html FILE] [--pdf FILE]`: claims as JSON lines on stdout, offline.
+
+SOURCE is an e-print as arXiv serves it (tar.gz, gzipped .tex, PDF), a plain .tex file, or a folder
+holding a LaTeX project. The outcome, disagreements and dropped cells go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import structlog
+
+from services.extractor.extract import ExtractionResult, PaperSources, extract, extract_from_files
+from shared.ids import sha256_hex
+from shared.logging import configure_logging
+from shared.settings import ExtractorSettings, LogSettings
+from shared.unpack import TEXT_SUFFIXES, decode_text
+
+_ARXIV_IN_PATH = re.compile(r"(\d{4}\.\d{4,5})(?:v\d+)?")
+
+
+class _CurrentStderr:
+    """Whatever sys.stderr is at write time (structlog keeps the file object it was given)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def extract_command(source: Path | None, html: Path | None, pdf: Path | None, arxiv_id: str | None,
+                    version: int) -> int:
+    """Print one JSON line per claim; return 0 on claims or no tables, 1 when extraction failed, 2 on
+    bad arguments. Without `arxiv_id`, the ID is read from the path (fixtures/papers/2611.00101/...)."""
+    if source is None or not source.exists():
+        print(f"extract: SOURCE {str(source) if source else ''!r} does not exist: give an e-print file "
+              "(tar.gz, tex.gz, .tex, PDF) or a folder with a LaTeX project", file=sys.stderr)
+        return 2
+    arxiv_id = arxiv_id or _arxiv_id_from_path(source)
+    if not structlog.is_configured():  # stdout carries the claims: logs must go to stderr
+        configure_logging(LogSettings(level="WARNING"))
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()))
+    html_bytes = html.read_bytes() if html else None
+    pdf_bytes = pdf.read_bytes() if pdf else None
+    if source.is_dir():
+        files = {
+            path.relative_to(source).as_posix(): decode_text(path.read_bytes())
+            for path in sorted(source.rglob("*"))
+            if path.is_file() and path.suffix.lower() in TEXT_SUFFIXES
+        }
+        result = extract_from_files(files, arxiv_id=arxiv_id, version=version, html=html_bytes, pdf=pdf_bytes)
+    else:
+        data = source.read_bytes()
+        result = extract(
+            PaperSources(arxiv_id=arxiv_id, version=version, source=data, source_sha256=sha256_hex(data),
+                         html=html_bytes, pdf=pdf_bytes),
+            ExtractorSettings(),
+        )
+    _print(result)
+    return 1 if result.outcome == "failed" else 0
+
+
+def _arxiv_id_from_path(path: Path) -> str:
+    for part in reversed(path.resolve().parts):
+        m = _ARXIV_IN_PATH.search(part)
+        if m:
+            return m.group(1)
+    return "local"
+
+
+def _print(result: ExtractionResult) -> None:
+    for claim in result.claims:
+        sys.stdout.write(claim.model_dump_json() + "\n")
+    sys.stdout.flush()
+    for entry in result.disagreements:
+        print(f"html_disagreement {json.dumps(entry)}", file=sys.stderr)
+    for entry in result.dropped:
+        print(f"dropped {json.dumps(entry)}", file=sys.stderr)
+    print(f"outcome={result.outcome} claims={len(result.claims)}: {result.detail}", file=sys.stderr)
