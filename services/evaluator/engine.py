@@ -16,10 +16,12 @@ same batches in the same order.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -69,6 +71,8 @@ class Engine:
         self.lm_head = model.get_output_embeddings()
         self.stats = EngineStats()
         self.sliding = _uses_sliding_window(model.config)
+        # transformers renamed `past_key_values` to `cache` (5.2x); pass whichever this version takes
+        self.cache_kw = "cache" if "cache" in inspect.signature(self.decoder.forward).parameters else "past_key_values"
 
     # ------------------------------------------------------------ log-likelihood
 
@@ -96,6 +100,9 @@ class Engine:
             if group_key is not None and not self.sliding:
                 prefix_len = common_prefix_length([encoded[i].context for i in members])
                 prefix_len = min([prefix_len] + [len(encoded[i].context) - 1 for i in members])
+                # a multiple of 8 keeps every key length aligned for the fused SDPA kernels (rows are
+                # padded to multiples of 8 too); a shorter shared prefix is still a true prefix
+                prefix_len -= prefix_len % packing.PAD_TO
                 if prefix_len < MIN_SHARED_PREFIX:
                     prefix_len = 0
             self._score_group(encoded, members, documents, prefix_len, lls, greedy)
@@ -120,7 +127,11 @@ class Engine:
         prefix_kv = None
         if prefix_len:
             prefix_kv = self._prefix_cache(encoded[members[0]].context[:prefix_len])
-        rows = packing.pack_rows([len(u) for u in units], self.row_tokens)
+        sizes = [len(u) for u in units]
+        # rows a few units long: long enough for big matmuls, short enough that the dense attention
+        # over a row (most of it masked) stays cheap
+        row_tokens = min(self.row_tokens, max(256, 4 * sum(sizes) // max(1, len(sizes))))
+        rows = packing.pack_rows(sizes, row_tokens)
         row_sizes = [sum(len(units[u]) for u in row) for row in rows]
         for batch in packing.batch_rows(row_sizes, self.token_budget):
             self._run_batch(units, [rows[r] for r in batch], prefix_len, prefix_kv, lls, greedy)
@@ -130,7 +141,7 @@ class Engine:
 
         cache = DynamicCache(config=self.model.config)
         ids = torch.tensor([list(prefix)], dtype=torch.long, device=self.device)
-        self.decoder(input_ids=ids, past_key_values=cache, use_cache=True)
+        self.decoder(input_ids=ids, use_cache=True, **{self.cache_kw: cache})
         self.stats.forward_tokens += len(prefix)
         self.stats.forward_passes += 1
         return [(layer.keys, layer.values) for layer in cache.layers]
@@ -153,7 +164,7 @@ class Engine:
             seen = torch.ones((batch, ids.shape[1], prefix_len), dtype=torch.bool, device=self.device)
             mask = torch.cat([seen, mask], dim=2)
         out = self.decoder(input_ids=ids, attention_mask=self._attention_mask(mask[:, None]), position_ids=pos,
-                           past_key_values=cache, use_cache=cache is not None)
+                           use_cache=cache is not None, **{self.cache_kw: cache})
         hidden = out.last_hidden_state
         self.stats.forward_tokens += lay.real_tokens
         self.stats.forward_passes += 1
@@ -233,7 +244,7 @@ class Engine:
         positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 0)  # as HF generate does
         for _ in range(max_gen_toks):
             out = self.model(input_ids=step_ids, attention_mask=attention, position_ids=positions,
-                             past_key_values=cache, use_cache=True, logits_to_keep=1)
+                             use_cache=True, logits_to_keep=1, **{self.cache_kw: cache})
             self.stats.forward_tokens += int(step_ids.numel())
             self.stats.forward_passes += 1
             next_tokens = out.logits[:, -1, :].float().argmax(dim=-1)

@@ -22,8 +22,8 @@ shared prefix) and the boolean ancestor mask.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 

@@ -11,8 +11,9 @@ Identical strings are encoded once, in batches (the Rust tokenizer runs them in 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ Failed or unmeasurable claims get 0. The result is rounded to two decimals.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 
 from shared.models import FieldMatch, ProtocolMatch
@@ -43,7 +45,10 @@ def sample_factor(examples: int) -> float:
 def uncertainty_factor(sigma: float, margin: float) -> float:
     if margin <= 0:
         return 1.0 if sigma == 0 else 0.0
-    return 1.0 / (1.0 + (sigma / (2.0 * margin)) ** 2)
+    ratio = sigma / (2.0 * margin)
+    if not math.isfinite(ratio) or ratio > 1e6:  # an absurd stderr: no confidence, without overflow
+        return 0.0
+    return 1.0 / (1.0 + ratio**2)
 
 
 def confidence(

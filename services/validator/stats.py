@@ -121,7 +121,7 @@ def compare(claim: Claim, measurement: Measurement) -> Comparison:
     se = standard_error(measurement, fraction)
     sigma_measured = (se or 0.0) * factor
     spread = abs(claim.spread) if claim.spread is not None else 0.0
-    sigma = math.sqrt(sigma_measured**2 + spread**2)
+    sigma = math.hypot(sigma_measured, spread)  # hypot: no overflow on absurd stderrs
     margin = practical_margin(claim, fraction, decimals)
     if low <= measured < high:
         distance = 0.0

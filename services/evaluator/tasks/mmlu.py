@@ -38,7 +38,7 @@ def topic(subject: str | None) -> str:
 
 class MmluLmEval(MultipleChoice):
     name = "mcf"
-    metrics = ("acc", "acc_norm")
+    metrics = ("acc",)  # lm-eval's mmlu yaml reports acc only
 
     def description(self, subset: str | None) -> str:
         return f"The following are multiple choice questions (with answers) about {topic(subset)}.\n\n"

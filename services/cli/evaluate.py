@@ -1,0 +1,83 @@
+"""`paperverdict eval loglikelihood` and `paperverdict eval task`.
+
+    paperverdict eval loglikelihood --model DIR_OR_REPO --requests requests.jsonl
+        reads {"id", "context", "continuation"} per line, prints {"id", "ll", "greedy"} per line
+        (lm-eval's `loglikelihood` contract)
+    paperverdict eval task --model M --task arc_easy --shots 0 [--limit N] [--data DIR]
+        prints one Measurement as JSON (--limit: the first N documents of each subset, as lm-eval's)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from services.evaluator.data import DataUnavailable, data_source
+from services.evaluator.engine import Engine
+from services.evaluator.models import ModelLoader, ModelLoadError
+from services.evaluator.planner import Unsupported, plan_run
+from services.evaluator.runner import EvaluationRunner
+from services.evaluator.tasks import registry
+from shared.models import RunProtocol
+from shared.settings import EvaluatorSettings
+
+
+def loglikelihood_command(model: str, requests: Path) -> int:
+    settings = EvaluatorSettings()
+    try:
+        loaded = ModelLoader(settings).load(model)
+    except ModelLoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    rows = [json.loads(line) for line in requests.read_text(encoding="utf-8").splitlines() if line.strip()]
+    missing = [i for i, row in enumerate(rows, 1) if not {"context", "continuation"} <= row.keys()]
+    if missing:
+        print(f"error: lines {missing[:5]} of {requests} lack 'context' or 'continuation'", file=sys.stderr)
+        return 2
+    engine = Engine(loaded.model, loaded.tokenizer, token_budget=settings.token_budget)
+    results = engine.loglikelihood([(row["context"], row["continuation"]) for row in rows])
+    for row, (ll, greedy) in zip(rows, results):
+        print(json.dumps({"id": row.get("id"), "ll": ll, "greedy": greedy}))
+    return 0
+
+
+def task_command(model: str, task: str, shots: int, limit: int | None, data: Path | None) -> int:
+    settings = EvaluatorSettings()
+    if data is not None:
+        settings = settings.model_copy(update={"data_dir": data})
+    token = settings.hf_token.get_secret_value() if settings.hf_token else None
+    source = data_source(settings.data_dir, token)
+    try:
+        registry.components(task)
+    except KeyError:
+        known = ", ".join(sorted(set(registry.TASKS) | set(registry.COMPOSITES)))
+        print(f"error: unknown task {task!r}; known tasks: {known}", file=sys.stderr)
+        return 2
+    try:
+        available = source.available()
+    except DataUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    protocol = _protocol(task, shots, available)
+    if isinstance(protocol, Unsupported):
+        print(f"error: {protocol.reason}", file=sys.stderr)
+        return 2
+    if limit is not None:
+        protocol = protocol.model_copy(update={"full_set": False, "examples": limit, "slice_seed": None})
+    runner = EvaluationRunner(settings, ModelLoader(settings), source)
+    measurement, _ = runner.run(model, protocol)
+    print(measurement.model_dump_json(indent=2))
+    return 0 if measurement.failure is None else 1
+
+
+def _protocol(task: str, shots: int, available: dict[str, int]) -> RunProtocol | Unsupported:
+    from shared.models import Claim, ClaimCitation, ClaimProtocol
+
+    claim = Claim(
+        claim_id="cli", arxiv_id="cli", version=1, table_label="cli", row_index=0, col_index=0,
+        citation=ClaimCitation(paper_arxiv_id="cli", section="", row="", column="", reported_value=0.0,
+                               reported_metric="", quoted_text=""),
+        model_label="cli", model_id="cli", protocol=ClaimProtocol(benchmark=task, n_shot=shots),
+    )
+    return plan_run(claim, max_examples=None, slice_seed=0, available=available)

@@ -1,0 +1,82 @@
+"""Choosing what to run for a claim (pure): the claimed benchmark, n-shot, formulation and metric when
+the paper states them, the task's conventional default otherwise; lighteval's formulation when the
+paper says it used lighteval; the whole evaluation split, or a seeded stratified slice when a
+per-claim example budget is smaller."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from services.evaluator.tasks import registry
+from shared.benchmarks import BENCHMARKS
+from shared.models import Claim, RunProtocol
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    reason: str
+
+
+def plan_run(claim: Claim, *, max_examples: int | None, slice_seed: int,
+             available: Mapping[str, int]) -> RunProtocol | Unsupported:
+    claimed = claim.protocol
+    if not claim.measurable:
+        return Unsupported(claim.unmeasurable_reason or "the claim is marked unmeasurable")
+    if not claim.model_id:
+        return Unsupported(f"model {claim.model_label!r} is not resolved to a Hugging Face repo")
+    benchmark = claimed.benchmark
+    if benchmark is None:
+        return Unsupported("the claim names no benchmark")
+    if benchmark == "mmlu" and claimed.formulation == "cloze":
+        benchmark = "mmlu_cloze"
+    elif benchmark == "mmlu_cloze" and claimed.formulation == "mcf":
+        benchmark = "mmlu"
+    try:
+        parts = [registry.get(key) for key in registry.components(benchmark)]
+    except KeyError:
+        known = ", ".join(sorted(set(registry.TASKS) | set(registry.COMPOSITES)))
+        return Unsupported(f"benchmark {benchmark!r} is not implemented (supported: {known})")
+
+    harness = "lm-eval"
+    if claimed.harness == "lighteval":
+        if not all("lighteval" in spec.formulations for spec in parts):
+            return Unsupported(f"the lighteval formulation of {benchmark!r} is not implemented")
+        harness = "lighteval"
+    n_shot = claimed.n_shot if claimed.n_shot is not None else parts[0].default_shots[harness]
+    if harness == "lighteval" and n_shot != 0:
+        return Unsupported("the lighteval formulations are implemented 0-shot (as SmolLM2 ran them), "
+                           f"the claim states {n_shot}-shot")
+    if n_shot < 0:
+        return Unsupported(f"n_shot {n_shot} is not a number of examples")
+
+    formulation = parts[0].formulations[harness]
+    default_metric = "acc_norm" if harness == "lighteval" else BENCHMARKS[benchmark][0]
+    metric = claimed.metric or default_metric
+    if metric not in formulation.metrics:
+        return Unsupported(f"metric {metric!r} is not computed for {benchmark!r} "
+                           f"(available: {', '.join(formulation.metrics)})")
+
+    total = available.get(benchmark, 0)
+    if total <= 0:
+        return Unsupported(f"no evaluation data for {benchmark!r} in this data source")
+    sliced = max_examples is not None and 0 < max_examples < total
+    return RunProtocol(
+        benchmark=benchmark,
+        subset=None,
+        split=parts[0].eval_split,
+        n_shot=n_shot,
+        metric=metric,
+        formulation=formulation.name,
+        full_set=not sliced,
+        examples=max_examples if sliced else total,  # type: ignore[arg-type]
+        slice_seed=slice_seed if sliced else None,
+        harness=harness,
+    )
+
+
+def protocol_key(protocol: RunProtocol) -> str:
+    """What makes two runs the same run (with the model sha and data revision, the measurement id)."""
+    fields = ("benchmark", "subset", "split", "n_shot", "metric", "formulation", "harness", "full_set",
+              "examples", "slice_seed", "dtype", "chat_template")
+    return "|".join(f"{name}={getattr(protocol, name)}" for name in fields)

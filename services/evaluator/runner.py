@@ -1,0 +1,179 @@
+"""One claim -> one measurement. Loads (or reuses) the model, runs the planned protocol, and turns
+everything that can go wrong for a user-visible reason (missing model, refused model, unsupported
+task, missing data, out of memory) into a measurement with `failure` set instead of an exception."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import resource
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from services.evaluator import stats
+from services.evaluator.data import DataUnavailable, TaskDataSource, data_source
+from services.evaluator.engine import Engine
+from services.evaluator.evaluation import Selection, TaskResult, run_task
+from services.evaluator.models import LoadedModel, ModelLoader, ModelLoadError
+from services.evaluator.planner import protocol_key
+from services.evaluator.tasks import registry
+from shared.ids import measurement_id
+from shared.models import Claim, Measurement, RunProtocol
+from shared.settings import EvaluatorSettings
+
+
+class EvaluationRunner:
+    def __init__(self, settings: EvaluatorSettings, models: ModelLoader, data: TaskDataSource) -> None:
+        self.settings = settings
+        self.models = models
+        self.data = data
+        self._engines: dict[tuple[str, str], Engine] = {}
+
+    def available(self) -> Mapping[str, int]:
+        return self.data.available()
+
+    def engine(self, loaded: LoadedModel) -> Engine:
+        key = (loaded.model_id, loaded.revision)
+        if key not in self._engines:
+            self._engines[key] = Engine(loaded.model, loaded.tokenizer, token_budget=self.settings.token_budget)
+        return self._engines[key]
+
+    def data_revision(self, benchmark: str) -> str:
+        return "+".join(self.data.revision(registry.get(key)) for key in registry.components(benchmark))
+
+    def measurement_key(self, claim: Claim, protocol: RunProtocol) -> str | None:
+        """The id the measurement of (claim, protocol) will have, without loading the model: lets the
+        caller answer a repeated claim from the cache."""
+        try:
+            _, sha = self.models.resolve(claim.model_id or "", protocol.model_revision)
+            revision = self.data_revision(protocol.benchmark)
+        except (ModelLoadError, DataUnavailable, KeyError):
+            return None
+        run = protocol.model_copy(update={"dtype": self._dtype()})
+        return measurement_id(sha, protocol.benchmark, protocol_key(run), revision)
+
+    def _dtype(self) -> str:
+        return "bfloat16" if self.models.device.startswith("cuda") else "float32"
+
+    def measure(self, claim: Claim, protocol: RunProtocol) -> tuple[Measurement, bytes | None]:
+        return self.run(claim.model_id or "unresolved", protocol)
+
+    def run(self, model_id: str, protocol: RunProtocol) -> tuple[Measurement, bytes | None]:
+        """The measurement of `protocol` on `model_id` and its gzipped per-example records."""
+        started = time.perf_counter()
+        task = protocol.benchmark
+
+        def failed(reason: str, **extra: Any) -> tuple[Measurement, None]:
+            key = measurement_id(extra.get("model_revision") or model_id, task, "failed", reason)
+            return Measurement(measurement_id=key, model_id=model_id, task=task, protocol=protocol,
+                               failure=reason, seconds=time.perf_counter() - started, **extra), None
+
+        try:
+            parts = [registry.get(key) for key in registry.components(task)]
+        except KeyError:
+            return failed(f"task {task!r} is not supported")
+        if any(protocol.harness not in spec.formulations for spec in parts):
+            return failed(f"the {protocol.harness} formulation of {task!r} is not implemented")
+        try:
+            revision = self.data_revision(task)
+        except DataUnavailable as error:
+            return failed(str(error))
+        try:
+            loaded = self.models.load(model_id, protocol.model_revision)
+        except ModelLoadError as error:
+            return failed(str(error))
+        run = protocol.model_copy(update={"model_revision": loaded.revision, "dtype": loaded.dtype,
+                                          "data_revision": revision})
+        key = measurement_id(loaded.revision, task, protocol_key(run), revision)
+        engine = self.engine(loaded)
+        started = time.perf_counter()  # the evaluation itself; a model is loaded once for many claims
+        _reset_peak_memory(loaded.device)
+        tokens_before = engine.stats.forward_tokens
+        try:
+            results = [run_task(engine, self.data, spec, run.harness, run.n_shot, run.metric,
+                                selection_for(run, len(parts))) for spec in parts]
+        except DataUnavailable as error:
+            return failed(str(error), model_revision=loaded.revision)
+        except Exception as error:
+            if not _is_out_of_memory(error):
+                raise
+            _release_memory(loaded.device)
+            return failed(f"out of memory on {loaded.device} evaluating {task} with {loaded.parameters:,} "
+                          f"parameters; lower PV_EVAL_TOKEN_BUDGET or use a larger device",
+                          model_revision=loaded.revision, device=loaded.device)
+        value, stderr = combine(results)
+        used = sum(r.examples for r in results)
+        run = run.model_copy(update={"examples": used, "full_set": protocol.full_set})
+        measurement = Measurement(
+            measurement_id=key, model_id=model_id, model_revision=loaded.revision, task=task, protocol=run,
+            value=value, stderr=stderr, metric=run.metric, examples_used=used, is_slice=not run.full_set,
+            device=loaded.device, seconds=time.perf_counter() - started,
+            tokens=engine.stats.forward_tokens - tokens_before, peak_memory_bytes=_peak_memory(loaded.device),
+        )
+        return measurement, records_blob([rec for r in results for rec in r.records])
+
+
+def selection_for(protocol: RunProtocol, n_parts: int) -> Selection:
+    """Full set; or, without a slice seed, lm-eval's `--limit` (the first `examples` documents of
+    each subset); or a seeded stratified slice of `examples` documents."""
+    if protocol.full_set:
+        return Selection()
+    if protocol.slice_seed is None:
+        return Selection(limit_per_subset=protocol.examples)
+    size = max(1, protocol.examples // n_parts)  # "arc": the budget split over its two tasks
+    return Selection(slice_size=size, seed=protocol.slice_seed)
+
+
+def combine(results: list[TaskResult]) -> tuple[float, float | None]:
+    """One task: its value; "arc": the plain mean of ARC-Easy and ARC-Challenge, as papers report it."""
+    if len(results) == 1:
+        return results[0].value, results[0].stderr
+    return stats.mean([r.value for r in results]), stats.unweighted_mean_stderr([r.stderr for r in results])
+
+
+def records_blob(records: list[dict[str, Any]]) -> bytes:
+    """gzipped JSON lines, byte-for-byte deterministic (no timestamp in the gzip header)."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as handle:
+        for record in records:
+            handle.write((json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode())
+    return buffer.getvalue()
+
+
+def build_runner(settings: EvaluatorSettings) -> EvaluationRunner:
+    """The composition the evaluator service uses: one model loader and one data source per process."""
+    token = settings.hf_token.get_secret_value() if settings.hf_token else None
+    return EvaluationRunner(settings, ModelLoader(settings), data_source(settings.data_dir, token))
+
+
+def _is_out_of_memory(error: BaseException) -> bool:
+    import torch
+
+    return isinstance(error, (torch.OutOfMemoryError, MemoryError)) or "out of memory" in str(error).lower()
+
+
+def _reset_peak_memory(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _peak_memory(device: str) -> int:
+    import torch
+
+    if device.startswith("cuda"):
+        return int(torch.cuda.max_memory_allocated())
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # process peak RSS (Linux: KiB)
+
+
+def _release_memory(device: str) -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()

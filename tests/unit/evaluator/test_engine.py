@@ -1,0 +1,140 @@
+"""The engine's log-likelihoods equal a plain causal forward pass per request, whatever the sharing:
+token trees, single-token choices, group prefixes (including prefixes whose string boundary is not a
+token boundary), left truncation, empty contexts. Packing is deterministic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from services.evaluator import packing
+from services.evaluator.engine import Engine, common_prefix_length
+from services.evaluator.tokenization import EncodedRequest, RequestEncoder
+
+
+def reference(model, encoded: EncodedRequest) -> tuple[float, bool]:
+    """What lm-eval computes for one request: a causal pass over context+continuation[:-1]."""
+    ids = torch.tensor([list(encoded.context + encoded.continuation)[:-1]])
+    with torch.inference_mode():
+        logprobs = torch.log_softmax(model(ids).logits[0].float(), dim=-1)
+    n = len(encoded.continuation)
+    scored = logprobs[-n:]
+    target = torch.tensor(encoded.continuation)
+    return float(scored[torch.arange(n), target].sum()), bool((scored.argmax(-1) == target).all())
+
+
+def test_build_unit_shares_contexts_and_continuation_prefixes():
+    unit = packing.build_unit([(0, [1, 2, 3], [7]), (1, [1, 2, 3], [8]), (2, [1, 2, 3], [9, 10, 11]),
+                               (3, [1, 2, 3], [9, 10, 12]), (4, [1, 2, 5], [7])])
+    # context 1 2 3 once, its sibling context 1 2 5 shares "1 2"; continuation "9 10" shared
+    assert unit.tokens == [1, 2, 3, 9, 10, 5]
+    assert unit.parents == [-1, 0, 1, 2, 3, 1]
+    assert unit.depths == [0, 1, 2, 3, 4, 2]
+    scored = {(r, n, t) for r, n, t in unit.scored}
+    assert {(0, 2, 7), (1, 2, 8), (2, 2, 9), (2, 3, 10), (2, 4, 11), (3, 2, 9), (3, 3, 10), (3, 4, 12),
+            (4, 5, 7)} == scored
+
+
+def test_layout_mask_is_ancestor_mask():
+    unit = packing.build_unit([(0, [1, 2, 3], [9, 10, 11]), (1, [1, 2, 5], [7, 8])])
+    lay = packing.layout([unit], [[0]], prefix_len=4)
+    n = len(unit)
+    mask = lay.mask[0, :n, :n]
+    for i in range(n):
+        ancestors = {i}
+        j = unit.parents[i]
+        while j >= 0:
+            ancestors.add(j)
+            j = unit.parents[j]
+        assert set(np.flatnonzero(mask[i])) == ancestors
+    assert list(lay.position_ids[0, :n]) == [4 + d for d in unit.depths]
+
+
+def test_pack_rows_first_fit_decreasing_and_batches_under_budget():
+    rows = packing.pack_rows([500, 300, 300, 200, 900, 1500], row_tokens=1000)
+    assert rows == [[5], [4], [0, 1, 3], [2]]
+    sizes = [sum([500, 300, 300, 200, 900, 1500][u] for u in row) for row in rows]
+    for batch in packing.batch_rows(sizes, token_budget=2048):
+        assert len(batch) * packing.padded(max(sizes[r] for r in batch)) <= 2048 or len(batch) == 1
+
+
+def test_common_prefix_length():
+    assert common_prefix_length([[1, 2, 3, 4], [1, 2, 3, 9], [1, 2, 7]]) == 2
+    assert common_prefix_length([[1, 2], [1, 2, 3]]) == 2
+    assert common_prefix_length([[5], [6]]) == 0
+
+
+@pytest.fixture(scope="module")
+def requests():
+    shared = "The following are questions (with answers) about synthetic things.\n\nQuestion: the old fox?\nAnswer: yes\n\n"
+    out = []
+    for i, question in enumerate(["Which Anna", "Why does Ben", "Where does Carla keep", "How"]):
+        context = shared + f"Question: {question} see the small lamp number {i}?\nAnswer:"
+        for choice in [" A", " B", " the bright garden", " a quiet harbor near the old tower"]:
+            out.append((context, choice, i))
+    out.append(("", "Hello world", 99))  # empty context: the prefix token
+    out.append(("Trailing space ", "moves", 98))  # trailing whitespace moves to the continuation
+    return out
+
+
+def test_engine_equals_per_request_forward(tiny, requests):
+    model, tokenizer = tiny
+    engine = Engine(model, tokenizer, token_budget=512, row_tokens=128)
+    pairs = [(c, k) for c, k, _ in requests]
+    docs = [d for _, _, d in requests]
+    groups = ["shared" if d < 90 else None for d in docs]
+    ours = engine.loglikelihood(pairs, documents=docs, prefix_groups=groups)
+    encoded = RequestEncoder(tokenizer).encode(pairs)
+    for (ll, greedy), enc in zip(ours, encoded):
+        ref_ll, ref_greedy = reference(model, enc)
+        assert ll == pytest.approx(ref_ll, abs=1e-4)
+        assert greedy == ref_greedy
+    # the group prefix was computed once: far fewer tokens than the requests hold
+    assert engine.stats.forward_tokens < sum(len(e.context) + len(e.continuation) for e in encoded) / 3
+    assert engine.loglikelihood(pairs, documents=docs, prefix_groups=groups) == ours  # deterministic
+
+
+def test_prefix_group_whose_string_boundary_splits_a_token(tiny):
+    """Shared prefix strings ending mid-word: BPE merges across the boundary, so the shared token
+    prefix is shorter than the string; sharing stops at the last common token."""
+    model, tokenizer = tiny
+    engine = Engine(model, tokenizer)
+    prefix = "In the garden, Anna saw a small rab"
+    pairs = [(prefix + tail, " and left.") for tail in ("bit", "bits", "ble near the tower")]
+    ours = engine.loglikelihood(pairs, documents=[0, 1, 2], prefix_groups=["p", "p", "p"])
+    for (ll, greedy), enc in zip(ours, RequestEncoder(tokenizer).encode(pairs)):
+        assert ll == pytest.approx(reference(model, enc)[0], abs=1e-4)
+
+
+def test_left_truncation_like_lm_eval(tiny):
+    model, tokenizer = tiny
+    engine = Engine(model, tokenizer, max_length=32)
+    encoded = RequestEncoder(tokenizer).encode([("word " * 40 + "end", " of the story")])[0]
+    (ll, _), = engine.loglikelihood_tokens([encoded])
+    whole = list(encoded.context + encoded.continuation)[-(32 + 1):]
+    clipped = EncodedRequest(tuple(whole[: len(whole) - len(encoded.continuation)]), encoded.continuation)
+    assert ll == pytest.approx(reference(model, clipped)[0], abs=1e-4)
+
+
+def test_encoder_matches_lm_eval(tiny, hflm):
+    _, tokenizer = tiny
+    pairs = [("Question: what?\nAnswer:", " yes"), ("Tail ", "word"), ("", "alone"), ("a", "\n\nb")]
+    ours = RequestEncoder(tokenizer).encode(pairs)
+    for (context, continuation), enc in zip(pairs, ours):
+        if context:
+            theirs = hflm._encode_pair(context, continuation)
+        else:
+            cont = hflm.tok_encode(continuation, add_special_tokens=False)
+            theirs = ([hflm.prefix_token_id], cont)
+        assert (list(enc.context), list(enc.continuation)) == (list(theirs[0]), list(theirs[1]))
+
+
+def test_generation_stops_at_stop_sequences(tiny):
+    model, tokenizer = tiny
+    engine = Engine(model, tokenizer)
+    texts = engine.generate_until(["Question: Anna has 3 lamps.\nAnswer:", "Question: hi\nAnswer:"],
+                                  until=["\n"], max_gen_toks=24)
+    assert all("\n" not in t for t in texts)
+    assert texts == engine.generate_until(["Question: Anna has 3 lamps.\nAnswer:", "Question: hi\nAnswer:"],
+                                          until=["\n"], max_gen_toks=24)

@@ -1,0 +1,158 @@
+"""Fidelity against lm-evaluation-harness itself: lm-eval's own task configs (its yaml and utils, only
+the dataset pointed at our synthetic fixture files) run through lm-eval's HFLM, and the same tasks run
+through our registry and engine, on the same tiny fp32 model:
+
+- every prompt (context, continuation) string identical,
+- every per-request log-likelihood within 1e-4, greedy flags identical,
+- every per-document score and the task-level value (and stderr) identical,
+- GSM8K: greedy generations identical to lm-eval's `generate_until`, extracted answers and scores too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.evaluator.evaluation import Selection, run_task
+from services.evaluator.tasks import registry
+from services.evaluator.tasks.base import build_examples
+
+from .conftest import DATA
+
+lm_eval = pytest.importorskip("lm_eval")
+
+TOLERANCE = 1e-4
+MAX_DIFF: dict[str, float] = {}
+
+
+LM_EVAL_TASKS = Path(lm_eval.__file__).parent / "tasks"
+YAML = {"arc_easy": "arc/arc_easy.yaml", "arc_challenge": "arc/arc_challenge.yaml",
+        "hellaswag": "hellaswag/hellaswag.yaml", "winogrande": "winogrande/default.yaml", "piqa": "piqa/piqa.yaml",
+        "openbookqa": "openbookqa/openbookqa.yaml", "commonsense_qa": "commonsense_qa/default.yaml",
+        "boolq": "super_glue/boolq/default.yaml", "gsm8k": "gsm8k/gsm8k.yaml"}
+
+
+def lm_eval_task(name: str, folder, n_shot: int):
+    """lm-eval's own task from its own yaml (and `!function` utils), the dataset swapped for our files.
+    Built directly rather than through TaskManager, which indexes every task yaml (~20 s)."""
+    from lm_eval.api.task import ConfigurableTask
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    if name.startswith("mmlu_"):
+        kind = "continuation" if name.endswith("_continuation") else "default"
+        subject = name.removeprefix("mmlu_").removesuffix("_continuation")
+        path = LM_EVAL_TASKS / "mmlu" / kind / f"mmlu_{subject}.yaml"
+    else:
+        path = LM_EVAL_TASKS / YAML[name]
+    config = load_yaml(path, resolve_func=True)
+    for structural in ("tag", "group", "include"):
+        config.pop(structural, None)
+    config.update(dataset_path="json", dataset_name=None,
+                  dataset_kwargs={"data_files": {p.stem: str(p) for p in folder.glob("*.jsonl")}})
+    task = ConfigurableTask(config=config)
+    task.set_config(key="num_fewshot", value=n_shot)
+    task.set_fewshot_seed(seed=1234)  # simple_evaluate's default fewshot_random_seed
+    return task
+
+
+def lm_eval_names(key: str) -> list[tuple[str | None, str]]:
+    spec = registry.get(key)
+    if key == "mmlu":
+        return [(s, f"mmlu_{s}") for s in subsets(spec)]
+    if key == "mmlu_cloze":
+        return [(s, f"mmlu_{s}_continuation") for s in subsets(spec)]
+    return [(None, key)]
+
+
+def subsets(spec):
+    return tuple(s for s in spec.subsets if (DATA / spec.folder / s).is_dir())
+
+
+def run_lm_eval(hflm, key: str, n_shot: int, limit: int | None):
+    from lm_eval.evaluator import evaluate
+
+    spec = registry.get(key)
+    tasks = {name: lm_eval_task(name, DATA / spec.folder / subset if subset else DATA / spec.folder, n_shot)
+             for subset, name in lm_eval_names(key)}
+    out = evaluate(lm=hflm, task_dict=tasks, limit=limit, log_samples=True)
+    return out["results"], out["samples"]
+
+
+CASES = [
+    ("arc_easy", 0, "acc_norm"), ("arc_challenge", 3, "acc"), ("hellaswag", 0, "acc_norm"),
+    ("hellaswag", 2, "acc_norm"), ("winogrande", 0, "acc"), ("winogrande", 3, "acc"), ("piqa", 1, "acc_norm"),
+    ("openbookqa", 0, "acc_norm"), ("commonsense_qa", 2, "acc"), ("boolq", 1, "acc"), ("mmlu", 5, "acc"),
+    ("mmlu", 0, "acc"), ("mmlu_cloze", 5, "acc_norm"),
+]
+
+
+@pytest.mark.parametrize(("key", "n_shot", "metric"), CASES, ids=[f"{k}-{n}shot" for k, n, _ in CASES])
+def test_multiple_choice_matches_lm_eval(hflm, engine, data, key, n_shot, metric):
+    spec = registry.get(key)
+    formulation = spec.formulations["lm-eval"]
+    results, samples = run_lm_eval(hflm, key, n_shot, None)
+    ours = run_task(engine, data, spec, "lm-eval", n_shot, metric)
+
+    records = {(r["subset"], r["doc_id"]): r for r in ours.records}
+    worst = 0.0
+    for subset, name in lm_eval_names(key):
+        docs = [formulation.prepare(d) for d in data.rows(spec, spec.eval_split, subset)]
+        pool = [formulation.prepare(d) for d in data.rows(spec, spec.fewshot_split, subset)] if n_shot else []
+        examples = build_examples(spec, formulation, docs, pool, n_shot, subset=subset)
+        assert len(samples[name]) == len(examples)
+        for sample, example in zip(sorted(samples[name], key=lambda s: s["doc_id"]), examples):
+            assert [tuple(a) for a in sample["arguments"]] == example.requests, f"prompt differs, doc {example.doc_id}"
+            record = records[(subset, example.doc_id)]
+            theirs = [resp[0] for resp in sample["resps"]]
+            for (their_ll, their_greedy), our_ll, our_greedy in zip(theirs, record["ll"], record["greedy"]):
+                worst = max(worst, abs(their_ll - our_ll))
+                assert abs(their_ll - our_ll) <= TOLERANCE
+                assert their_greedy == our_greedy
+            for name_ in formulation.metrics:
+                assert record[name_] == sample[name_], f"{name_} differs on doc {example.doc_id}"
+    MAX_DIFF[f"{key}-{n_shot}"] = worst
+
+    if len(lm_eval_names(key)) == 1:
+        expected = results[key][f"{metric},none"]
+        expected_stderr = results[key][f"{metric}_stderr,none"]
+    else:  # lm-eval's group aggregation (weight_by_size) over its per-subject results
+        from lm_eval.api.metrics import aggregate_subtask_metrics, pooled_sample_stderr
+
+        per = [results[name] for _, name in lm_eval_names(key)]
+        sizes = [r["sample_len"] for r in per]
+        expected = aggregate_subtask_metrics([r[f"{metric},none"] for r in per], sizes)
+        expected_stderr = pooled_sample_stderr([r[f"{metric}_stderr,none"] for r in per], sizes)
+    assert ours.value == pytest.approx(expected, abs=1e-12)
+    assert ours.stderr == pytest.approx(expected_stderr, abs=1e-12)
+    assert ours.examples == sum(len(samples[name]) for _, name in lm_eval_names(key))
+
+
+def test_gsm8k_generations_match_lm_eval(hflm, engine, data):
+    spec = registry.get("gsm8k")
+    limit = 8
+    results, samples = run_lm_eval(hflm, "gsm8k", 5, limit)
+    ours = run_task(engine, data, spec, "lm-eval", 5, "exact_match", Selection(limit_per_subset=limit))
+    theirs = sorted(samples["gsm8k"], key=lambda s: s["doc_id"])
+    # lm-eval logs one sample per filter; keep the strict-match ones for the generation text
+    strict = [s for s in theirs if s["filter"] == "strict-match"]
+    flexible = [s for s in theirs if s["filter"] == "flexible-extract"]
+    assert len(strict) == len(ours.records) == limit
+    for record, s, f in zip(ours.records, strict, flexible):
+        assert record["generation"] == s["resps"][0][0]
+        assert record["strict"] == s["filtered_resps"][0]
+        assert record["flexible"] == f["filtered_resps"][0]
+        assert record["exact_match"] == s["exact_match"]
+        assert record["exact_match_flexible"] == f["exact_match"]
+    formulation = spec.formulations["lm-eval"]
+    docs = data.rows(spec, "test")
+    examples = build_examples(spec, formulation, docs, data.rows(spec, "train"), 5, select=range(limit))
+    assert [s["arguments"][0][0] for s in strict] == [e.generation_context for e in examples]
+    assert ours.value == pytest.approx(results["gsm8k"]["exact_match,strict-match"], abs=1e-12)
+
+
+def test_report_worst_difference():
+    """Not a check of its own: prints the largest |ll difference| seen per case (run with -s)."""
+    for case, diff in sorted(MAX_DIFF.items()):
+        print(f"max |ll ours - lm-eval| {case}: {diff:.2e}")
+    assert all(diff <= TOLERANCE for diff in MAX_DIFF.values())
