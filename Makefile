@@ -10,6 +10,7 @@ export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_CACHE := $(CURDIR)/fixtures/hub
 export TOKENIZERS_PARALLELISM := false
+ARXIV_ID ?= 2611.00001
 
 .PHONY: help install up down run test test-unit test-integration test-e2e bench asyncapi clean
 
@@ -28,7 +29,7 @@ down:
 # Install, start Kafka + FerretDB + the five services + the API + the local arXiv server, publish the
 # fixture paper, wait for all its verdicts, print the published document, stop everything.
 run: install
-	$(PY) scripts/run_demo.py --skip-install --stop-infra
+	$(PY) scripts/run_demo.py --skip-install --stop-infra --arxiv-id $(ARXIV_ID)
 
 # The whole suite against fresh servers, stopped afterwards (KEEP_SERVERS=1 leaves them running).
 test: up

@@ -47,6 +47,8 @@ class Paper:
             if isinstance(meta.get(key), int):
                 return meta[key]
         versions = meta.get("versions")
+        if isinstance(versions, int) and versions > 0:
+            return versions
         if isinstance(versions, list) and versions:
             return len(versions)
         return 1

@@ -59,12 +59,15 @@ async def _publish(requests: list) -> None:
     from aiokafka import AIOKafkaProducer
 
     from shared import topics
-    from shared.bus import headers_for
+    from shared.bus import ensure_topics, headers_for
     from shared.ids import parse_arxiv_id
     from shared.settings import KafkaSettings
 
+    settings = KafkaSettings()
+    # Create the topics with their partitions before the first message, not by broker auto-creation.
+    await ensure_topics(settings)
     producer = AIOKafkaProducer(
-        bootstrap_servers=KafkaSettings().bootstrap_servers, enable_idempotence=True, acks="all",
+        bootstrap_servers=settings.bootstrap_servers, enable_idempotence=True, acks="all",
         client_id="paperverdict-cli",
     )
     await producer.start()

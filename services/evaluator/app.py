@@ -47,13 +47,15 @@ class Evaluator:
         self.runner = runner
         self.cache = cache
         self.artifacts = artifacts
-        self.available = getattr(runner, "available", None)
+        self._available: dict[str, int] | None = None
 
     def _plan(self, claim: Claim) -> Any:
         from services.evaluator.planner import plan_run
 
-        available = self.available() if callable(self.available) else self.available
-        return plan_run(claim, max_examples=self.settings.max_examples, slice_seed=self.settings.slice_seed, available=available)
+        if self._available is None:  # task sizes: read once per process
+            self._available = dict(self.runner.available())
+        return plan_run(claim, max_examples=self.settings.max_examples, slice_seed=self.settings.slice_seed,
+                        available=self._available)
 
     async def handle(self, msg: ClaimExtracted) -> list[Outgoing]:
         from shared.models import RunProtocol
@@ -98,10 +100,7 @@ class Evaluator:
         return measurement
 
     async def _cache_get(self, claim: Claim, plan: Any) -> Measurement | None:
-        key_of = getattr(self.runner, "measurement_key", None) or getattr(self.runner, "measurement_id_for", None)
-        if key_of is None:
-            return None
-        key = key_of(claim, plan)
+        key = self.runner.measurement_key(claim, plan)
         return await self.cache.get(key) if key else None
 
 
@@ -136,8 +135,7 @@ def create_app() -> FastStream:
         await ensure_topics(kafka)
         deps["mongo"] = mongo_client(mongo)
         db = deps["mongo"][mongo.database]
-        runner = build_runner(settings)
-        deps["evaluator"] = Evaluator(bus, settings, runner, build_cache(db), ArtifactStore(db))
+        deps["evaluator"] = Evaluator(bus, settings, build_runner(settings), await build_cache(db), ArtifactStore(db))
 
     @app.after_shutdown
     async def stop() -> None:

@@ -65,7 +65,8 @@ def create_app() -> FastStream:
         await ensure_topics(kafka)
         deps["mongo"] = AsyncIOMotorClient(mongo.url.get_secret_value(), tz_aware=True)
         deps["arxiv"] = ArxivClient(arxiv)
-        deps["ingestor"] = Ingestor(deps["arxiv"], ArtifactStore(deps["mongo"][mongo.database]), public_base_url=arxiv.base_url)
+        # Documents cite arxiv.org (the paper's identity), also when a local mirror served the bytes.
+        deps["ingestor"] = Ingestor(deps["arxiv"], ArtifactStore(deps["mongo"][mongo.database]))
 
     @app.after_shutdown
     async def stop() -> None:

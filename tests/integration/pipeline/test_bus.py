@@ -148,3 +148,37 @@ async def test_offsets_are_committed_only_after_the_handler_finished(kafka_boots
         assert await wait_for(lambda: second_calls == [5], timeout_s=40)
     finally:
         await broker.stop()
+
+
+async def test_graceful_stop_finishes_the_message_in_flight_and_commits_it(kafka_bootstrap: str) -> None:
+    """SIGTERM -> broker.stop(): the handler in flight finishes (within the graceful timeout), its
+    output is published and its offset committed, so the next consumer does not see it again."""
+    import asyncio
+
+    topic = unique_topic("graceful")
+    started: list[int] = []
+
+    async def slow(msg: Ping) -> list[Outgoing]:
+        started.append(msg.n)
+        await asyncio.sleep(1.5)
+        return [Outgoing(f"{topic}.out", Ping(n=msg.n + 100), key="k")]
+
+    broker, stats = await _start(kafka_bootstrap, topic, slow)
+    await produce(kafka_bootstrap, topic, b'{"n": 1}')
+    assert await wait_for(lambda: started == [1])
+    await broker.stop()
+    assert stats.handled == 1
+    out = await read_records(kafka_bootstrap, f"{topic}.out", count=1)
+    assert [Ping.model_validate_json(r.value).n for r in out] == [101]
+
+    again: list[int] = []
+
+    async def record(msg: Ping) -> None:
+        again.append(msg.n)
+
+    broker, _ = await _start(kafka_bootstrap, topic, record)
+    try:
+        await produce(kafka_bootstrap, topic, b'{"n": 2}')
+        assert await wait_for(lambda: again == [2], timeout_s=40)
+    finally:
+        await broker.stop()
