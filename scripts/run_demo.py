@@ -73,7 +73,7 @@ class Pipeline:
             "PV_ARXIV_BASE_URL": f"http://127.0.0.1:{self.arxiv_port}",
             "PV_ARXIV_API_URL": f"http://127.0.0.1:{self.arxiv_port}/api/query",
             "PV_ARXIV_REQUEST_INTERVAL_S": "0",
-            "PV_EVAL_DATA_DIR": str(ROOT / "fixtures" / "data"),
+            "PV_EVAL_DATA_DIR": str(ROOT / "fixtures" / "demo-data"),  # sized for firm verdicts
             "PV_API_PORT": str(self.api_port),
             "PV_LOG_FORMAT": "json",
             "HF_HUB_OFFLINE": "1",

@@ -215,8 +215,8 @@ def eval_task(
 
 @app.command()
 def validate(
-    claim: Path = typer.Argument(..., help="a Claim as JSON"),
-    measurement: Path = typer.Argument(..., help="a Measurement as JSON"),
+    claim: Path = typer.Option(..., "--claim", help="a Claim as JSON"),
+    measurement: Path = typer.Option(..., "--measurement", help="a Measurement as JSON"),
 ) -> None:
     """Turn a claim and a measurement into a POST verdict (gates applied) and print it."""
     from services.cli.verdicts import validate_command

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.paths import SEED
+
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +17,6 @@ from shared.settings import MongoSettings
 from services.api.app import create_app
 from tests.integration.verdict_data import OLD_STYLE, Published, publish_sample
 
-SEED = Path("/work/shared/seed/published_verdict_example.json")
 
 
 @pytest.fixture

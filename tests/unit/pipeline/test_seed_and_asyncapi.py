@@ -4,6 +4,8 @@ docs/asyncapi.yaml is what FastStream generates from the services today."""
 from __future__ import annotations
 
 import json
+
+import pytest
 import os
 import subprocess
 import sys
@@ -13,18 +15,19 @@ import yaml
 
 from shared import topics
 from shared.documents import PublishedDocument
+from tests.paths import SEED, SEED_COPY, SEED_ORIGINAL
 
 ROOT = Path(__file__).resolve().parents[3]
-SEED = ROOT.parent / "shared" / "seed" / "published_verdict_example.json"
 ASYNCAPI = ROOT / "docs" / "asyncapi.yaml"
 
 
 def _seed_path() -> Path:
-    # ../shared/seed beside the checkout (the design's location); the workspace copy otherwise.
-    for candidate in (SEED, Path("/work/shared/seed/published_verdict_example.json")):
-        if candidate.exists():
-            return candidate
-    raise FileNotFoundError(f"seed document not found at {SEED}")
+    return SEED
+
+
+@pytest.mark.skipif(not SEED_ORIGINAL.exists(), reason="../shared/seed is not beside this checkout")
+def test_committed_seed_copy_equals_the_original() -> None:
+    assert json.loads(SEED_COPY.read_text("utf-8")) == json.loads(SEED_ORIGINAL.read_text("utf-8"))
 
 
 def test_seed_document_validates_unchanged() -> None:

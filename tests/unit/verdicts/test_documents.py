@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.paths import SEED
+
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +15,6 @@ from shared.models import Verdict
 from services.publisher.documents import apply_verdict, build_document, headline_fields, select_headline, status_counts
 from tests.unit.verdicts import factories as f
 
-SEED = Path("/work/shared/seed/published_verdict_example.json")
 
 
 def v(status: str, confidence: float = 0.5, kind: str = "POST", minutes: int = 0, vid: str | None = None) -> Verdict:

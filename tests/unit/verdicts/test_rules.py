@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.paths import SEED
+
 import json
 from pathlib import Path
 
@@ -12,7 +14,6 @@ from shared.ids import verdict_id
 from services.validator.rules import AGENT_VERSION, post_verdict, pre_verdict, raw_status
 from tests.unit.verdicts import factories as f
 
-SEED = Path("/work/shared/seed/published_verdict_example.json")
 FULL = f.run()
 N_SHOT_UNSTATED = {"n_shot": None}
 
