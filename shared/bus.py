@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared import topics
 from shared.ids import InvalidArxivId, parse_arxiv_id
-from shared.logging import bind_message, get_logger
+from shared.logging import bind_message, broker_logger, get_logger
 from shared.messages import IngestPaper, Message, new_correlation_id
 from shared.settings import KafkaSettings
 
@@ -63,9 +63,13 @@ class MessageRejected(PermanentError):
 
 
 def make_broker(settings: KafkaSettings, *, service: str, **kwargs: Any) -> KafkaBroker:
-    """An idempotent, acks=all producer + consumers for one service. No I/O until the app starts."""
+    """An idempotent, acks=all producer + consumers for one service. No I/O until the app starts.
+
+    FastStream's per-message lines go to a plain stdlib logger, so that `configure_logging`'s formatter
+    renders them (FastStream's default logger writes its own text format to stdout)."""
     return KafkaBroker(
         settings.bootstrap_servers,
+        logger=kwargs.pop("logger", broker_logger()),
         client_id=f"paperverdict-{service}",
         enable_idempotence=True,
         acks="all",

@@ -1,4 +1,5 @@
-"""arXiv over HTTP: Atom metadata, e-print source, HTML and PDF renderings.
+"""arXiv over HTTP: Atom metadata, e-print source, HTML and PDF renderings; and the ingestor's own
+record of the paper versions it has ingested (MongoDB `ingestions`).
 
 One request at a time, at least `request_interval_s` apart (arXiv asks for one every 3 s); 429 and
 5xx answers and connection errors are retried with exponential backoff, honouring `Retry-After`.
@@ -10,12 +11,14 @@ import asyncio
 import time
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
+from typing import Any
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from shared.bus import PermanentError, TransientError
 from shared.ids import ArxivId
+from shared.messages import PaperIngested
 from shared.logging import get_logger
 from shared.settings import ArxivSettings
 
@@ -166,3 +169,39 @@ class ArxivClient:
                     raise DownloadTooLarge(f"{url} exceeds the limit of {limit} bytes (PV_ARXIV_MAX_DOWNLOAD_BYTES)")
                 chunks.append(chunk)
             return b"".join(chunks)
+
+
+INGESTIONS_COLLECTION = "ingestions"
+
+
+class MongoIngestionLog:
+    """Which (arXiv ID, version) pairs this ingestor has ingested and announced.
+
+    The ingestor's own bookkeeping (only the publisher writes the read model `papers`/`verdicts`):
+    one document per paper version, `_id` = "<arxiv id>v<version>", so lookups go by `_id`.
+    """
+
+    def __init__(self, db: Any) -> None:
+        self.collection = db[INGESTIONS_COLLECTION]
+
+    @staticmethod
+    def key(arxiv_id: str, version: int) -> str:
+        return f"{arxiv_id}v{version}"
+
+    async def seen(self, arxiv_id: str, version: int) -> bool:
+        return await self.collection.find_one({"_id": self.key(arxiv_id, version)}, projection={"_id": 1}) is not None
+
+    async def record(self, ingested: PaperIngested) -> None:
+        now = datetime.now(timezone.utc)
+        await self.collection.update_one(
+            {"_id": self.key(ingested.paper.arxiv_id, ingested.version.version)},
+            {"$set": {
+                "arxiv_id": ingested.paper.arxiv_id,
+                "version": ingested.version.version,
+                "paper_version_id": ingested.version.id,
+                "correlation_id": ingested.correlation_id,
+                "artifacts": [a.sha256 for a in ingested.artifacts],
+                "ingested_at": now.replace(microsecond=now.microsecond // 1000 * 1000),
+            }},
+            upsert=True,
+        )

@@ -60,13 +60,16 @@ def create_app() -> FastStream:
         from motor.motor_asyncio import AsyncIOMotorClient
 
         from shared.artifacts import ArtifactStore
+        from services.ingestor.adapters import MongoIngestionLog
         from services.ingestor.handlers import Ingestor
 
         await ensure_topics(kafka)
         deps["mongo"] = AsyncIOMotorClient(mongo.url.get_secret_value(), tz_aware=True)
         deps["arxiv"] = ArxivClient(arxiv)
+        db = deps["mongo"][mongo.database]
         # Documents cite arxiv.org (the paper's identity), also when a local mirror served the bytes.
-        deps["ingestor"] = Ingestor(deps["arxiv"], ArtifactStore(deps["mongo"][mongo.database]))
+        deps["ingestor"] = Ingestor(deps["arxiv"], ArtifactStore(db), ingestions=MongoIngestionLog(db),
+                                    publish=bus.publish_all)
 
     @app.after_shutdown
     async def stop() -> None:

@@ -1,7 +1,14 @@
-"""Ingest one paper: arXiv metadata + the version's artifacts into GridFS -> `PaperIngested`."""
+"""Ingest one paper: arXiv metadata + the version's artifacts into GridFS -> `PaperIngested`.
+
+A paper version already ingested is skipped (logged `ingest_skipped`, the request still acked) unless
+the request says `force`; a new arXiv version is a new version, so it is ingested. The version counts
+as ingested only once its `PaperIngested` was acknowledged by Kafka: a crash or a failed publish in
+between means the redelivered request ingests it again, never that it is lost.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from shared import topics
@@ -23,6 +30,17 @@ class ArtifactWriter(Protocol):
     async def put(self, data: bytes, *, kind: ArtifactKind, content_type: str, filename: str) -> ArtifactRef: ...
 
 
+class IngestionLog(Protocol):
+    """The paper versions already ingested (services.ingestor.adapters.MongoIngestionLog)."""
+
+    async def seen(self, arxiv_id: str, version: int) -> bool: ...
+
+    async def record(self, ingested: PaperIngested) -> None: ...
+
+
+Publish = Callable[[Sequence[Outgoing]], Awaitable[None]]
+
+
 def paper_meta(entry: AtomEntry) -> PaperMeta:
     return PaperMeta(
         arxiv_id=entry.arxiv_id,
@@ -39,16 +57,34 @@ def paper_meta(entry: AtomEntry) -> PaperMeta:
 
 
 class Ingestor:
-    def __init__(self, arxiv: ArxivClient, artifacts: ArtifactWriter, *, public_base_url: str = "https://arxiv.org") -> None:
+    """`ingestions` and `publish` go together: with them, `handle` skips versions already ingested and
+    publishes itself (so that it records a version only after its event is out); without them, every
+    request is ingested and `handle` returns the event for the bus to publish."""
+
+    def __init__(self, arxiv: ArxivClient, artifacts: ArtifactWriter, *, ingestions: IngestionLog | None = None,
+                 publish: Publish | None = None, public_base_url: str = "https://arxiv.org") -> None:
+        if (ingestions is None) != (publish is None):
+            raise ValueError("Ingestor needs both `ingestions` and `publish`, or neither")
         self.arxiv = arxiv
         self.artifacts = artifacts
+        self.ingestions = ingestions
+        self.publish = publish
         self.public_base_url = public_base_url.rstrip("/")
 
     async def ingest(self, request: IngestPaper) -> PaperIngested:
+        """Fetch and store the requested version (the latest one when none is given), unconditionally."""
         wanted = parse_arxiv_id(request.arxiv_id)
         entry = await self.arxiv.fetch_metadata(wanted)
+        return await self._ingest_version(request, entry, wanted.version or entry.latest_version)
+
+    async def _already_ingested(self, request: IngestPaper, arxiv_id: str, version: int) -> bool:
+        if request.force or self.ingestions is None or not await self.ingestions.seen(arxiv_id, version):
+            return False
+        log.info("ingest_skipped", version=version, reason="version already ingested; send force=true to re-ingest")
+        return True
+
+    async def _ingest_version(self, request: IngestPaper, entry: AtomEntry, version: int) -> PaperIngested:
         meta = paper_meta(entry)
-        version = wanted.version or entry.latest_version
         log.info("paper_metadata_fetched", title=meta.title, latest_version=entry.latest_version, version=version)
 
         artifacts: list[ArtifactRef] = []
@@ -84,5 +120,17 @@ class Ingestor:
         )
 
     async def handle(self, request: IngestPaper) -> list[Outgoing]:
-        ingested = await self.ingest(request)
-        return [Outgoing(topics.PAPERS_INGESTED, ingested, key=ingested.paper.arxiv_id)]
+        wanted = parse_arxiv_id(request.arxiv_id)
+        if wanted.version is not None and await self._already_ingested(request, wanted.base, wanted.version):
+            return []  # asked for a version we have: not even arXiv's metadata is fetched
+        entry = await self.arxiv.fetch_metadata(wanted)
+        version = wanted.version or entry.latest_version
+        if await self._already_ingested(request, entry.arxiv_id, version):
+            return []
+        ingested = await self._ingest_version(request, entry, version)
+        outputs = [Outgoing(topics.PAPERS_INGESTED, ingested, key=ingested.paper.arxiv_id)]
+        if self.publish is None or self.ingestions is None:
+            return outputs
+        await self.publish(outputs)
+        await self.ingestions.record(ingested)
+        return []

@@ -48,26 +48,60 @@ def apply_verdict(entry: ClaimEntry | None, claim: Claim, verdict: Verdict) -> C
     return ClaimEntry(claim_id=claim.claim_id, claim=claim, verdicts=pair)
 
 
-def _headline_key(entry: ClaimEntry, verdict: Verdict) -> tuple[int, float, tuple[str, int, int, str]]:
-    return SEVERITY[verdict.status], -verdict.confidence, claim_position(entry.claim)
+Position = tuple[str, int, int, str]
+Rank = tuple[int, int, float, Position]
+
+
+def rank_of(pair: VerdictPair, position: Position) -> Rank | None:
+    """Smaller ranks first: any POST before any PRE, then severity, confidence (highest first), table
+    position. None for a claim without a verdict (never the headline)."""
+    if pair.post is not None:
+        return 0, SEVERITY[pair.post.status], -pair.post.confidence, position
+    if pair.pre is not None:
+        return 1, SEVERITY[pair.pre.status], -pair.pre.confidence, position
+    return None
+
+
+def headline_rank(entry: ClaimEntry) -> Rank | None:
+    return rank_of(entry.verdicts, claim_position(entry.claim))
 
 
 def select_headline(entries: Iterable[ClaimEntry]) -> ClaimEntry | None:
     """The headline claim: most severe current POST verdict; before any POST, the PRE verdict with the
     highest confidence (then table position)."""
-    entries = list(entries)
-    with_post = [e for e in entries if e.verdicts.post is not None]
-    if with_post:
-        return min(with_post, key=lambda e: _headline_key(e, e.verdicts.post))  # type: ignore[arg-type]
-    with_pre = [e for e in entries if e.verdicts.pre is not None]
-    if with_pre:
-        return min(with_pre, key=lambda e: _headline_key(e, e.verdicts.pre))  # type: ignore[arg-type]
-    return None
+    ranked = [(rank, e) for e in entries if (rank := headline_rank(e)) is not None]
+    return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
+
+
+class RecomputeHeadline(Exception):
+    """Only the paper's other claims can tell the new headline: the headline claim itself lost rank."""
+
+
+def next_headline(headline: Rank | None, changed: Rank | None) -> bool:
+    """Whether the claim whose verdicts just changed (`changed`, its new rank) becomes the headline,
+    knowing only the headline's rank before (a rank ends with the claim's
+    position, whose last item is the claim id).
+
+    Exact because no other claim changed. The one case it cannot decide, the headline claim itself
+    dropping in rank, raises RecomputeHeadline.
+    """
+    if changed is None:
+        return False  # a claim never loses its verdicts, so this is never the headline claim
+    if headline is None:
+        return True
+    if changed[-1][-1] == headline[-1][-1]:  # the headline claim itself
+        if changed <= headline:
+            return True
+        raise RecomputeHeadline(changed[-1][-1])
+    return changed < headline
 
 
 def headline_fields(entries: Sequence[ClaimEntry]) -> dict[str, Any]:
     """`verdict`, `verdicts`, `claim_id` of the document, from its claims."""
-    headline = select_headline(entries)
+    return fields_of_headline(select_headline(entries))
+
+
+def fields_of_headline(headline: ClaimEntry | None) -> dict[str, Any]:
     if headline is None:
         return {"verdict": None, "verdicts": VerdictPair(), "claim_id": None}
     pair = headline.verdicts

@@ -142,3 +142,41 @@ async def test_replay_repairs_a_projection_a_crash_left_behind(store: PublisherS
     assert await store.record_verdict(msg) is False
     doc = await store.get_document("2502.02737")
     assert doc is not None and doc.verdict.id == msg.verdict.id
+
+
+async def test_headline_claim_losing_rank_recomputes_from_the_other_claims(store: PublisherStore) -> None:
+    a, b, c = (f.claim(claim_id=cid, row_index=i) for i, cid in enumerate(("a", "b", "c")))
+    await store.record_verdict(f.validated(a, post_verdict(a, f.measurement(0.60), now=f.NOW)))  # wrong
+    await store.record_verdict(f.validated(b, post_verdict(b, f.measurement(0.47), now=f.NOW)))  # wrong too (a ranks first)
+    await store.record_verdict(f.validated(c, pre_verdict(c, f.run(), now=f.NOW, model_id=f.MODEL)))
+    doc = await store.get_document("2502.02737")
+    assert (doc.claim_id, doc.verdict.status) == ("a", "wrong")
+    fixed = post_verdict(a, f.measurement(0.508, measurement_id="m-fixed"), now=f.NOW + timedelta(hours=1))
+    await store.record_verdict(f.validated(a, fixed))
+    doc = await store.get_document("2502.02737")
+    assert (doc.claim_id, doc.verdict.status) == ("b", "wrong")
+    assert [e.claim_id for e in doc.claims] == ["a", "b", "c"] and doc.claims[0].verdicts.post.id == fixed.id
+
+
+async def test_a_verdict_reads_no_other_claim_and_the_stored_document_has_no_claims_array(
+        store: PublisherStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    claims = [f.claim(claim_id=f"c{i:03d}", row_index=i) for i in range(20)]
+    for claim in claims:
+        await store.record_verdict(f.validated(claim, pre_verdict(claim, f.run(), now=f.NOW, model_id=f.MODEL)))
+
+    def no_scan(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError(f"a verdict read the paper's claims: find{args}")
+
+    monkeypatch.setattr(store.claims, "find", no_scan)
+    for k, claim in enumerate(claims[::4]):  # each more severe than the headline before, or not: never a demotion
+        measurement = f.measurement(0.40 + 0.02 * k, measurement_id=f"m{k}")
+        assert await store.record_verdict(f.validated(claim, post_verdict(claim, measurement, now=f.NOW), measurement))
+    monkeypatch.undo()
+
+    raw = await store.papers.find_one({"_id": "2502.02737"})
+    assert "claims" not in raw and raw["claim_id"] == "c000"
+    doc = await store.get_document("2502.02737")
+    assert [e.claim_id for e in doc.claims] == [c.claim_id for c in claims]
+    assert doc.verdict.kind == "POST" and doc.claim_id == "c000"
+    assert [d.claim_id for d in await store.list_documents()] == ["c000"]
+    assert len((await store.list_documents())[0].claims) == 20

@@ -150,3 +150,35 @@ async def test_local_server_answers_like_arxiv(server) -> None:
         assert (await http.get(f"{base}/pdf/2611.00901v1")).status_code == 404
         assert (await http.get(f"{base}/abs/2611.00901")).status_code == 200
         assert (await http.get(f"{base}/e-print/2611.00901v3")).status_code == 404
+
+
+async def test_ingestor_skips_a_version_it_has_ingested_unless_forced(server, papers_dir, mongo_db) -> None:
+    from structlog.testing import capture_logs
+
+    from services.ingestor.adapters import MongoIngestionLog
+
+    published: list = []
+
+    async def publish(outputs) -> None:  # type: ignore[no-untyped-def]
+        published.extend(o.message for o in outputs)
+
+    client = ArxivClient(_settings(server))
+    ingestor = Ingestor(client, ArtifactStore(mongo_db), ingestions=MongoIngestionLog(mongo_db), publish=publish)
+    try:
+        with capture_logs() as logs:
+            for request in (IngestPaper(arxiv_id="2611.00901"), IngestPaper(arxiv_id="2611.00901"),
+                            IngestPaper(arxiv_id="2611.00901v2"), IngestPaper(arxiv_id="2611.00901v1"),
+                            IngestPaper(arxiv_id="2611.00901", force=True)):
+                assert await ingestor.handle(request) == []
+            meta = json.loads((papers_dir / "2611.00901" / "meta.json").read_text())
+            (papers_dir / "2611.00901" / "meta.json").write_text(json.dumps({**meta, "latest_version": 3}))
+            await ingestor.handle(IngestPaper(arxiv_id="2611.00901"))  # arXiv has a new version
+            await ingestor.handle(IngestPaper(arxiv_id="2611.00901"))
+    finally:
+        await client.aclose()
+    assert [m.version.version for m in published] == [2, 1, 2, 3]
+    assert [e["event"] for e in logs if e["event"] == "ingest_skipped"] == ["ingest_skipped"] * 3
+    stored = {d["_id"]: d async for d in mongo_db["ingestions"].find({})}
+    assert sorted(stored) == ["2611.00901v1", "2611.00901v2", "2611.00901v3"]
+    assert stored["2611.00901v2"]["version"] == 2 and stored["2611.00901v2"]["artifacts"]
+    assert await mongo_db["papers"].count_documents({}) == 0  # the read model is the publisher's

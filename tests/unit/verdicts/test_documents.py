@@ -12,7 +12,10 @@ import pytest
 
 from shared.documents import ClaimEntry, PublishedDocument, VerdictPair
 from shared.models import Verdict
-from services.publisher.documents import apply_verdict, build_document, headline_fields, select_headline, status_counts
+import random
+
+from services.publisher.documents import RecomputeHeadline, apply_verdict, build_document, headline_fields, \
+    headline_rank, next_headline, select_headline, status_counts
 from tests.unit.verdicts import factories as f
 
 
@@ -51,6 +54,45 @@ def test_pre_until_the_first_post() -> None:
     fields = headline_fields(with_post)
     assert fields["claim_id"] == "c" and fields["verdict"].kind == "POST" and fields["verdicts"].pre is not None
     assert headline_fields([])["verdict"] is None
+
+
+def test_next_headline_moves_like_a_full_selection() -> None:
+    """Verdicts arriving one at a time: the incremental headline equals select_headline over all claims,
+    and a recompute is asked for exactly when the headline claim itself drops in rank."""
+    rng = random.Random(7)
+    statuses = ["wrong", "partial", "inconclusive", "confirmed"]
+    entries = {f"c{i}": entry(f"c{i}", row=i) for i in range(12)}
+    headline = None
+    recomputes = 0
+    for minute in range(300):
+        cid = rng.choice(sorted(entries))
+        kind = rng.choice(["PRE", "POST"])
+        status = "pending" if kind == "PRE" else rng.choice(statuses)
+        verdict = v(status, round(rng.random(), 2), kind=kind, minutes=minute, vid=f"v{minute}")
+        entries[cid] = apply_verdict(entries[cid], entries[cid].claim, verdict)
+        expected = select_headline(entries.values())
+        try:
+            takes_over = next_headline(headline_rank(headline) if headline else None, headline_rank(entries[cid]))
+            headline = entries[cid] if takes_over else headline
+        except RecomputeHeadline:
+            assert headline is not None and headline.claim_id == cid
+            assert headline_rank(entries[cid]) > headline_rank(headline)  # type: ignore[operator]
+            recomputes += 1
+            headline = expected
+        assert headline is not None and expected is not None
+        assert headline.claim_id == expected.claim_id and headline.verdicts == expected.verdicts
+    assert 0 < recomputes < 60  # the fallback is exercised, and rare
+
+
+def test_next_headline_edges() -> None:
+    a, b = entry("a", post=v("partial"), row=1), entry("b", post=v("wrong"), row=2)
+    assert next_headline(None, headline_rank(a)) is True
+    assert next_headline(headline_rank(a), headline_rank(b)) is True  # more severe
+    assert next_headline(headline_rank(b), headline_rank(a)) is False
+    assert next_headline(headline_rank(a), headline_rank(entry("c"))) is False  # no verdict yet
+    worse_a = entry("a", post=v("confirmed"), row=1)
+    with pytest.raises(RecomputeHeadline):
+        next_headline(headline_rank(a), headline_rank(worse_a))
 
 
 def test_apply_verdict_keeps_the_newest_of_each_kind() -> None:
