@@ -83,16 +83,17 @@ def build_unit(requests: Sequence[tuple[int, Sequence[int], Sequence[int]]]) -> 
                 path = best_path[:best] + unit._chain(parent, key[best:])
             by_context[key] = path
             paths.append((arr, path))
-        node = path[-1]
-        for position, token in enumerate(continuation):
-            unit.scored.append((request, node, int(token)))
-            if position == len(continuation) - 1:
-                break  # the last token is scored, never fed
-            child = children.get((node, int(token)))
-            if child is None:
-                child = unit._chain(node, [int(token)])[0]
-                children[(node, int(token))] = child
-            node = child
+        tokens = [int(t) for t in continuation]
+        fed = tokens[:-1]  # the last token is scored, never fed
+        nodes = [path[-1]]  # nodes[k]: the node whose output predicts tokens[k]
+        while len(nodes) <= len(fed) and (nodes[-1], fed[len(nodes) - 1]) in children:
+            nodes.append(children[(nodes[-1], fed[len(nodes) - 1])])  # shared with an earlier continuation
+        if len(nodes) <= len(fed):  # the rest is new: one chain
+            rest = fed[len(nodes) - 1:]
+            for token, node in zip(rest, unit._chain(nodes[-1], rest)):
+                children[(nodes[-1], token)] = node
+                nodes.append(node)
+        unit.scored.extend(zip([request] * len(tokens), nodes, tokens))
     return unit
 
 
@@ -100,18 +101,24 @@ def pack_rows(sizes: Sequence[int], row_tokens: int) -> list[list[int]]:
     """First-fit decreasing: unit indices per row, each row at most `row_tokens` long (a larger unit
     gets a row of its own)."""
     order = sorted(range(len(sizes)), key=lambda i: (-sizes[i], i))
+    smallest = sizes[order[-1]] if order else 0
     rows: list[list[int]] = []
     room: list[int] = []
+    open_rows: list[int] = []  # rows (in order) that can still take the smallest unit: the only candidates
     for i in order:
         size = sizes[i]
-        for r, free in enumerate(room):
-            if size <= free:
+        for k, r in enumerate(open_rows):
+            if size <= room[r]:
                 rows[r].append(i)
                 room[r] -= size
+                if room[r] < smallest:
+                    del open_rows[k]
                 break
         else:
             rows.append([i])
             room.append(max(row_tokens, size) - size)
+            if room[-1] >= smallest:
+                open_rows.append(len(rows) - 1)
     return rows
 
 

@@ -36,6 +36,15 @@ def test_build_unit_shares_contexts_and_continuation_prefixes():
             (4, 5, 7)} == scored
 
 
+def test_build_unit_feeds_each_new_continuation_suffix_as_one_chain():
+    unit = packing.build_unit([(0, [1, 2], [5, 6, 7, 8]), (1, [1, 2], [5, 6, 9, 10, 11]), (2, [1, 2], [5])])
+    assert unit.tokens == [1, 2, 5, 6, 7, 9, 10]
+    # context, request 0's fed tokens, request 1's new tokens after the shared "5 6": three chains
+    assert unit.chains == [(0, 2, -1), (2, 5, 1), (5, 7, 3)]
+    assert sorted(unit.scored) == [(0, 1, 5), (0, 2, 6), (0, 3, 7), (0, 4, 8), (1, 1, 5), (1, 2, 6), (1, 3, 9),
+                                   (1, 5, 10), (1, 6, 11), (2, 1, 5)]
+
+
 def test_layout_mask_is_ancestor_mask():
     unit = packing.build_unit([(0, [1, 2, 3], [9, 10, 11]), (1, [1, 2, 5], [7, 8])])
     lay = packing.layout([unit], [[0]], prefix_len=4)
@@ -54,6 +63,9 @@ def test_layout_mask_is_ancestor_mask():
 def test_pack_rows_first_fit_decreasing_and_batches_under_budget():
     rows = packing.pack_rows([500, 300, 300, 200, 900, 1500], row_tokens=1000)
     assert rows == [[5], [4], [0, 1, 3], [2]]
+    # rows too full for the smallest unit are no longer searched; the result is still first-fit's
+    assert packing.pack_rows([6, 5, 4, 2, 2], row_tokens=7) == [[0], [1, 3], [2, 4]]
+    assert packing.pack_rows([3, 3, 1, 1, 1], row_tokens=4) == [[0, 2], [1, 3], [4]]
     sizes = [sum([500, 300, 300, 200, 900, 1500][u] for u in row) for row in rows]
     for batch in packing.batch_rows(sizes, token_budget=2048):
         assert len(batch) * packing.padded(max(sizes[r] for r in batch)) <= 2048 or len(batch) == 1
@@ -93,6 +105,29 @@ def test_engine_equals_per_request_forward(tiny, requests):
     # the group prefix was computed once: far fewer tokens than the requests hold
     assert engine.stats.forward_tokens < sum(len(e.context) + len(e.continuation) for e in encoded) / 3
     assert engine.loglikelihood(pairs, documents=docs, prefix_groups=groups) == ours  # deterministic
+
+
+def test_greedy_continuations_are_flagged_greedy(tiny):
+    """Continuations decoded greedily from the model itself: every token is the argmax, so the
+    engine's greedy test (argmax only where the target is within rounding of the max) says True."""
+    model, tokenizer = tiny
+    engine = Engine(model, tokenizer, token_budget=512, row_tokens=128)
+    encoded, documents = [], []
+    for doc, context in enumerate(["Question: which lamp is bright?\nAnswer:", "The garden was"]):
+        ids = RequestEncoder(tokenizer).encode([(context, " x")])[0].context
+        greedy_ids = list(ids)
+        with torch.inference_mode():
+            for _ in range(6):
+                greedy_ids.append(int(model(torch.tensor([greedy_ids])).logits[0, -1].argmax()))
+        encoded += [EncodedRequest(ids, tuple(greedy_ids[len(ids):])),
+                    EncodedRequest(ids, tuple(greedy_ids[len(ids):-1]) + ((greedy_ids[-1] + 1) % 512,))]
+        documents += [doc, doc]
+    ours = engine.loglikelihood_tokens(encoded, documents=documents)
+    for (ll, greedy), enc in zip(ours, encoded):
+        ref_ll, ref_greedy = reference(model, enc)
+        assert ll == pytest.approx(ref_ll, abs=1e-4)
+        assert greedy == ref_greedy
+    assert [g for _, g in ours] == [True, False, True, False]
 
 
 def test_prefix_group_whose_string_boundary_splits_a_token(tiny):
