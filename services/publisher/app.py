@@ -1,7 +1,7 @@
 """Publisher: the only writer of the read model. Papers and extraction outcomes update the paper
 document; each validated verdict is written idempotently (history insert, supersede, paper upsert),
 then announced on `verdicts.published`, then its offset is committed. A verdict violating C1 is
-dead-lettered, whoever sent it.
+dead-lettered, whoever sent it; so is one whose claim fails the G1 re-check against the stored source.
 
     faststream run services.publisher.app:app
 """
@@ -26,8 +26,9 @@ log = get_logger("paperverdict.publisher")
 
 
 class Publisher:
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, sources: Any) -> None:
         self.store = store
+        self.sources = sources  # shared.sources.SourceReader: gate G1 re-checked against the stored source
 
     async def on_paper(self, msg: PaperIngested) -> None:
         await self.store.record_paper(msg)
@@ -41,7 +42,8 @@ class Publisher:
         gate = check_c1(msg.verdict)
         if not gate.passed:
             raise PermanentError(f"verdict {msg.verdict.id} violates gate C1: {gate.detail}")
-        written = await self.store.record_verdict(msg)
+        # record_verdict re-checks C1 and refuses (GateViolation -> dead letter) a failed G1 re-check.
+        written = await self.store.record_verdict(msg, extra_gates=[await self.sources.check_g1(msg.claim)])
         log.info("verdict_published" if written else "verdict_replayed", verdict_id=msg.verdict.id, kind=msg.verdict.kind)
         # Emitted on replays too: the previous attempt may have written MongoDB and died before the
         # event went out. Consumers dedupe on verdict.id.
@@ -91,13 +93,15 @@ def create_app() -> FastStream:
 
     @app.on_startup
     async def start() -> None:
+        from shared.artifacts import ArtifactStore
+        from shared.sources import SourceReader
         from services.publisher.store import PublisherStore
 
         await ensure_topics(kafka)
         deps["mongo"] = mongo_client(mongo)
         store = PublisherStore(database(deps["mongo"], mongo))
         await store.ensure_indexes()
-        deps["publisher"] = Publisher(store)
+        deps["publisher"] = Publisher(store, SourceReader(ArtifactStore(database(deps["mongo"], mongo))))
 
     @app.after_shutdown
     async def stop() -> None:

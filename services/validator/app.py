@@ -1,5 +1,6 @@
 """Validator: `evaluations.planned` -> PRE verdict, `evaluations.completed` -> POST verdict, both
-through gate C1, onto `verdicts.validated` (keyed by arXiv ID).
+through gates C1 (in the rules) and G1 (the quoted text at its cell of the stored source), onto
+`verdicts.validated` (keyed by arXiv ID). A claim that fails G1 is dead-lettered, never published.
 
     faststream run services.validator.app:app
 """
@@ -13,40 +14,56 @@ from faststream.kafka import KafkaBroker
 
 from shared import topics
 from shared.bus import Bus, Outgoing, consume, ensure_topics, json_decoder, make_broker
+from shared.gates import GateViolation
 from shared.logging import configure_logging, get_logger
 from shared.messages import EvaluationCompleted, EvaluationPlanned, VerdictValidated, utcnow
-from shared.settings import KafkaSettings
+from shared.models import Claim, Verdict
+from shared.settings import KafkaSettings, MongoSettings
+
+from services.validator.adapters import mongo_client
 
 SERVICE = "validator"
 log = get_logger("paperverdict.validator")
 
 
-async def on_planned(msg: EvaluationPlanned) -> list[Outgoing]:
-    from services.validator.rules import pre_verdict
+class Validator:
+    def __init__(self, sources: Any) -> None:
+        self.sources = sources  # shared.sources.SourceReader
 
-    verdict = pre_verdict(msg.claim, msg.protocol, now=utcnow(), model_id=msg.model_id)
-    log.info("verdict_validated", kind=verdict.kind, status=verdict.status, verdict_id=verdict.id)
-    out = VerdictValidated(correlation_id=msg.correlation_id, paper=msg.paper, version=msg.version, claim=msg.claim, verdict=verdict)
-    return [Outgoing(topics.VERDICTS_VALIDATED, out, key=msg.paper.arxiv_id)]
+    async def _grounded(self, claim: Claim, verdict: Verdict) -> Verdict:
+        gate = await self.sources.check_g1(claim)
+        if not gate.passed:
+            raise GateViolation(gate, verdict.id)
+        return verdict.model_copy(update={"gates": [*verdict.gates, gate]})
 
+    async def on_planned(self, msg: EvaluationPlanned) -> list[Outgoing]:
+        from services.validator.rules import pre_verdict
 
-async def on_completed(msg: EvaluationCompleted) -> list[Outgoing]:
-    from services.validator.rules import post_verdict
+        verdict = pre_verdict(msg.claim, msg.protocol, now=utcnow(), model_id=msg.model_id)
+        verdict = await self._grounded(msg.claim, verdict)
+        log.info("verdict_validated", kind=verdict.kind, status=verdict.status, verdict_id=verdict.id)
+        out = VerdictValidated(correlation_id=msg.correlation_id, paper=msg.paper, version=msg.version,
+                               claim=msg.claim, verdict=verdict)
+        return [Outgoing(topics.VERDICTS_VALIDATED, out, key=msg.paper.arxiv_id)]
 
-    verdict = post_verdict(msg.claim, msg.measurement, now=utcnow())
-    log.info("verdict_validated", kind=verdict.kind, status=verdict.status, verdict_id=verdict.id)
-    out = VerdictValidated(
-        correlation_id=msg.correlation_id,
-        paper=msg.paper,
-        version=msg.version,
-        claim=msg.claim,
-        verdict=verdict,
-        measurement=msg.measurement,
-    )
-    return [Outgoing(topics.VERDICTS_VALIDATED, out, key=msg.paper.arxiv_id)]
+    async def on_completed(self, msg: EvaluationCompleted) -> list[Outgoing]:
+        from services.validator.rules import post_verdict
+
+        verdict = post_verdict(msg.claim, msg.measurement, now=utcnow())
+        verdict = await self._grounded(msg.claim, verdict)
+        log.info("verdict_validated", kind=verdict.kind, status=verdict.status, verdict_id=verdict.id)
+        out = VerdictValidated(correlation_id=msg.correlation_id, paper=msg.paper, version=msg.version,
+                               claim=msg.claim, verdict=verdict, measurement=msg.measurement)
+        return [Outgoing(topics.VERDICTS_VALIDATED, out, key=msg.paper.arxiv_id)]
 
 
 def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, deps: dict[str, Any]) -> None:
+    async def on_planned(msg: EvaluationPlanned) -> list[Outgoing]:
+        return await deps["validator"].on_planned(msg)
+
+    async def on_completed(msg: EvaluationCompleted) -> list[Outgoing]:
+        return await deps["validator"].on_completed(msg)
+
     consume(
         broker, topics.EVALUATIONS_PLANNED, bus=bus, group_id="paperverdict-validator-pre",
         decode=json_decoder(EvaluationPlanned), handler=on_planned, settings=kafka,
@@ -59,21 +76,32 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, deps: dict[str
     )
     broker.publisher(
         topics.VERDICTS_VALIDATED, schema=VerdictValidated, title=f"{topics.VERDICTS_VALIDATED}:publish",
-        description="PRE and POST verdicts that passed gate C1; key = arXiv ID.",
+        description="PRE and POST verdicts that passed gates C1 and G1; key = arXiv ID.",
     )
 
 
 def create_app() -> FastStream:
     configure_logging()
-    kafka = KafkaSettings()
+    kafka, mongo = KafkaSettings(), MongoSettings()
     broker = make_broker(kafka, service=SERVICE)
     bus = Bus(broker, service=SERVICE)
-    register(broker, bus, kafka, {})
+    deps: dict[str, Any] = {}
+    register(broker, bus, kafka, deps)
     app = FastStream(broker)
 
     @app.on_startup
     async def start() -> None:
+        from shared.artifacts import ArtifactStore
+        from shared.sources import SourceReader
+
         await ensure_topics(kafka)
+        deps["mongo"] = mongo_client(mongo)
+        deps["validator"] = Validator(SourceReader(ArtifactStore(deps["mongo"][mongo.database])))
+
+    @app.after_shutdown
+    async def stop() -> None:
+        if "mongo" in deps:
+            deps["mongo"].close()
 
     return app
 

@@ -10,6 +10,7 @@ a fresh arXiv ID per run, so the figures do not depend on the extractor's covera
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import random
 import signal
@@ -23,9 +24,9 @@ from pymongo import MongoClient
 from shared import topics
 from shared.bus import headers_for
 from shared.documents import VERDICTS_COLLECTION
-from shared.ids import claim_id, paper_version_id
+from shared.ids import claim_id, paper_version_id, sha256_hex
 from shared.messages import ClaimExtracted, ExtractionCompleted, PaperIngested, VerdictPublished
-from shared.models import Claim, ClaimCitation, ClaimProtocol, PaperMeta, PaperVersion
+from shared.models import Claim, ClaimCitation, ClaimProtocol, Evidence, PaperMeta, PaperVersion
 
 from tests.e2e.conftest import ROOT, load_run_demo
 from tests.integration.pipeline.kafka_helpers import read_records
@@ -47,16 +48,29 @@ ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = [pytest.mark.timeout(900)]
 
 
-def synthetic_paper(arxiv_id: str) -> tuple[PaperMeta, PaperVersion, list[Claim]]:
+def synthetic_paper(arxiv_id: str) -> tuple[PaperMeta, PaperVersion, list[Claim], bytes]:
+    """Fifty grounded cells: the LaTeX table is the stored e-print (gzipped .tex), each claim's evidence
+    is its cell's span there, so gate G1 passes in the validator and the publisher."""
     paper = PaperMeta(arxiv_id=arxiv_id, title="Crash Test: Fifty Cells", abstract="Synthetic.", latest_version=1,
                       primary_category="cs.CL")
     version = PaperVersion(id=paper_version_id(arxiv_id, 1), version=1, source_url=f"https://arxiv.org/abs/{arxiv_id}v1")
     rng = random.Random(arxiv_id)
-    claims = []
+    tex = "\\begin{tabular}{l" + "c" * len(BENCHMARKS) + "}\nModel & " + " & ".join(
+        f"{label} (0-shot)" for _, label, _ in BENCHMARKS) + " \\\\\n"
+    cells: list[tuple[int, int, float, int]] = []
     for index in range(CLAIMS):
         row, col = divmod(index, len(BENCHMARKS))
-        key, label, metric = BENCHMARKS[col]
+        if col == 0:
+            tex += (" \\\\\n" if row else "") + f"tiny-llama run {row + 1}"
         value = round(rng.uniform(20, 80), 1)
+        tex += " & "
+        cells.append((row, col, value, len(tex)))
+        tex += f"{value}"
+    tex += " \\\\\n\\end{tabular}\n"
+    source = gzip.compress(tex.encode(), mtime=0)
+    claims = []
+    for row, col, value, start in cells:
+        key, label, metric = BENCHMARKS[col]
         citation = ClaimCitation(paper_arxiv_id=arxiv_id, section="Table 1", row=f"tiny-llama run {row + 1}",
                                  column=f"{label} (0-shot)", reported_value=value, reported_metric=metric,
                                  quoted_text=f"{value}")
@@ -65,8 +79,24 @@ def synthetic_paper(arxiv_id: str) -> tuple[PaperMeta, PaperVersion, list[Claim]
             table_label="Table 1", row_index=row + 1, col_index=col + 1, citation=citation,
             model_label="tiny-llama", model_id=MODEL_ID,
             protocol=ClaimProtocol(benchmark=key, benchmark_label=label, n_shot=0, metric=metric),
+            source_sha256=sha256_hex(source),
+            evidence=Evidence(source_file="main.tex", char_start=start, char_end=start + len(f"{value}"),
+                              raw_cell=f"{value}"),
         ))
-    return paper, version, claims
+    return paper, version, claims, source
+
+
+async def store_source(pipe, source: bytes) -> None:  # type: ignore[no-untyped-def]
+    from motor.motor_asyncio import AsyncIOMotorClient
+
+    from shared.artifacts import ArtifactStore
+
+    client = AsyncIOMotorClient(pipe.env["PV_MONGO_URL"])
+    try:
+        await ArtifactStore(client[pipe.database]).put(source, kind="source", content_type="application/gzip",
+                                                       filename="eprint.tex.gz")
+    finally:
+        client.close()
 
 
 async def publish_claims(bootstrap: str, paper: PaperMeta, version: PaperVersion, claims: list[Claim]) -> None:
@@ -113,7 +143,8 @@ async def test_sigkill_mid_stream(victim: str, services_env: dict[str, str], kaf
         "PV_EVAL_DATA_DIR": str(ROOT / "fixtures" / "data"), "PV_EVAL_MAX_EXAMPLES": "16", "PV_EVAL_SLICE_SEED": str(random.randrange(1, 10**9)),
         "PV_KAFKA_SESSION_TIMEOUT_MS": "10000"})
     arxiv_id = f"2611.{random.randrange(60000, 99999)}"
-    paper, version, claims = synthetic_paper(arxiv_id)
+    paper, version, claims, source = synthetic_paper(arxiv_id)
+    await store_source(pipe, source)
     started = time.monotonic()
     for name in ("evaluator", "validator", "publisher"):
         pipe.start_service(name)

@@ -3,6 +3,8 @@ what it refuses."""
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
 from shared import topics
@@ -11,28 +13,59 @@ from shared.messages import VerdictPublished, VerdictValidated
 
 from services.extractor.app import UNRESOLVED_MODEL_KEY, claim_key
 from services.publisher.app import Publisher
-from services.validator.app import on_completed, on_planned
-from tests.unit.pipeline.test_message_pins import CLAIM, MEASUREMENT, PAPER, PROTOCOL, VERDICT, VERSION
+from services.validator.app import Validator
+from shared.artifacts import ArtifactNotFound
+from shared.gates import GateViolation
+from shared.ids import sha256_hex
+from shared.models import Evidence
+from shared.sources import SourceReader
+from tests.unit.pipeline.test_message_pins import CLAIM as UNGROUNDED
+from tests.unit.pipeline.test_message_pins import MEASUREMENT, PAPER, PROTOCOL, VERDICT, VERSION
+
+# A stored single-file e-print (gzipped .tex) holding the claim's number at its cited cell.
+SOURCE_TEX = "\\begin{tabular}{lc}\nModel & HellaSwag \\\\\ntiny-llama & 41.2 \\\\\n\\end{tabular}\n"
+SOURCE = gzip.compress(SOURCE_TEX.encode(), mtime=0)
+CELL = SOURCE_TEX.index("41.2")
+CLAIM = UNGROUNDED.model_copy(update={
+    "source_sha256": sha256_hex(SOURCE),
+    "evidence": Evidence(source_file="main.tex", char_start=CELL, char_end=CELL + 4, raw_cell="41.2"),
+})
+
+
+class FakeArtifacts:
+    def __init__(self, *blobs: bytes) -> None:
+        self.blobs = {sha256_hex(b): b for b in blobs}
+
+    async def get(self, sha256: str) -> bytes:
+        if sha256 not in self.blobs:
+            raise ArtifactNotFound(f"artifact {sha256} is not in GridFS")
+        return self.blobs[sha256]
+
+
+def sources() -> SourceReader:
+    return SourceReader(FakeArtifacts(SOURCE))
 
 
 class FakeStore:
     def __init__(self) -> None:
         self.verdicts: dict[str, VerdictValidated] = {}
 
-    async def record_verdict(self, msg: VerdictValidated) -> bool:
+    async def record_verdict(self, msg: VerdictValidated, extra_gates=()) -> bool:  # type: ignore[no-untyped-def]
+        if any(not gate.passed for gate in extra_gates):
+            raise GateViolation(next(gate for gate in extra_gates if not gate.passed), msg.verdict.id)
         if msg.verdict.id in self.verdicts:
             return False
         self.verdicts[msg.verdict.id] = msg
         return True
 
 
-def _validated(**verdict_changes) -> VerdictValidated:
-    return VerdictValidated(correlation_id="c", paper=PAPER, version=VERSION, claim=CLAIM,
+def _validated(claim=CLAIM, **verdict_changes) -> VerdictValidated:  # type: ignore[no-untyped-def]
+    return VerdictValidated(correlation_id="c", paper=PAPER, version=VERSION, claim=claim,
                             verdict=VERDICT.model_copy(update=verdict_changes), measurement=MEASUREMENT)
 
 
 async def test_publisher_announces_every_verdict_keyed_by_arxiv_id_even_on_replay() -> None:
-    publisher = Publisher(FakeStore())
+    publisher = Publisher(FakeStore(), sources())
     first = await publisher.on_verdict(_validated())
     replay = await publisher.on_verdict(_validated())
     for out in (first, replay):
@@ -46,20 +79,39 @@ async def test_publisher_announces_every_verdict_keyed_by_arxiv_id_even_on_repla
 async def test_publisher_refuses_a_c1_violation_whoever_sent_it() -> None:
     store = FakeStore()
     with pytest.raises(PermanentError, match="violates gate C1"):
-        await Publisher(store).on_verdict(_validated(status="wrong", protocol_match="unknown"))
+        await Publisher(store, sources()).on_verdict(_validated(status="wrong", protocol_match="unknown"))
     assert store.verdicts == {}
 
 
 async def test_validator_turns_plan_and_measurement_into_pre_and_post_verdicts() -> None:
     from shared.messages import EvaluationCompleted, EvaluationPlanned
 
-    pre = await on_planned(EvaluationPlanned(paper=PAPER, version=VERSION, claim=CLAIM, protocol=PROTOCOL,
+    validator = Validator(sources())
+    pre = await validator.on_planned(EvaluationPlanned(paper=PAPER, version=VERSION, claim=CLAIM, protocol=PROTOCOL,
                                              model_id=CLAIM.model_id))
-    post = await on_completed(EvaluationCompleted(paper=PAPER, version=VERSION, claim=CLAIM, measurement=MEASUREMENT))
+    post = await validator.on_completed(EvaluationCompleted(paper=PAPER, version=VERSION, claim=CLAIM, measurement=MEASUREMENT))
     assert [(o.topic, o.key, o.message.verdict.kind) for o in pre + post] == [
         (topics.VERDICTS_VALIDATED, "2611.00001", "PRE"), (topics.VERDICTS_VALIDATED, "2611.00001", "POST")]
     assert post[0].message.measurement == MEASUREMENT
     assert all(o.message.verdict.claim_citation.quoted_text == CLAIM.citation.quoted_text for o in pre + post)
+    assert all([g.gate for g in o.message.verdict.gates if g.gate == "G1" and g.passed] == ["G1"] for o in pre + post)
+
+
+@pytest.mark.parametrize("claim", [
+    UNGROUNDED,  # no stored source at all
+    CLAIM.model_copy(update={"source_sha256": "0" * 64}),  # the stored source is gone
+    CLAIM.model_copy(update={"citation": CLAIM.citation.model_copy(update={"quoted_text": "50.8"})}),  # not at the cell
+])
+async def test_an_ungrounded_claim_is_refused_by_validator_and_publisher(claim) -> None:  # type: ignore[no-untyped-def]
+    from shared.messages import EvaluationCompleted
+
+    with pytest.raises(GateViolation, match="gate G1 failed"):
+        await Validator(sources()).on_completed(EvaluationCompleted(paper=PAPER, version=VERSION, claim=claim,
+                                                                    measurement=MEASUREMENT))
+    store = FakeStore()
+    with pytest.raises(GateViolation):  # a forged message that skipped the validator
+        await Publisher(store, sources()).on_verdict(_validated(claim=claim))
+    assert store.verdicts == {}
 
 
 def test_claims_are_keyed_by_model_id() -> None:
