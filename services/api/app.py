@@ -14,9 +14,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from motor.motor_asyncio import AsyncIOMotorClient
 
 from shared.artifacts import ArtifactStore
+from shared.mongo import mongo_client
 from shared.settings import MongoSettings
 from services.api import routes, ui
 from services.publisher.store import PublisherStore
@@ -38,9 +38,7 @@ def create_app(*, db: Any | None = None, settings: MongoSettings | None = None) 
             yield
             return
         mongo = settings or MongoSettings()
-        client: AsyncIOMotorClient[Any] = AsyncIOMotorClient(
-            mongo.url.get_secret_value(), tz_aware=True, serverSelectionTimeoutMS=10_000
-        )
+        client = mongo_client(mongo)
         _attach(app, client[mongo.database])
         try:
             yield

@@ -158,13 +158,12 @@ def show(arxiv_id: str = typer.Argument(..., metavar="ARXIV_ID")) -> None:
 
 
 async def _load_document(arxiv_id: str):  # noqa: ANN202 - PublishedDocument | None
-    from motor.motor_asyncio import AsyncIOMotorClient
-
     from services.publisher.store import PublisherStore
+    from shared.mongo import mongo_client
     from shared.settings import MongoSettings
 
     settings = MongoSettings()
-    client = AsyncIOMotorClient(settings.url.get_secret_value(), tz_aware=True, serverSelectionTimeoutMS=10_000)
+    client = mongo_client(settings)
     try:
         return await PublisherStore(client[settings.database]).get_document(arxiv_id)
     finally:

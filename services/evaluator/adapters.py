@@ -5,13 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorClient
-
-from shared.settings import EvaluatorSettings, MongoSettings
-
-
-def mongo_client(settings: MongoSettings) -> AsyncIOMotorClient[Any]:
-    return AsyncIOMotorClient(settings.url.get_secret_value(), tz_aware=True, serverSelectionTimeoutMS=10_000)
+from shared.mongo import mongo_client  # noqa: F401  (re-exported for app.py)
+from shared.settings import EvaluatorSettings
 
 
 def build_runner(settings: EvaluatorSettings) -> Any:

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from motor.motor_asyncio import AsyncIOMotorClient
-
 from shared.artifacts import ArtifactStore
 from shared.models import ArtifactRef
-from shared.settings import MongoSettings
-
-
-def mongo_client(settings: MongoSettings) -> AsyncIOMotorClient[Any]:
-    return AsyncIOMotorClient(settings.url.get_secret_value(), tz_aware=True, serverSelectionTimeoutMS=10_000)
+from shared.mongo import mongo_client  # noqa: F401  (re-exported for app.py)
 
 
 async def load_artifacts(store: ArtifactStore, refs: list[ArtifactRef]) -> dict[str, tuple[bytes, str]]:
