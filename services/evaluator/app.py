@@ -16,9 +16,10 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from shared import topics
-from shared.bus import Bus, Outgoing, consume, ensure_topics, json_decoder, make_broker
+from shared.bus import Bus, Outgoing, consume, json_decoder
+from shared.service import service_app
 from shared.ids import measurement_id
-from shared.logging import configure_logging, get_logger
+from shared.logging import get_logger
 from shared.messages import ClaimExtracted, EvaluationCompleted, EvaluationPlanned
 from shared.models import Claim, Measurement
 from shared.settings import EvaluatorSettings, KafkaSettings, MongoSettings
@@ -120,29 +121,15 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, deps: dict[str
 
 
 def create_app() -> FastStream:
-    configure_logging()
-    kafka, mongo, settings = KafkaSettings(), MongoSettings(), EvaluatorSettings()
-    broker = make_broker(kafka, service=SERVICE)
-    bus = Bus(broker, service=SERVICE)
-    deps: dict[str, Any] = {}
-    register(broker, bus, kafka, deps)
-    app = FastStream(broker)
+    mongo, settings = MongoSettings(), EvaluatorSettings()
 
-    @app.on_startup
-    async def start() -> None:
+    async def start(deps: dict[str, Any], bus: Bus) -> None:
         from shared.artifacts import ArtifactStore
 
-        await ensure_topics(kafka)
         deps["mongo"] = mongo_client(mongo)
         db = deps["mongo"][mongo.database]
         deps["evaluator"] = Evaluator(bus, settings, build_runner(settings), await build_cache(db), ArtifactStore(db))
 
-    @app.after_shutdown
-    async def stop() -> None:
-        if "mongo" in deps:
-            deps["mongo"].close()
-
-    return app
-
+    return service_app(SERVICE, register, start)
 
 app = create_app()

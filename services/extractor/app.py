@@ -13,8 +13,9 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from shared import topics
-from shared.bus import Bus, Outgoing, consume, ensure_topics, json_decoder, make_broker
-from shared.logging import configure_logging, get_logger
+from shared.bus import Bus, Outgoing, consume, json_decoder
+from shared.service import service_app
+from shared.logging import get_logger
 from shared.messages import ClaimExtracted, ExtractionCompleted, PaperIngested
 from shared.settings import ExtractorSettings, KafkaSettings, MongoSettings
 
@@ -88,28 +89,14 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, deps: dict[str
 
 
 def create_app() -> FastStream:
-    configure_logging()
-    kafka, mongo, settings = KafkaSettings(), MongoSettings(), ExtractorSettings()
-    broker = make_broker(kafka, service=SERVICE)
-    bus = Bus(broker, service=SERVICE)
-    deps: dict[str, Any] = {}
-    register(broker, bus, kafka, deps)
-    app = FastStream(broker)
+    mongo, settings = MongoSettings(), ExtractorSettings()
 
-    @app.on_startup
-    async def start() -> None:
+    async def start(deps: dict[str, Any], bus: Bus) -> None:
         from shared.artifacts import ArtifactStore
 
-        await ensure_topics(kafka)
         deps["mongo"] = mongo_client(mongo)
         deps["extractor"] = Extractor(ArtifactStore(deps["mongo"][mongo.database]), settings)
 
-    @app.after_shutdown
-    async def stop() -> None:
-        if "mongo" in deps:
-            deps["mongo"].close()
-
-    return app
-
+    return service_app(SERVICE, register, start)
 
 app = create_app()

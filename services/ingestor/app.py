@@ -11,8 +11,8 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from shared import topics
-from shared.bus import Bus, consume, decode_ingest_request, ensure_topics, make_broker
-from shared.logging import configure_logging
+from shared.bus import Bus, consume, decode_ingest_request
+from shared.service import service_app
 from shared.messages import IngestPaper, PaperIngested
 from shared.settings import ArxivSettings, KafkaSettings, MongoSettings
 
@@ -47,23 +47,15 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, deps: dict[str
 
 
 def create_app() -> FastStream:
-    configure_logging()
-    kafka, mongo, arxiv = KafkaSettings(), MongoSettings(), ArxivSettings()
-    broker = make_broker(kafka, service=SERVICE)
-    bus = Bus(broker, service=SERVICE)
-    deps: dict[str, Any] = {}
-    register(broker, bus, kafka, deps)
-    app = FastStream(broker)
+    mongo, arxiv = MongoSettings(), ArxivSettings()
 
-    @app.on_startup
-    async def start() -> None:
+    async def start(deps: dict[str, Any], bus: Bus) -> None:
         from motor.motor_asyncio import AsyncIOMotorClient
 
         from shared.artifacts import ArtifactStore
         from services.ingestor.adapters import MongoIngestionLog
         from services.ingestor.handlers import Ingestor
 
-        await ensure_topics(kafka)
         deps["mongo"] = AsyncIOMotorClient(mongo.url.get_secret_value(), tz_aware=True)
         deps["arxiv"] = ArxivClient(arxiv)
         db = deps["mongo"][mongo.database]
@@ -71,14 +63,6 @@ def create_app() -> FastStream:
         deps["ingestor"] = Ingestor(deps["arxiv"], ArtifactStore(db), ingestions=MongoIngestionLog(db),
                                     publish=bus.publish_all)
 
-    @app.after_shutdown
-    async def stop() -> None:
-        if "arxiv" in deps:
-            await deps["arxiv"].aclose()
-        if "mongo" in deps:
-            deps["mongo"].close()
-
-    return app
-
+    return service_app(SERVICE, register, start)
 
 app = create_app()

@@ -14,8 +14,9 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from shared import topics
-from shared.bus import Bus, Outgoing, PermanentError, consume, ensure_topics, json_decoder, make_broker
-from shared.logging import configure_logging, get_logger
+from shared.bus import Bus, Outgoing, PermanentError, consume, json_decoder
+from shared.service import service_app
+from shared.logging import get_logger
 from shared.messages import ExtractionCompleted, PaperIngested, VerdictPublished, VerdictValidated
 from shared.settings import KafkaSettings, MongoSettings
 
@@ -83,32 +84,18 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, deps: dict[str
 
 
 def create_app() -> FastStream:
-    configure_logging()
-    kafka, mongo = KafkaSettings(), MongoSettings()
-    broker = make_broker(kafka, service=SERVICE)
-    bus = Bus(broker, service=SERVICE)
-    deps: dict[str, Any] = {}
-    register(broker, bus, kafka, deps)
-    app = FastStream(broker)
+    mongo = MongoSettings()
 
-    @app.on_startup
-    async def start() -> None:
+    async def start(deps: dict[str, Any], bus: Bus) -> None:
         from shared.artifacts import ArtifactStore
         from shared.sources import SourceReader
         from services.publisher.store import PublisherStore
 
-        await ensure_topics(kafka)
         deps["mongo"] = mongo_client(mongo)
         store = PublisherStore(database(deps["mongo"], mongo))
         await store.ensure_indexes()
         deps["publisher"] = Publisher(store, SourceReader(ArtifactStore(database(deps["mongo"], mongo))))
 
-    @app.after_shutdown
-    async def stop() -> None:
-        if "mongo" in deps:
-            deps["mongo"].close()
-
-    return app
-
+    return service_app(SERVICE, register, start)
 
 app = create_app()
