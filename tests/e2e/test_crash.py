@@ -29,7 +29,7 @@ from shared.messages import ClaimExtracted, ExtractionCompleted, PaperIngested, 
 from shared.models import Claim, ClaimCitation, ClaimProtocol, Evidence, PaperMeta, PaperVersion
 
 from tests.e2e.conftest import ROOT, load_run_demo
-from tests.integration.pipeline.kafka_helpers import read_records
+from tests.integration.pipeline.kafka_helpers import read_records, wait_for
 
 CLAIMS = 50
 MODEL_ID = "paperverdict-fixtures/tiny-llama"
@@ -125,15 +125,6 @@ def history(pipe, arxiv_id: str) -> list[dict]:
         return list(client[pipe.database][VERDICTS_COLLECTION].find({"arxiv_id": arxiv_id}))
 
 
-async def wait_until(predicate, timeout_s: float, interval_s: float = 1.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(interval_s)
-    return predicate()
-
-
 @pytest.mark.parametrize("victim", ["publisher", "evaluator"])
 async def test_sigkill_mid_stream(victim: str, services_env: dict[str, str], kafka_bootstrap: str) -> None:
     run_demo = load_run_demo()
@@ -160,7 +151,7 @@ async def test_sigkill_mid_stream(victim: str, services_env: dict[str, str], kaf
             return sum(text.count(marker) for marker in PROGRESS_EVENTS[victim])
 
         # Kill mid-stream: the victim has handled a few messages, most are still to come.
-        assert await wait_until(lambda: progress() >= KILL_AFTER, 300, 0.05), (
+        assert await wait_for(lambda: progress() >= KILL_AFTER, 300, 0.05), (
             "the victim made no progress before the kill:\n" + pipe.log_tail(victim))
         pipe.kill(victim, signal.SIGKILL)
         victim_progress = progress()
@@ -175,7 +166,7 @@ async def test_sigkill_mid_stream(victim: str, services_env: dict[str, str], kaf
             # every claim is planned (PRE) and measured (POST)
             return all(sum(1 for (_, k) in current if k == kind) >= CLAIMS for kind in ("PRE", "POST"))
 
-        assert await wait_until(finished, FINISH_TIMEOUT_S, 2.0), "not every claim got PRE and POST verdicts:\n" + "\n".join(
+        assert await wait_for(finished, FINISH_TIMEOUT_S, 2.0), "not every claim got PRE and POST verdicts:\n" + "\n".join(
             f"--- {n}\n{pipe.log_tail(n, 15)}" for n in pipe.procs)
         await asyncio.sleep(3)  # let the last events of the replayed batch land
         elapsed = time.monotonic() - started
