@@ -80,6 +80,18 @@ class ClaimCitation(Model):
     notes: str = ""
 
 
+class ProtocolStatement(Model):
+    """A sentence of the paper's body text that states part of a claim's protocol ("8-shot GSM8K")."""
+
+    field: str  # "n_shot", "harness"
+    value: str
+    source_file: str
+    char_start: int
+    char_end: int
+    text: str  # the sentence as written in the source file at [char_start, char_end)
+    plain: str = ""  # the sentence as printed
+
+
 class Evidence(Model):
     """Proof that the quoted text is at the cited cell: a span of the LaTeX source, and the HTML cell."""
 
@@ -89,6 +101,7 @@ class Evidence(Model):
     raw_cell: str = ""
     html_element_id: str | None = None
     html_text: str | None = None
+    statements: list[ProtocolStatement] = Field(default_factory=list)  # body-text protocol, with their spans
 
 
 class ClaimProtocol(Model):
@@ -105,6 +118,7 @@ class ClaimProtocol(Model):
     scale: Literal["percent", "fraction"] = "percent"
     is_aggregate: bool = False
     held_out: bool = False
+    derived: Literal["average", "rank", "delta"] | None = None  # computed from other cells: never measurable
 
 
 class Claim(Model):

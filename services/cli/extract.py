@@ -31,6 +31,9 @@ class _CurrentStderr:
     def flush(self) -> None:
         sys.stderr.flush()
 
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
 
 def extract_command(source: Path | None, html: Path | None, pdf: Path | None, arxiv_id: str | None,
                     version: int) -> int:
@@ -42,8 +45,7 @@ def extract_command(source: Path | None, html: Path | None, pdf: Path | None, ar
         return 2
     arxiv_id = arxiv_id or _arxiv_id_from_path(source)
     if not structlog.is_configured():  # stdout carries the claims: logs must go to stderr
-        configure_logging(LogSettings(level="WARNING"))
-        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()))
+        configure_logging(LogSettings(level="WARNING"), stream=_CurrentStderr())
     html_bytes = html.read_bytes() if html else None
     pdf_bytes = pdf.read_bytes() if pdf else None
     if source.is_dir():

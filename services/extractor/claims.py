@@ -5,6 +5,7 @@ field (label, protocol column, caption, benchmark default) and notes that say wh
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from services.extractor.floats import TableSource
@@ -22,11 +23,12 @@ from services.extractor.protocol import (
     parse_label,
     parse_metric,
     parse_shots,
+    printed_key,
 )
 from services.extractor.tables import Cell
 from shared.benchmarks import BENCHMARKS
 from shared.ids import claim_id
-from shared.models import Claim, ClaimCitation, ClaimProtocol, Evidence
+from shared.models import Claim, ClaimCitation, ClaimProtocol, Evidence, ProtocolStatement
 
 METRIC_WORDS = {"acc": "accuracy", "acc_norm": "normalized accuracy", "exact_match": "exact match",
                 "exact_match_flexible": "exact match (flexible)", "pass@1": "pass@1", "f1": "F1",
@@ -42,6 +44,11 @@ class Candidate:
     number: ParsedNumber
     model_key: int
     bench_levels: list[str]
+    statements: list[ProtocolStatement] = field(default_factory=list)
+
+
+# What the body text says for a cell: (benchmark key, or the printed name of one we cannot run) -> statement
+BodyLookup = Callable[[str | None], ProtocolStatement | None]
 
 
 @dataclass
@@ -52,10 +59,12 @@ class ProtocolDecision:
     unstated: list[str] = field(default_factory=list)
     bench_name: str = ""
     bench_reason: str | None = None
+    statements: list[ProtocolStatement] = field(default_factory=list)
 
 
-def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo,
-                    shots_text: str = "", metric_text: str = "") -> ProtocolDecision:
+def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, shots_text: str = "",
+                    metric_text: str = "", body: BodyLookup | None = None,
+                    body_harness: ProtocolStatement | None = None) -> ProtocolDecision:
     levels = bench.levels
     infos = [parse_label(level) for level in levels]
     context = [parse_label(c) for c in bench.context + model.context]
@@ -76,6 +85,8 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo,
                 d.bench_name, d.bench_reason = known[0], f"benchmark '{known[0]}' {known[1]}"
                 break
     p.is_aggregate = bool(infos) and infos[-1].aggregate and p.benchmark is None
+    if p.benchmark is None and infos:
+        p.derived = infos[-1].derived  # type: ignore[assignment]
     p.held_out = any(i.held_out for i in (*infos, *context))
 
     # shots: the label (deepest level first), a Shots column, the model label, group rows, the caption
@@ -83,10 +94,11 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo,
     bare_count = re.fullmatch(r"\s*\d{1,3}\s*", shots_text)  # a Shots column prints "5", not "5-shot"
     column_shots, _ = parse_shots(f"{shots_text}-shot" if bare_count else shots_text)
     shot_sources.append(("the Shots column", column_shots))
+    shot_sources.append(("the Metric column", parse_shots(metric_text)[0]))  # "5-shot, top-1"
     shot_sources += [(f"label '{i.text}'", i.n_shot) for i in reversed(model_infos)]
     shot_sources += [(f"group '{i.text}'", i.n_shot) for i in context]
     shot_sources += [("caption", v) for k, v in caption.shots_by_benchmark.items()
-                     if p.benchmark in benchmark_family(k)]
+                     if p.benchmark in benchmark_family(k) or (p.benchmark is None and k == printed_key(d.bench_name))]
     shot_sources.append(("caption", caption.n_shot))
     for source, value in shot_sources:
         if value is not None:
@@ -94,8 +106,14 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo,
             d.stated.append(f"n_shot={value} ({source})")
             break
     else:
-        few = any(i.few_shot for i in (*infos, *context))
-        d.unstated.append("n_shot (the paper says 'few-shot' without a count)" if few else "n_shot")
+        statement = body(p.benchmark or printed_key(d.bench_name)) if body is not None and not p.derived else None
+        if statement is not None:
+            p.n_shot = int(statement.value)
+            d.statements.append(statement)
+            d.stated.append(f"n_shot={statement.value} (body text, {statement.source_file}: {statement.plain[:120]!r})")
+        else:
+            few = any(i.few_shot for i in (*infos, *context))
+            d.unstated.append("n_shot (the paper says 'few-shot' without a count)" if few else "n_shot")
 
     default = BENCHMARKS.get(p.benchmark or "")
     stated_metric = next((i.metric for i in reversed(infos) if i.metric), None)
@@ -141,7 +159,14 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo,
     else:
         d.unstated.append("split" + (f" (benchmark default: {default[2]})" if default else ""))
     p.harness = caption.harness
+    if p.harness is None and body_harness is not None:
+        p.harness = body_harness.value
+        d.statements.append(body_harness)
+        d.stated.append(f"harness={body_harness.value} (body text)")
     return d
+
+
+_BARE_SIZE = re.compile(r"\s*[\d.,]+\s*[BMKT]?\s*", re.I)
 
 
 def model_context_instruct(model: AxisEntry, caption: CaptionInfo) -> bool:
@@ -155,7 +180,8 @@ def model_context_instruct(model: AxisEntry, caption: CaptionInfo) -> bool:
 
 def table_candidates(table: TableSource, layout: Layout, doc: Document, caption: CaptionInfo,
                      resolver: ModelResolver, *, arxiv_id: str, version: int, source_sha256: str | None,
-                     pdf_page: int | None) -> list[Candidate]:
+                     pdf_page: int | None, body: BodyLookup | None = None,
+                     body_harness: ProtocolStatement | None = None) -> list[Candidate]:
     rows = table.grid.rows
     kept_bench = [b for b in layout.bench_axis if _is_result_label(b, caption)]
     out: list[Candidate] = []
@@ -184,10 +210,11 @@ def table_candidates(table: TableSource, layout: Layout, doc: Document, caption:
                 shots_text = plain_label(rows[r].cells[layout.shot_col].text)
             if layout.metric_col is not None:
                 metric_text = plain_label(rows[r].cells[layout.metric_col].text)
-            decision = decide_protocol(bench, model, caption, shots_text, metric_text)
+            decision = decide_protocol(bench, model, caption, shots_text, metric_text, body, body_harness)
             row_entry, col_entry = (model, bench) if layout.models_in_rows else (bench, model)
             out.append(_candidate(table, cell, number, decision, resolution, model, bench, row_entry, col_entry,
-                                  arxiv_id=arxiv_id, version=version, source_sha256=source_sha256, pdf_page=pdf_page))
+                                  arxiv_id=arxiv_id, version=version, source_sha256=source_sha256, pdf_page=pdf_page,
+                                  resolver_looks=resolver.looks_like_model))
     _set_scale(out, caption)
     return out
 
@@ -202,18 +229,24 @@ def _is_result_label(entry: AxisEntry, caption: CaptionInfo) -> bool:
 
 def _candidate(table: TableSource, cell: Cell, number: ParsedNumber, d: ProtocolDecision, resolution: Resolution,
                model: AxisEntry, bench: AxisEntry, row_entry: AxisEntry, col_entry: AxisEntry, *, arxiv_id: str,
-               version: int, source_sha256: str | None, pdf_page: int | None) -> Candidate:
+               version: int, source_sha256: str | None, pdf_page: int | None,
+               resolver_looks: Callable[[str], bool] = lambda _: False) -> Candidate:
     p = d.protocol
     reasons = []
     if resolution.reason:
         reasons.append(resolution.reason)
     if p.is_aggregate:
+        p.derived = "average"
         reasons.append(f"'{p.benchmark_label}' is an aggregate; it is checked through its component cells")
+    elif p.derived:
+        reasons.append(f"'{p.benchmark_label}' is derived from other cells ({p.derived})")
     elif d.bench_reason:
         reasons.append(d.bench_reason)
     elif p.benchmark is None:
         reasons.append(f"benchmark '{p.benchmark_label}' is not one the evaluator knows")
     notes = [f"stated: {', '.join(d.stated) or 'nothing'}"]
+    if table.part > 1:
+        notes.append(f"tabular {table.part} of {table.printed}")
     if d.defaulted:
         notes.append(f"defaulted (benchmark defaults): {', '.join(d.defaulted)}")
     if d.unstated:
@@ -226,19 +259,22 @@ def _candidate(table: TableSource, cell: Cell, number: ParsedNumber, d: Protocol
         notes.append(f"marks printed with the value: {' '.join(number.marks)}")
     if number.extra:
         notes.append(f"printed after the value: {number.extra}")
+    # the printed model name: the deepest level that names a model ("LLaMA 2 7B", not "Pretrained" beside it)
+    named = [level for level in model.levels if resolver_looks(level) and not _BARE_SIZE.fullmatch(level)]
+    model_label = named[-1] if named else (model.levels[-1] if model.levels else "")
     claim = Claim(
         claim_id=claim_id(arxiv_id, version, table.label, cell.row, cell.col),
         arxiv_id=arxiv_id,
         version=version,
-        table_label=table.label,
+        table_label=table.printed,
         row_index=cell.row,
         col_index=cell.col,
         citation=ClaimCitation(
-            paper_arxiv_id=arxiv_id, section=table.label, row=row_entry.label, column=col_entry.label,
+            paper_arxiv_id=arxiv_id, section=table.printed, row=row_entry.label, column=col_entry.label,
             reported_value=number.value, reported_metric=METRIC_WORDS.get(p.metric or "other", "score"),
             quoted_text=number.quoted, pdf_page=pdf_page, notes="; ".join(notes),
         ),
-        model_label=model.levels[-1] if model.levels else "",
+        model_label=model_label,
         model_id=resolution.model_id,
         protocol=p,
         spread=number.spread,
@@ -246,7 +282,7 @@ def _candidate(table: TableSource, cell: Cell, number: ParsedNumber, d: Protocol
         unmeasurable_reason="; ".join(reasons) or None,
         source_sha256=source_sha256,
     )
-    return Candidate(claim, cell, number, model.index, bench.levels)
+    return Candidate(claim, cell, number, model.index, bench.levels, d.statements)
 
 
 def _set_scale(candidates: list[Candidate], caption: CaptionInfo) -> None:

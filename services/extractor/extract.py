@@ -22,7 +22,8 @@ from services.extractor.latex import Document, SourceError, collect_macros, find
 from services.extractor.models import HubSearchClient, ModelResolver, collect_links
 from services.extractor.pdf import PdfPages
 from services.extractor.plaintext import find_number_token, parse_number, plain_label
-from services.extractor.protocol import CaptionInfo, parse_caption
+from services.extractor.body import labels_of_tables, read_body, table_sections
+from services.extractor.protocol import CaptionInfo, benchmark_family, parse_caption, parse_label
 from shared.gates import check_g1
 from shared.logging import get_logger
 from shared.models import Claim
@@ -121,6 +122,9 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
     tables = find_tables(doc, check)
     if not tables:
         return ExtractionResult([], "no_tables", f"no tabular inside a table float in {main}: no tables extracted")
+    body = read_body(doc, labels_of_tables(doc, [(t.tabular_start, t.raw_float, t.main_label) for t in tables]))
+    sections = table_sections(doc, [t.tabular_start for t in tables])
+    check()
     tex_texts = (mask_comments(t) for p, t in files.items() if p.endswith((".tex", ".bbl", ".ltx")))
     resolver = ModelResolver(collect_links(tex_texts), hub)
     html_tables = parse_html_tables(html) if html else {}
@@ -129,7 +133,7 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
     disagreements: list[dict] = []
     dropped: list[dict] = []
     result_tables = 0
-    for table in tables:
+    for table, section in zip(tables, sections, strict=True):
         check()
         layout = analyse(table.grid, resolver)
         if layout is None:
@@ -137,12 +141,17 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
         caption = parse_caption(table.caption, table.notes)
         if not _is_results_table(layout, caption, resolver):
             continue
+
+        def lookup(key: str | None, labels: set[str] = {table.main_label, table.label}, section: int = section):
+            return body.shots_for(labels, section, key, benchmark_family(key) if key else ())
+
         candidates = table_candidates(table, layout, doc, caption, resolver, arxiv_id=arxiv_id, version=version,
-                                      source_sha256=source_sha256, pdf_page=None)
+                                      source_sha256=source_sha256, pdf_page=None, body=lookup,
+                                      body_harness=body.harness)
         if not candidates:
             continue
         result_tables += 1
-        page = pdf_pages.page_of(table.label, [c.number.quoted for c in candidates])
+        page = pdf_pages.page_of(table.printed, [c.number.quoted for c in candidates])
         grounded = [c for c in candidates if _ground(c, doc, dropped)]
         html_grid = _html_grid(html_tables, table)
         if html and html_grid is None:
@@ -168,7 +177,10 @@ def _is_results_table(layout: Layout, caption: CaptionInfo, resolver: ModelResol
     """A table of results: a named model (or an ablation) on at least one result column or row."""
     model_like = any(resolver.looks_like_model(" ".join(e.levels)) or resolver.looks_like_model(e.levels[-1])
                      for e in layout.model_axis)
-    return model_like or caption.ablation
+    # rows that are methods, retrievers or data mixes, scored on benchmarks we recognise, are results too
+    benchmarks = any(parse_label(" ".join(e.levels)).benchmark or parse_label(" ".join(e.levels)).known_benchmark
+                     for e in layout.bench_axis)
+    return model_like or caption.ablation or benchmarks
 
 
 def _ground(c: Candidate, doc: Document, dropped: list[dict]) -> bool:
@@ -187,6 +199,7 @@ def _ground(c: Candidate, doc: Document, dropped: list[dict]) -> bool:
             else:
                 reason = f"{quoted!r} is not written in the cell's source (a macro or computed value?)"
         if reason is None:
+            evidence.statements = c.statements
             claim.evidence = evidence
             outcome = check_g1(claim, doc.files)
             if not outcome.passed:

@@ -105,7 +105,7 @@ def analyse(grid: Grid, resolver: ModelResolver) -> Layout | None:
     if not result_cols:
         return None
 
-    row_entries = _row_entries(rows, body, groups, name_cols, label_cols, hyper_cols)
+    row_entries = _row_entries(rows, body, groups, name_cols, label_cols, hyper_cols, protocol_cols)
     col_entries = [AxisEntry(c, col_levels[c] or [f"column {c + 1}"],
                              [rows[h].cells[c] for h in header]) for c in result_cols]
     models_in_rows = _models_in_rows(row_entries, col_entries, resolver)
@@ -164,26 +164,42 @@ def _levels(cells: list[Cell]) -> list[str]:
             continue
         seen.add(id(cell))
         text = plain_label(cell.text)
-        if text and (not levels or levels[-1] != text):
+        if text and not is_missing(text) and (not levels or levels[-1] != text):
             levels.append(text)
     return levels
 
 
 def _row_entries(rows: list[Row], body: list[int], groups: set[int], name_cols: list[int],
-                 label_cols: list[int], hyper_cols: list[int]) -> list[AxisEntry]:
+                 label_cols: list[int], hyper_cols: list[int], protocol_cols: set[int]) -> list[AxisEntry]:
     entries: list[AxisEntry] = []
     context: list[str] = []
+    every = sorted(set(label_cols) | protocol_cols)
+    above: dict[int, Cell] = {}  # the last printed label of each label column
+    printed: dict[int, dict[int, Cell]] = {}  # row -> label column -> cell (blank ones inherited)
     for r in body:
         if r in groups:
             context = _levels([cell for cell in rows[r].cells if not cell.empty])
+            above.clear()
             continue
-        levels = _levels([rows[r].cells[c] for c in name_cols])
-        extra = _levels([rows[r].cells[c] for c in label_cols if c in hyper_cols])
+        if rows[r].rule_above:  # a full rule closes the groups above it
+            above.clear()
+        cells = {c: rows[r].cells[c] for c in every}
+        for k, c in enumerate(every):
+            # an outer label left blank under a printed one ("HellaSwag | zero-shot" then " | few-shot")
+            # belongs to the label above it, as if it were a \multirow
+            if cells[c].empty and c in above and any(not cells[x].empty for x in every[k + 1:]):
+                cells[c] = above[c]
+            elif not cells[c].empty:
+                above[c] = cells[c]
+        printed[r] = cells
+        levels = _levels([cells[c] for c in name_cols])
+        extra = _levels([cells[c] for c in label_cols if c in hyper_cols])
         entries.append(AxisEntry(r, levels, [rows[r].cells[c] for c in label_cols], list(context), extra))
-    labels = [e.label for e in entries]
-    if len(set(labels)) < len(labels):  # names alone do not tell the rows apart: the size column does
+    for columns in (label_cols, every):  # names alone do not tell the rows apart: the size column does
+        if len({e.label for e in entries}) == len(entries):
+            break
         for e in entries:
-            e.levels = _levels([rows[e.index].cells[c] for c in label_cols])
+            e.levels = _levels([printed[e.index][c] for c in columns])
     for e in entries:
         if not e.levels:
             e.levels = [f"row {e.index + 1}"]

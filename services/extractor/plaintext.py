@@ -28,13 +28,20 @@ _DROP: dict[str, tuple[int, int]] = {
     "arrayrulecolor": (1, 1), "rule": (1, 2), "includegraphics": (1, 1), "setlength": (0, 2),
     "addlinespace": (1, 0), "url": (0, 1), "linewidth": (0, 0), "textwidth": (0, 0), "vskip": (0, 0),
     "cmidrule": (1, 1), "cline": (0, 1), "specialrule": (0, 3), "index": (0, 1),
+    # size and font switches print nothing themselves (`\fontsize{8}{8}\selectfont` must not print "88")
+    "fontsize": (0, 2), "selectfont": (0, 0), "linespread": (0, 1), "arraystretch": (0, 0),
+    "tabcolsep": (0, 0), "renewcommand": (0, 2), "newcommand": (0, 2), "definecolor": (0, 3),
+    "rowcolors": (1, 3), "setcounter": (0, 2), "addtocounter": (0, 2), "stepcounter": (0, 1),
+    "RowStyle": (1, 1), "SetCell": (1, 0), "SetRow": (1, 1), "Hline": (1, 0), "hdashline": (1, 0),
+    "vrule": (0, 0), "strut": (0, 0),
 }
 # name -> (optional args, leading mandatory args to drop); the last mandatory argument is printed.
 _KEEP_LAST: dict[str, tuple[int, int]] = {
     "textcolor": (1, 1), "colorbox": (1, 1), "fcolorbox": (1, 2), "raisebox": (2, 1), "resizebox": (0, 2),
     "scalebox": (1, 1), "makebox": (2, 0), "parbox": (3, 1), "href": (0, 1), "multicolumn": (0, 2),
     "adjustbox": (0, 1), "rotatebox": (1, 1), "framebox": (2, 0), "makecell": (1, 0),
-    "shortstack": (1, 0), "thead": (1, 0), "diagbox": (1, 1),
+    "shortstack": (1, 0), "thead": (1, 0), "diagbox": (1, 1), "Block": (1, 1), "multirowcell": (1, 1),
+    "hyperlink": (0, 1), "hyperref": (1, 0), "texorpdfstring": (0, 1),
 }
 _SYMBOLS = {
     "pm": "±", "textpm": "±", "mp": "∓", "times": "×", "sim": "~", "approx": "≈", "le": "≤",
@@ -164,6 +171,14 @@ class _Converter:
             inner = self._sub(arg[0])
             out.append(f"{SUP_OPEN}{inner}{SUP_CLOSE}" if name == "textsuperscript" else f" {inner} ")
             return arg[2]
+        if name in ("color", "textcolor"):
+            colour = read_group(s, _skip_optional_all(s, pos))
+            if colour is not None and _INVISIBLE.fullmatch(colour[0].strip()):
+                # white text is invisible ("{\color{white}0}0.00" prints "0.00"): drop what it colours
+                if name == "textcolor":
+                    arg = read_group(s, colour[2])
+                    return arg[2] if arg is not None else colour[2]
+                return _group_end(s, colour[2])
         if name in _DROP:
             n_opt, n_args = _DROP[name]
             return self._skip_args(pos, n_opt, n_args)
@@ -212,6 +227,28 @@ class _Converter:
                 break
             pos = arg[2]
         return pos
+
+
+_INVISIBLE = re.compile(r"white|white!100|bg|background|pagecolor")
+
+
+def _group_end(s: str, pos: int) -> int:
+    """The offset of the `}` closing the group `pos` stands in (or the end of the text)."""
+    depth = 0
+    i = pos
+    while i < len(s):
+        c = s[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            if depth == 0:
+                return i
+            depth -= 1
+        i += 1
+    return len(s)
 
 
 def _skip_optional_all(s: str, pos: int) -> int:

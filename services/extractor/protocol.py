@@ -16,7 +16,8 @@ _BENCHMARKS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (key, re.compile(pattern))
     for key, pattern in (
         ("mmlu_cloze", r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:cloze|cf)\b"),
-        ("", r"\bmmlu[\s\-_]*(?:pro|redux)\b|\bc-?mmlu\b|\bmmmlu\b"),
+        ("", r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:pro|redux|stem|humanities|hum\.?|social|soc\.?|other|others)\b|"
+             r"\bc-?mmlu\b|\bmmmlu\b"),
         ("mmlu", r"\bmmlu\b"),
         ("arc_challenge", r"\barc[\s\-_/]*(?:\(|\[)?\s*(?:c|challenge|chal+\.?)(?![a-z])"),
         ("arc_easy", r"\barc[\s\-_/]*(?:\(|\[)?\s*(?:e|easy)(?![a-z])"),
@@ -43,7 +44,7 @@ _UNMEASURABLE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bif[\s\-]*eval\b|\bhuman[\s\-]?eval\+?(?![a-z])|\bmbpp\b|\bbbh\b|\bbig[\s\-]*bench|"
          r"\btrivia[\s\-]*qa\b|\bnatural[\s\-]*questions\b|\bnq\b|\bdrop\b|\bsquad|\bxsum\b|\bcnn\s*/\s*dm\b|"
          r"\btruthful[\s\-]*qa\b|\bsiqa\b|\bsocial[\s\-]*i?qa\b|\blambada\b|\brace\b|\bagi[\s\-]*eval\b|\bgpqa\b|"
-         r"\bmusr\b|\bmgsm\b|\bds-?1000\b|\bmultipl-?e\b|\bmmlu[\s\-_]*(?:pro|redux)\b|\bc-?mmlu\b|\bmmmlu\b|"
+         r"\bmusr\b|\bmgsm\b|\bds-?1000\b|\bmultipl-e\b|\bmmlu[\s\-_]*(?:pro|redux)\b|\bc-?mmlu\b|\bmmmlu\b|"
          r"\bsciq\b|\bcoqa\b|\bquac\b|\btydi|\bnarrativeqa\b|\bqasper\b|\bminerva\b|\baime\b|\blivecodebench\b|"
          r"\bswe-?bench\b|\bcopa\b|\bstorycloze\b|\bwsc\b|\bmulti-?rc\b|\brte\b|\bwic\b",
          "is not supported by the evaluator"),
@@ -73,12 +74,16 @@ _FORMULATIONS = (("mcf", re.compile(r"\bmcf\b|multiple[\s\-]*choice")),
                  ("cot", re.compile(r"\bcot\b|chain[\s\-]*of[\s\-]*thought")))
 _SPLITS = (("validation", re.compile(r"\b(?:val|valid|validation|dev)\b")), ("test", re.compile(r"\btest\b")))
 _AGGREGATE = re.compile(r"^(?:avg\.?|average|mean|overall|macro[\s\-]*avg\.?|all)(?:\b|$)")
+_DELTA = re.compile(r"^(?:δ|delta|diff\.?|difference|gain|improvement|impr\.?|change|rel\.?\s*(?:gain|impr)|"
+                    r"\+/-|relative)(?:\b|$)")
+_RANK = re.compile(r"^(?:#\s*)?(?:rank(?:ing)?|avg\.?\s*rank|mean\s*rank|position)(?:\b|$)")
 _HELD_OUT = re.compile(r"held[\s\-]*out|\bunseen\b")
 _HYPER = re.compile(
     r"(?:^|\s|#)(?:params?\.?|parameters|non-emb\w*|size|(?:train(?:ing)?\s+)?tokens?|layers?|heads?|hidden|d_?model|"
     r"d_?ff|ffn|dim(?:ension)?s?|vocab(?:ulary)?|context|ctx|seq(?:uence)?[\s\-]*len\w*|lr|learning[\s\-]*rate|batch|"
     r"steps?|warm[\s\-]*up|weight[\s\-]*decay|epochs?|flops|gpu[\s\-]*hours|compute|throughput|latency|memory|year|"
-    r"date|license|release|proportion|ratio|weight|mixture|docs?|documents?|examples|samples|disk|bytes)"
+    r"date|license|release|proportion|ratio|weight|mixture|docs?|documents?|examples|samples|disk|bytes|"
+    r"time|speed|speed[\s\-]*up|t\s*infer|wall[\s\-]*clock|tokens?/s|ms|sec|seconds|hours|cost|price)"
     r"(?=$|[\s).,:;(])"
 )
 _INDEX_HEADERS = frozenset({"#", "no.", "no", "id", "idx", "index", "rank", "run", "seed", "step", "checkpoint"})
@@ -87,7 +92,7 @@ _SHOT_HEADER = re.compile(
 )
 _METRIC_HEADER = re.compile(r"^(?:metric|measure|score type)s?$")
 _RESULTS_WORDS = re.compile(
-    r"\b(?:results?|accuracy|accuracies|performance|evaluation|evaluated|evaluate|benchmarks?|scores?|"
+    r"\b(?:results?|accuracy|accuracies|performance|evaluations?|evaluated|evaluate|evals?|benchmarks?|scores?|"
     r"comparison|compare|compared|ablations?)\b"
 )
 _INSTRUCT = re.compile(r"\binstruct\b|instruction[\s\-]*(?:tun|follow)|\bchat\b|post[\s\-]*train|\bsft\b|"
@@ -113,6 +118,7 @@ class LabelInfo:
     formulation: str | None = None
     split: str | None = None
     aggregate: bool = False
+    derived: str | None = None  # "average", "rank", "delta"
     held_out: bool = False
     hyper: bool = False
     shot_column: bool = False
@@ -125,13 +131,36 @@ class LabelInfo:
                     or self.n_shot is not None or self.few_shot)
 
 
+# Abbreviations papers print in narrow headers, matched against the whole label (without metric,
+# shot count and parenthesised notes): "HS (acc)", "WinoG", "Wino.", "BQ", "OQA" (real papers' headers).
+_ABBREVIATIONS = {
+    "hellaswag": ("hs", "hswag", "hella", "hellas", "hellasw", "hellaswg", "hsw", "hswg"),
+    "winogrande": ("wg", "wino", "winog", "winogr", "wgrande", "wngrd", "winogrd", "wngr", "wgr"),
+    "boolq": ("bq", "boolqa", "bool"),
+    "openbookqa": ("oqa", "obq", "openbook", "obook"),
+    "arc_easy": ("arce", "arceasy", "arcez"),
+    "arc_challenge": ("arcc", "arcch", "arcchal", "arcchall"),
+    "gsm8k": ("gsm", "gsm8"),
+    "commonsense_qa": ("cqa", "comqa", "commonsenseqa", "csqa"),
+}
+_ABBREVIATION_KEYS = {abbr: key for key, abbrs in _ABBREVIATIONS.items() for abbr in abbrs}
+_VARIANT = re.compile(r"\s*(?:\+\s*[a-z]|[\-_\s]*(?:hard|plus|symbolic|platinum|ru|de|fr|zh|es|ja)\b)")
+_LABEL_NOISE = re.compile(
+    r"[\(\[][^()\[\]]*[\)\]]|\b\d{1,3}[\s\-]*shots?\b|\b(?:zero|one|few)[\s\-]*shots?\b|"
+    r"\bacc(?:uracy)?(?:[\s_.\-]*(?:norm|n)\b)?|\bem\b|\bf1\b|[↑↓]")
+
+
 @lru_cache(maxsize=4096)
 def match_benchmark(text: str) -> str | None:
     low = text.lower()
     for key, pattern in _BENCHMARKS:
-        if pattern.search(low):
+        m = pattern.search(low)
+        if m:
+            if _VARIANT.match(low, m.end()):
+                return None  # "OBQA+Fact", "GSM8K-Hard": another benchmark built on this one
             return key or None
-    return None
+    bare = re.sub(r"[^a-z0-9]+", "", _LABEL_NOISE.sub(" ", low))
+    return _ABBREVIATION_KEYS.get(bare)
 
 
 @lru_cache(maxsize=4096)
@@ -178,6 +207,9 @@ def parse_label(text: str) -> LabelInfo:
     if benchmark == "mmlu_cloze" and formulation is None:
         formulation = "cloze"
     stripped = re.sub(r"\s*[\(\[].*?[\)\]]\s*", " ", low).strip()
+    aggregate = bool(_AGGREGATE.match(stripped)) and benchmark is None
+    derived = "average" if aggregate else "rank" if _RANK.match(stripped) else \
+        "delta" if _DELTA.match(stripped) and benchmark is None else None
     return LabelInfo(
         text=text,
         benchmark=benchmark,
@@ -188,7 +220,8 @@ def parse_label(text: str) -> LabelInfo:
         metric=parse_metric(low),
         formulation=formulation,
         split=split,
-        aggregate=bool(_AGGREGATE.match(stripped)) and benchmark is None,
+        aggregate=aggregate,
+        derived=derived,
         held_out=bool(_HELD_OUT.search(low)),
         hyper=(bool(_HYPER.search(stripped)) or stripped in _INDEX_HEADERS)
         and benchmark is None and unmeasurable is None,
@@ -236,18 +269,19 @@ def parse_caption(caption: str, notes: str = "") -> CaptionInfo:
     info.percent = bool(_PERCENT.search(low))
     info.results = bool(_RESULTS_WORDS.search(low))
     info.harness = next((k for k, p in _HARNESS if p.search(everything)), None)
-    for clause in re.split(r"[.;,:]\s+|\s+(?:while|whereas|but|except)\s+", everything):
-        clause = clause.strip()
+    for original in re.split(r"[.;,:]\s+|\s+(?:while|whereas|but|except)\s+", f"{caption} {notes}"):
+        clause = original.strip().lower()
         if not clause:
             continue
         benchmarks = {key for key, p in _BENCHMARKS if key and p.search(clause)}
-        n_shot, _ = parse_shots(clause)
+        shots = shots_per_benchmark(original)  # "HellaSwag (10-shot) MMLU (5-shot)": each its own count
         metric = parse_metric(clause)
         formulation = next((k for k, p in _FORMULATIONS if p.search(clause)), None)
+        for key, n in shots.items():
+            if key is not None:
+                info.shots_by_benchmark.setdefault(key, n)
         if benchmarks:
             for key in benchmarks:
-                if n_shot is not None:
-                    info.shots_by_benchmark.setdefault(key, n_shot)
                 if metric is not None:
                     info.metric_by_benchmark.setdefault(key, metric)
                 if formulation is not None:
@@ -257,8 +291,8 @@ def parse_caption(caption: str, notes: str = "") -> CaptionInfo:
         else:
             if formulation is not None and info.formulation is None:
                 info.formulation = formulation
-            if n_shot is not None and info.n_shot is None:
-                info.n_shot = n_shot
+            if shots.get(None) is not None and info.n_shot is None:
+                info.n_shot = shots[None]
                 info.unless_stated |= bool(re.search(r"unless|otherwise|by default|except", clause))
             if metric is not None and info.metric is None:
                 info.metric = metric
@@ -272,3 +306,96 @@ def benchmark_family(key: str) -> tuple[str, ...]:
     if key == "mmlu":
         return ("mmlu", "mmlu_cloze")
     return (key,)
+
+
+# ---------------------------------------------------------------- shot counts in running text
+
+_NOT_PROMPTING = re.compile(
+    r"shot[\s\-]+(?:transfer|generali[sz]|learn|classif|retriev|detect|segment|recogni|caption|tts|voice|speaker|"
+    r"cross|prompting|manner\s+to\s+generate|capabilit|abilit|performance\s+of\s+clip)", re.I)
+# "5-shot", "5 shots", "zero-shot", but not "two shot counts"
+_SHOT_TOKEN = re.compile(r"\b(?:\d{1,3}[\s\-]?|(?:zero|one|two|three|four|five|eight|ten|twenty-five)-?)shots?\b"
+                         r"(?![\s\-]+(?:counts?|numbers?|settings?\s+(?:of|and)|configurations?))", re.I)
+
+
+_PRINTED_SYNONYMS = {"naturalquestions": "nq", "naturalqs": "nq", "bigbenchhard": "bbh", "humanevalplus": "humaneval+",
+                     "socialiqa": "siqa", "socialqa": "siqa", "agieval": "agieval", "truthfulqamc2": "truthfulqa"}
+
+
+def printed_key(name: str) -> str | None:
+    """The key a benchmark we cannot run is filed under, from its printed name ("Big-Bench Hard" -> "bbh")."""
+    key = re.sub(r"[^a-z0-9+]+", "", name.lower())
+    return _PRINTED_SYNONYMS.get(key, key) or None
+
+
+def benchmarks_in(plain: str) -> list[tuple[int, str]]:
+    """(offset, key) of each benchmark a sentence names: our keys, else printed keys ("humaneval")."""
+    low = plain.lower()
+    benches: list[tuple[int, str]] = []
+    excluded = [m.span() for key, pattern in _BENCHMARKS if not key for m in pattern.finditer(low)]  # MMLU-Pro
+    for key, pattern in _BENCHMARKS:
+        if not key:
+            continue
+        for m in pattern.finditer(low):
+            if any(a <= m.start() < b for a, b in excluded) or _VARIANT.match(low, m.end()):
+                continue
+            if not any(b[0] <= m.start() < b[0] + 3 for b in benches):  # ARC-e is not also ARC
+                benches.append((m.start(), key))
+    others = [m for pattern, _ in _UNMEASURABLE for m in pattern.finditer(low)] + list(_MATH.finditer(plain))
+    for m in others:
+        key = printed_key(m.group(0))
+        if key and not any(b[0] <= m.start() < b[0] + 3 for b in benches):
+            benches.append((m.start(), key))
+    return sorted(benches)
+
+
+def shots_per_benchmark(plain: str) -> dict[str | None, int]:
+    """Benchmark key (None: no benchmark named) -> shot count, from one sentence of plain text."""
+    if _NOT_PROMPTING.search(plain):
+        plain = _NOT_PROMPTING.sub(" ", plain)
+    plain = _SHOT_RANGE.sub(" mixed ", plain)  # "3-5 shot" is not one count
+    shots = [(m.start(), m.end(), parse_shots(m.group(0))[0]) for m in _SHOT_TOKEN.finditer(plain)]
+    shots = [s for s in shots if s[2] is not None]
+    if not shots:
+        return {}
+    benches = benchmarks_in(plain)
+    if not benches:
+        values = {s[2] for s in shots}
+        return {None: values.pop()} if len(values) == 1 else {}
+    if len(shots) == 1 and not _DESCRIBES.match(plain, shots[0][1]):
+        return {key: shots[0][2] for _, key in benches}
+    out: dict[str | None, int] = {}
+    for pos, key in benches:
+        owner = _owning_shot(plain, shots, pos)
+        if owner is not None:
+            out.setdefault(key, owner)
+    return out
+
+
+_SHOT_RANGE = re.compile(r"\b\d{1,3}\s*(?:[–—\-]|to)\s*\d{1,3}[\s\-]?shots?\b", re.I)
+_ABBREVIATED = re.compile(r"[\w\s\-.]{0,25}\)?\s*(?:\([^()]{0,15}\))?\s*\(?\s*")
+_DESCRIBES = re.compile(r"\s+(?:tasks|benchmarks|datasets|capabilit\w+|abilit\w+)\b(?!\s*:)")
+_LIST_OPENER = re.compile(r"\s*\)?\s*(?:settings?|manner|evaluations?|tasks?|benchmarks?)?\s*\)?\s*:")
+_MODIFIES = re.compile(r"\s*(?:(?:accuracy|performance|results?|evaluations?|scores?)\s+)?(?:(?:on|for|of|in)\s+)?"
+                       r"(?:the\s+)?")
+
+
+def _owning_shot(plain: str, shots: list[tuple[int, int, int | None]], pos: int) -> int | None:
+    """The shot count a benchmark at `pos` belongs to: one that opens a list ("0-shot: A, B, C") up to the
+    next count, else the nearest count in the same comma-separated clause."""
+    preceding = [s for s in shots if s[1] <= pos]
+    if preceding:
+        s = preceding[-1]
+        between = plain[s[1] : pos]
+        if _LIST_OPENER.match(between) or _MODIFIES.fullmatch(between):  # "0-shot: A, B" / "5-shot MMLU"
+            return s[2]
+    clause_start = max(plain.rfind(",", 0, pos), plain.rfind(";", 0, pos), plain.rfind(")", 0, pos))
+    clause_end = min((i for i in (plain.find(",", pos), plain.find(";", pos), plain.find(")", pos)) if i >= 0),
+                     default=len(plain))
+    inside = [s for s in shots if clause_start <= s[0] and s[1] <= clause_end]
+    if not inside:  # "BigBench Hard (BBH) (3-shot)": the count follows a parenthesised abbreviation
+        following = [s for s in shots if pos < s[0]][:1]
+        inside = [s for s in following if _ABBREVIATED.fullmatch(plain, pos, s[0])]
+    if len({s[2] for s in inside}) == 1:
+        return inside[0][2]
+    return None  # none, or "MMLU (0-shot and 5-shot)": the clause states no single count

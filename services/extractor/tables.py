@@ -10,12 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from services.extractor.latex import Document, read_group, read_optional, skip_optionals
+from services.extractor.latex import Document, read_group, read_optional, skip_optionals, skip_space
 from services.extractor.plaintext import to_plain
 
 MAX_ROWS = 2_000
 MAX_COLS = 200
-_TABULAR_SPEC_ARGS = {"tabular": 1, "tabular*": 2, "tabularx": 2, "tabulary": 2}
+# environment -> mandatory arguments before the body (width and column spec)
+TABULAR_SPEC_ARGS = {"tabular": 1, "tabular*": 2, "tabularx": 2, "tabulary": 2, "NiceTabular": 1, "NiceTabular*": 2,
+                     "NiceTabularX": 2, "longtable": 1, "longtable*": 1, "xltabular": 2, "supertabular": 1,
+                     "tabu": 1, "longtabu": 1, "tblr": 1, "longtblr": 1}
+TABULAR_ENVS = tuple(TABULAR_SPEC_ARGS)
+LONG_TABLES = ("longtable", "longtable*", "xltabular", "supertabular", "longtabu", "longtblr")
 
 
 @dataclass(eq=False)
@@ -26,6 +31,7 @@ class Cell:
     text: str = ""  # printed text (superscripts marked), filled by `build_grid`
     colspan: int = 1
     rowspan: int = 1
+    fill_cols: int = 1  # a nicematrix \Block{2-3} covers the empty cells of 3 columns (its `&`s are written)
     row: int = 0
     col: int = 0
 
@@ -54,14 +60,19 @@ class Grid:
 _RULE = re.compile(
     r"\\(?P<name>toprule|midrule|bottomrule|hline|hhline|Xhline|specialrule|hdashline|cline|cmidrule|"
     r"cdashline|addlinespace|rowcolor|rowcolors|noalign|arrayrulecolor|morecmidrules|cmidrulewidth|"
-    r"pagebreak|nopagebreak|endhead|endfirsthead|endfoot|endlastfoot)(?![A-Za-z@])\*?"
+    r"pagebreak|nopagebreak|endhead|endfirsthead|endfoot|endlastfoot|Hline|RowStyle|CodeAfter|"
+    r"SetRow|hdashline|hline|firsthline|lasthline|toprule|bottomrule)(?![A-Za-z@])\*?"
 )
 _RULE_ARGS = {"hhline": 1, "Xhline": 1, "specialrule": 3, "cline": 1, "cmidrule": 1, "cdashline": 1,
-              "rowcolor": 1, "rowcolors": 3, "noalign": 1, "arrayrulecolor": 1, "cmidrulewidth": 1}
-_FULL_RULES = {"toprule", "midrule", "bottomrule", "hline", "hhline", "Xhline", "specialrule", "hdashline"}
+              "rowcolor": 1, "rowcolors": 3, "noalign": 1, "arrayrulecolor": 1, "cmidrulewidth": 1,
+              "RowStyle": 1, "SetRow": 1}
+_FULL_RULES = {"toprule", "midrule", "bottomrule", "hline", "hhline", "Xhline", "specialrule", "hdashline", "Hline",
+               "firsthline", "lasthline"}
 _PARTIAL_RULES = {"cline", "cmidrule", "cdashline"}
 _MULTICOLUMN = re.compile(r"^\\multicolumn\s*\{\s*(\d+)\s*\}")
 _MULTIROW = re.compile(r"\\multirow\s*(?:\[[^\]]{0,20}\])?\s*\{\s*(-?\d+)\s*\}")
+_BLOCK = re.compile(r"\\Block\s*(?:\[[^\]]{0,80}\])?\s*\{\s*(\d+|\*)\s*-\s*(\d+|\*)\s*\}")
+_CODE_BEFORE = re.compile(r"\\CodeBefore\b.*?\\Body\b", re.S)
 _BEGIN_OR_END = re.compile(r"\\(begin|end)\s*\{[^{}]{0,40}\}")
 _ROW_END = re.compile(r"\\\\|\\tabularnewline(?![A-Za-z@])")
 
@@ -69,38 +80,60 @@ _ROW_END = re.compile(r"\\\\|\\tabularnewline(?![A-Za-z@])")
 def parse_tabular(doc: Document, begin: int, env_end: int) -> Grid | None:
     """Split one tabular (from `\\begin{tabular}` to after `\\end{...}`) into rows and cells."""
     text = doc.text
-    m = re.compile(r"\\begin\s*\{(tabular\*?|tabularx|tabulary)\}").match(text, begin)
+    m = _BEGIN_TABULAR.match(text, begin)
     if not m:
         return None
-    pos = m.end()
-    for _ in range(_TABULAR_SPEC_ARGS.get(m.group(1), 1)):
+    pos = skip_optionals(text, m.end())
+    for _ in range(TABULAR_SPEC_ARGS[m.group(1)]):
         pos = skip_optionals(text, pos)
         group = read_group(text, pos)
         if group is None:
             return None
         pos = group[2]
+    pos = skip_optionals(text, pos)
     body_end = text.rfind("\\end", pos, env_end)
     if body_end < 0:
         return None
+    code_before = _CODE_BEFORE.match(text, skip_space(text, pos), body_end)
+    if code_before:  # nicematrix: colours and rules drawn before the body
+        pos = code_before.end()
     raw_rows = _split_rows(text, pos, body_end)
     rows: list[Row] = []
     pending_full = pending_partial = False
+    skipping = False  # longtable: the repeated header between \endfirsthead and \endhead
+    section_start = 0  # longtable: first row after the last \endhead-like marker
     for row_cells in raw_rows:
         first_start, first_end = row_cells[0]
-        new_start, full, partial = _strip_rules(text, first_start, first_end)
+        new_start, full, partial, markers = _strip_rules(text, first_start, first_end)
+        for marker in markers:
+            if marker == "endfirsthead":
+                skipping = True
+            elif marker == "endhead":
+                skipping, section_start = False, len(rows)
+            elif marker in ("endfoot", "endlastfoot"):
+                del rows[section_start:]  # the rows just read were a page footer ("continued ...")
+                section_start = len(rows)
         pending_full |= full
         pending_partial |= partial
         row_cells[0] = (new_start, first_end)
-        if len(row_cells) == 1 and not text[new_start:first_end].strip():
+        if skipping or (len(row_cells) == 1 and not text[new_start:first_end].strip()):
             continue  # a line of rules only (or the trailing \bottomrule)
+        if len(row_cells) == 1 and _CAPTION_ROW.match(text, new_start, first_end):
+            continue  # a longtable's \caption{...}\\ is not a row
         cells = [_make_cell(text, s, e) for s, e in row_cells[:MAX_COLS]]
         rows.append(Row(len(rows), cells, pending_full, pending_partial))
         pending_full = pending_partial = False
         if len(rows) >= MAX_ROWS:
             break
+    for k, row in enumerate(rows):
+        row.index = k
     if not rows:
         return None
     return build_grid(rows, doc)
+
+
+_BEGIN_TABULAR = re.compile(r"\\begin\s*\{(" + "|".join(re.escape(n) for n in TABULAR_SPEC_ARGS) + r")\}")
+_CAPTION_ROW = re.compile(r"\\caption(?![A-Za-z@])")
 
 
 def _split_rows(text: str, start: int, end: int) -> list[list[tuple[int, int]]]:
@@ -146,8 +179,9 @@ def _split_rows(text: str, start: int, end: int) -> list[list[tuple[int, int]]]:
     return rows
 
 
-def _strip_rules(text: str, start: int, end: int) -> tuple[int, bool, bool]:
+def _strip_rules(text: str, start: int, end: int) -> tuple[int, bool, bool, list[str]]:
     full = partial = False
+    markers: list[str] = []
     pos = start
     while True:
         p = pos
@@ -155,8 +189,10 @@ def _strip_rules(text: str, start: int, end: int) -> tuple[int, bool, bool]:
             p += 1
         m = _RULE.match(text, p, end)
         if not m:
-            return pos, full, partial
+            return pos, full, partial, markers
         name = m.group("name")
+        if name.startswith("end"):
+            markers.append(name)
         full |= name in _FULL_RULES
         partial |= name in _PARTIAL_RULES
         q = skip_optionals(text, m.end(), parens=True)
@@ -182,6 +218,10 @@ def _make_cell(text: str, start: int, end: int) -> Cell:
     if mr:
         n = int(mr.group(1))
         cell.rowspan = max(-MAX_ROWS, min(n, MAX_ROWS)) or 1
+    block = _BLOCK.match(raw)
+    if block:
+        rows_, cols_ = (MAX_ROWS if g == "*" else int(g) for g in block.groups())
+        cell.rowspan, cell.fill_cols = max(1, min(rows_, MAX_ROWS)), max(1, min(cols_, MAX_COLS))
     return cell
 
 
@@ -206,14 +246,15 @@ def build_grid(rows: list[Row], doc: Document) -> Grid:
         rows[r].cells = line
     for r, line in enumerate(placed):
         for c, cell in enumerate(line):
-            if cell.rowspan == 1 or cell.row != r or cell.col != c:
+            if (cell.rowspan == 1 and cell.fill_cols == 1) or cell.row != r or cell.col != c:
                 continue
-            if cell.rowspan > 1:
-                span = range(r + 1, min(r + cell.rowspan, len(rows)))
+            if cell.rowspan > 0:
+                span = range(r, min(r + cell.rowspan, len(rows)))
             else:  # \multirow{-n}: the text sits in the last row and covers the rows above
                 span = range(max(0, r + cell.rowspan + 1), r)
+            width = max(cell.colspan, cell.fill_cols)
             for r2 in span:
-                for c2 in range(c, min(c + cell.colspan, ncols)):
-                    if rows[r2].cells[c2].empty:
+                for c2 in range(c, min(c + width, ncols)):
+                    if (r2, c2) != (r, c) and rows[r2].cells[c2].empty:
                         rows[r2].cells[c2] = cell
     return Grid(rows, ncols)

@@ -1,0 +1,179 @@
+"""Protocol stated in the body text, not in the table: "all evaluations are zero-shot unless otherwise
+specified", "8-shot GSM8K, 4-shot MATH", "we use lm-evaluation-harness", "Table 3 reports 5-shot results".
+
+Each statement keeps its sentence's span in the source (file, offsets), so a claim that takes a shot
+count from the body carries the sentence as evidence. Scope, most specific first:
+- a sentence that cites a table (`\\ref` to the table's `\\label`) speaks of that table;
+- a sentence naming benchmarks with shot counts speaks of those benchmarks paper-wide; where the paper
+  states different counts for one benchmark, only the statement in the table's own section counts;
+- a sentence with no benchmark applies to every table only when it says so ("unless otherwise
+  specified", "all evaluations ..."), and only in the weakest position.
+Shot wording that is not about prompting ("zero-shot transfer", "few-shot learning capabilities",
+"zero-shot prompting" to generate data) states nothing.
+
+Pure: works on a flattened `Document`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from services.extractor.latex import Document, find_environment_end
+from services.extractor.plaintext import strip_superscripts, to_plain
+from services.extractor.protocol import _HARNESS, benchmarks_in, shots_per_benchmark
+from shared.models import ProtocolStatement
+
+MAX_SENTENCE = 800
+_HINT = re.compile(r"shot|harness|lm[\s\-]*eval|lighteval", re.I)
+_FLOATS = re.compile(r"\\begin\s*\{(table\*?|figure\*?|sidewaystable\*?|wraptable|algorithm\*?|equation\*?|align\*?)\}")
+_SECTION = re.compile(r"\\(?:chapter|section|appendix)\b")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\(])|\n\s*\n|\\(?:paragraph|subsection|subsubsection|item)\b")
+_REF = re.compile(r"\\(?:c|C|auto|eq|name|v)?ref\*?\s*\{([^{}]{1,100})\}")
+_ITEM = re.compile(r"\\item\b")
+_ITEM_END = re.compile(r"\\end\s*\{(?:itemize|enumerate|description)\}")
+_LABEL = re.compile(r"\\label\s*\{([^{}]{1,100})\}")
+_GLOBAL = re.compile(r"\bunless\b|\botherwise\b|\bby default\b|\ball (?:the )?(?:evaluations?|results|experiments|"
+                     r"models|numbers|scores|tasks|benchmarks)\b|\bevery (?:evaluation|benchmark|task)\b", re.I)
+_LOCAL_SCOPE = re.compile(r"\bthis (?:category|group|section|suite)\b|\bthese (?:tasks|benchmarks|datasets)\b|"
+                          r"\bthe following\b|\bbelow\b", re.I)
+@dataclass
+class BodyProtocol:
+    """What the body text says, by scope; each value with the statement that says it."""
+
+    shots_by_table: dict[str, dict[str | None, ProtocolStatement]] = field(default_factory=dict)  # label -> bench
+    shots_by_benchmark: dict[str, list[tuple[int, ProtocolStatement]]] = field(default_factory=dict)  # (section, s)
+    global_shots: ProtocolStatement | None = None
+    harness: ProtocolStatement | None = None
+
+    def shots_for(self, table_labels: set[str], section: int, benchmark: str | None,
+                  family: tuple[str, ...]) -> ProtocolStatement | None:
+        """The body's shot statement for a cell: table-cited, then per benchmark, then global."""
+        for label in table_labels:
+            cited = self.shots_by_table.get(label, {})
+            for key in (*family, None) if benchmark else (None,):
+                if key in cited:
+                    return cited[key]
+        if benchmark:
+            found = [(sec, st) for key in family for sec, st in self.shots_by_benchmark.get(key, [])]
+            values = {st.value for _, st in found}
+            if len(values) == 1:
+                return found[0][1]
+            same_section = [st for sec, st in found if sec == section]
+            if same_section and len({st.value for st in same_section}) == 1:
+                return same_section[0]
+            counts = Counter(st.value for _, st in found)
+            value, n = counts.most_common(1)[0] if counts else ("", 0)
+            if n >= 3 and 3 * n >= 2 * len(found):  # "MMLU 5-shot" four times, "0-shot MMLU" once in an aside
+                return next(st for _, st in found if st.value == value)
+            if found:
+                return None  # the paper says different things for this benchmark: no single count
+        return self.global_shots
+
+
+def read_body(doc: Document, table_labels: dict[str, str]) -> BodyProtocol:
+    """`table_labels`: LaTeX `\\label` key -> printed table label ("tab:main" -> "Table 3")."""
+    text = doc.text
+    out = BodyProtocol()
+    sections = [m.start() for m in _SECTION.finditer(text)]
+    items = [m.start() for m in _ITEM.finditer(text)]
+    for start, end in _sentences(text):
+        if end - start > MAX_SENTENCE or not _HINT.search(text, start, end):
+            continue
+        raw = text[start:end]
+        plain = re.sub(r"\s+", " ", strip_superscripts(to_plain(raw, doc.macros))[0]).strip()
+        statement = _statement(doc, start, end, plain)
+        if statement is None:
+            continue
+        section = _section_of(sections, start)
+        if out.harness is None and (harness := next((k for k, p in _HARNESS if p.search(plain.lower())), None)):
+            out.harness = statement.model_copy(update={"field": "harness", "value": harness})
+        cited = [table_labels[key] for key in _REF.findall(raw) if key in table_labels]
+        per_bench = shots_per_benchmark(plain)
+        if list(per_bench) == [None] and not cited:
+            # "\\item MMLU: ... We evaluate with 5-shot prompts for this task": the item names the benchmark
+            head = _item_head(doc, items, start)
+            named = {key for _, key in benchmarks_in(head)}
+            if len(named) == 1:
+                per_bench = {named.pop(): per_bench[None]}
+        if not per_bench:
+            continue
+        for bench, shots in per_bench.items():
+            st = statement.model_copy(update={"field": "n_shot", "value": str(shots)})
+            if cited:
+                for label in cited:
+                    out.shots_by_table.setdefault(label, {}).setdefault(bench, st)
+            elif bench is not None:
+                out.shots_by_benchmark.setdefault(bench, []).append((section, st))
+            elif out.global_shots is None and _GLOBAL.search(plain) and not _LOCAL_SCOPE.search(plain):
+                out.global_shots = st
+    return out
+
+
+def _item_head(doc: Document, items: list[int], offset: int) -> str:
+    """The printed text of the `\\item` an offset stands in, up to the offset (bounded)."""
+    k = bisect.bisect_right(items, offset) - 1
+    if k < 0 or offset - items[k] > 3000:
+        return ""
+    raw = doc.text[items[k] : offset]
+    if _ITEM_END.search(raw):
+        return ""
+    return strip_superscripts(to_plain(raw[:1500], doc.macros))[0]
+
+
+def table_sections(doc: Document, offsets: list[int]) -> list[int]:
+    sections = [m.start() for m in _SECTION.finditer(doc.text)]
+    return [_section_of(sections, o) for o in offsets]
+
+
+def _section_of(sections: list[int], offset: int) -> int:
+    return sum(1 for s in sections if s <= offset)
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of the running text, floats (tables, figures, equations) left out."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _FLOATS.finditer(text):
+        if m.start() < pos:
+            continue
+        spans.extend(_split(text, pos, m.start()))
+        _, env_end = find_environment_end(text, m.group(1), m.end())
+        pos = env_end if env_end > 0 else m.end()
+    spans.extend(_split(text, pos, len(text)))
+    return spans
+
+
+def _split(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out, pos = [], start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        if m.start() > pos:
+            out.append((pos, m.start()))
+        pos = m.end()
+    if end > pos:
+        out.append((pos, end))
+    return out
+
+
+def _statement(doc: Document, start: int, end: int, plain: str) -> ProtocolStatement | None:
+    located = doc.locate(start, end)
+    if located is None:
+        return None
+    path, f_start, f_end = located
+    raw = doc.files[path][f_start:f_end]
+    return ProtocolStatement(field="", value="", source_file=path, char_start=f_start, char_end=f_end,
+                             text=raw.strip()[:MAX_SENTENCE], plain=plain[:MAX_SENTENCE])
+
+
+def labels_of_tables(doc: Document, floats: list[tuple[int, str, str]]) -> dict[str, str]:
+    """`\\label` key -> printed table label, for (offset, float source, label) of each table."""
+    out: dict[str, str] = {}
+    for _, raw, label in floats:
+        for m in _LABEL.finditer(raw):
+            out.setdefault(m.group(1).strip(), label)
+    return out
+
+
+__all__ = ["BodyProtocol", "labels_of_tables", "read_body", "table_sections"]
