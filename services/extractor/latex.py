@@ -26,48 +26,94 @@ class SourceError(ValueError):
 # ---------------------------------------------------------------- comments
 
 
-_COMMENT_ENV = re.compile(r"\\begin\{comment\}.*?\\end\{comment\}", re.S)
-_IFFALSE = re.compile(r"\\iffalse\b.*?\\fi\b", re.S)
+_BLOCK_START = re.compile(r"\\begin\s*\{comment\}|\\iffalse(?![A-Za-z@])")
+_BLOCK_END = {"comment": re.compile(r"\\end\s*\{comment\}"), "iffalse": re.compile(r"\\fi(?![A-Za-z@])")}
+_PERCENT_LINE = re.compile(r"(?<!\\)((?:\\\\)*)%[^\n]*")
 
 
 def mask_comments(text: str) -> str:
-    """`%` comments, `comment` environments and `\\iffalse ... \\fi` blocks become spaces (same length)."""
-    chars = list(text)
-    i, n = 0, len(text)
+    """`%` comments, `comment` environments and `\\iffalse ... \\fi` blocks become spaces (same length).
+
+    Linear in the text: each block is closed by the first end marker after it, and a block that never
+    closes masks the rest of the file (as TeX would skip it), so unclosed blocks cannot cost n² scans."""
+    masked = _PERCENT_LINE.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))), text)
+    pieces: list[str] = []
+    pos = 0
     while True:
-        i = text.find("%", i)
-        if i < 0:
+        m = _BLOCK_START.search(masked, pos)
+        if not m:
             break
-        backslashes = 0
-        j = i - 1
-        while j >= 0 and text[j] == "\\":
-            backslashes += 1
-            j -= 1
-        if backslashes % 2 == 1:  # \% is a percent sign
-            i += 1
-            continue
-        end = text.find("\n", i)
-        end = n if end < 0 else end
-        for k in range(i, end):
-            chars[k] = " "
-        i = end
-    masked = "".join(chars)
-    for pattern in (_COMMENT_ENV, _IFFALSE):
-        masked = pattern.sub(lambda m: _blank(m.group(0)), masked)
-    return masked
+        kind = "comment" if m.group(0).startswith("\\begin") else "iffalse"
+        end = _BLOCK_END[kind].search(masked, m.end())
+        stop = end.end() if end else len(masked)
+        pieces.append(masked[pos : m.start()])
+        pieces.append(_blank(masked[m.start() : stop]))
+        pos = stop
+    pieces.append(masked[pos:])
+    return "".join(pieces)
 
 
 def _blank(s: str) -> str:
     return re.sub(r"[^\n]", " ", s)
 
 
+# ---------------------------------------------------------------- linear-time indexes of a long text
+
+
+class _Index:
+    """Matching braces and environments of one long text, found in one pass each (so that callers that
+    ask for many unclosed groups or environments do not rescan the rest of the text every time)."""
+
+    def __init__(self, text: str) -> None:
+        self.braces: dict[int, int] = {}
+        stack: list[int] = []
+        for m in _BRACE_EVENTS.finditer(text):
+            c = m.group(0)
+            if c == "{":
+                stack.append(m.start())
+            elif c == "}" and stack:
+                self.braces[stack.pop()] = m.end()
+        self.envs: dict[int, tuple[int, int]] = {}  # end of \\begin{x} -> (start, end) of its \\end{x}
+        open_envs: dict[str, list[int]] = {}
+        for m in _BEGIN_END.finditer(text):
+            name = m.group(2).strip()
+            if m.group(1) == "begin":
+                open_envs.setdefault(name, []).append(m.end())
+            elif open_envs.get(name):
+                self.envs[open_envs[name].pop()] = (m.start(), m.end())
+
+
+_BRACE_EVENTS = re.compile(r"\\.|[{}]", re.S)
+_INDEXED = 20_000  # texts shorter than this are scanned directly
+_index_cache: list[tuple[str, _Index]] = []
+
+
+def _index(text: str) -> _Index | None:
+    if len(text) < _INDEXED:
+        return None
+    for cached, index in _index_cache:
+        if cached is text:
+            return index
+    index = _Index(text)
+    _index_cache[:] = [(text, index), *_index_cache[:1]]
+    return index
+
+
 # ---------------------------------------------------------------- braces and arguments
+
+
+MAX_OPTIONAL = 1_000  # an optional `[...]` argument longer than this is not one (an unclosed `\\caption[`)
 
 
 def match_brace(text: str, pos: int, limit: int | None = None) -> int:
     """Index just after the group opened at `text[pos] == '{'` (or `[`), or -1 when unbalanced."""
     opener = text[pos]
     closer = "}" if opener == "{" else "]"
+    if opener == "{" and (index := _index(text)) is not None:
+        end = index.braces.get(pos, -1)
+        return end if limit is None or end <= limit else -1
+    if opener == "[":
+        limit = min(limit if limit is not None else len(text), pos + MAX_OPTIONAL)
     depth = 0
     i, n = pos, len(text) if limit is None else min(limit, len(text))
     while i < n:
@@ -150,6 +196,12 @@ _BEGIN_END = re.compile(r"\\(begin|end)\s*\{([^{}]{1,40})\}")
 
 def find_environment_end(text: str, name: str, pos: int, limit: int | None = None) -> tuple[int, int]:
     """From just after `\\begin{name}`, the (start of `\\end{name}`, end of it), nesting-aware; (-1, -1)."""
+    if (index := _index(text)) is not None:
+        found = index.envs.get(pos)
+        if found is None or found[1] > (len(text) if limit is None else limit) or \
+                text[found[0]:found[1]].split("{", 1)[1].rstrip("}").strip() != name:
+            return -1, -1
+        return found
     depth = 1
     limit = len(text) if limit is None else limit
     for m in _BEGIN_END.finditer(text, pos, limit):

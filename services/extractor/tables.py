@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from services.extractor.latex import Document, read_group, read_optional, skip_optionals, skip_space
+from services.extractor.latex import Document, read_group, skip_optionals, skip_space
 from services.extractor.plaintext import to_plain
 
 MAX_ROWS = 2_000
@@ -74,6 +74,7 @@ _MULTIROW = re.compile(r"\\multirow\s*(?:\[[^\]]{0,20}\])?\s*\{\s*(-?\d+)\s*\}")
 _BLOCK = re.compile(r"\\Block\s*(?:\[[^\]]{0,80}\])?\s*\{\s*(\d+|\*)\s*-\s*(\d+|\*)\s*\}")
 _CODE_BEFORE = re.compile(r"\\CodeBefore\b.*?\\Body\b", re.S)
 _BEGIN_OR_END = re.compile(r"\\(begin|end)\s*\{[^{}]{0,40}\}")
+_ROW_SPACE = re.compile(r"\s*\[[^\[\]{}]{0,20}\]")
 _ROW_END = re.compile(r"\\\\|\\tabularnewline(?![A-Za-z@])")
 
 
@@ -153,9 +154,9 @@ def _split_rows(text: str, start: int, end: int) -> list[list[tuple[int, int]]]:
                     i = rm.end()
                     if i < end and text[i] == "*":
                         i += 1
-                    opt = read_optional(text, i)
-                    if opt and opt[1] <= end and len(opt[0]) < 20:
-                        i = opt[1]
+                    opt = _ROW_SPACE.match(text, i, end)  # `\\[2pt]`
+                    if opt:
+                        i = opt.end()
                     cell_start = i
                     continue
             bm = _BEGIN_OR_END.match(text, i)
