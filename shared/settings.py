@@ -47,7 +47,10 @@ class ExtractorSettings(BaseSettings):
 
     max_unpacked_bytes: int = 300_000_000
     max_files: int = 5_000
-    max_seconds: float = 60.0
+    max_seconds: float = 60.0  # the parser's own deadline; the process is killed `grace_seconds` later
+    grace_seconds: float = 5.0
+    max_memory_bytes: int = 1_500_000_000  # address space of the parser process
+    max_claims: int = 5_000  # a paper with more result cells than this is refused, not truncated
     hub_search: bool = False  # resolve unknown model names with the Hugging Face Hub search API
 
 

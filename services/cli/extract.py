@@ -6,18 +6,21 @@ holding a LaTeX project. The outcome, disagreements and dropped cells go to stde
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import tarfile
 import sys
 from pathlib import Path
 
 import structlog
 
-from services.extractor.extract import ExtractionResult, PaperSources, extract, extract_from_files
+from services.extractor.extract import ExtractionResult, PaperSources
+from services.extractor.isolated import extract_isolated
 from shared.ids import sha256_hex
 from shared.logging import configure_logging
 from shared.settings import ExtractorSettings, LogSettings
-from shared.unpack import TEXT_SUFFIXES, decode_text
+from shared.unpack import TEXT_SUFFIXES
 
 _ARXIV_IN_PATH = re.compile(r"(\d{4}\.\d{4,5})(?:v\d+)?")
 
@@ -48,22 +51,27 @@ def extract_command(source: Path | None, html: Path | None, pdf: Path | None, ar
         configure_logging(LogSettings(level="WARNING"), stream=_CurrentStderr())
     html_bytes = html.read_bytes() if html else None
     pdf_bytes = pdf.read_bytes() if pdf else None
-    if source.is_dir():
-        files = {
-            path.relative_to(source).as_posix(): decode_text(path.read_bytes())
-            for path in sorted(source.rglob("*"))
-            if path.is_file() and path.suffix.lower() in TEXT_SUFFIXES
-        }
-        result = extract_from_files(files, arxiv_id=arxiv_id, version=version, html=html_bytes, pdf=pdf_bytes)
-    else:
-        data = source.read_bytes()
-        result = extract(
-            PaperSources(arxiv_id=arxiv_id, version=version, source=data, source_sha256=sha256_hex(data),
-                         html=html_bytes, pdf=pdf_bytes),
-            ExtractorSettings(),
-        )
+    data = _pack_folder(source) if source.is_dir() else source.read_bytes()
+    result = extract_isolated(
+        PaperSources(arxiv_id=arxiv_id, version=version, source=data, source_sha256=sha256_hex(data),
+                     html=html_bytes, pdf=pdf_bytes),
+        ExtractorSettings(),
+    )
     _print(result)
     return 1 if result.outcome == "failed" else 0
+
+
+def _pack_folder(folder: Path) -> bytes:
+    """A LaTeX project folder as the gzipped tar arXiv would serve (its text files, sorted, no links)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink() and path.suffix.lower() in TEXT_SUFFIXES:
+                data = path.read_bytes()
+                info = tarfile.TarInfo(path.relative_to(folder).as_posix())
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
 
 
 def _arxiv_id_from_path(path: Path) -> str:

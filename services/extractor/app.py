@@ -12,14 +12,13 @@ from typing import Any
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
+from services.extractor.adapters import load_artifacts, mongo_client
 from shared import topics
 from shared.bus import Bus, Outgoing, consume, json_decoder
-from shared.service import service_app
 from shared.logging import get_logger
 from shared.messages import ClaimExtracted, ExtractionCompleted, PaperIngested
+from shared.service import service_app
 from shared.settings import ExtractorSettings, KafkaSettings, MongoSettings
-
-from services.extractor.adapters import load_artifacts, mongo_client
 
 SERVICE = "extractor"
 UNRESOLVED_MODEL_KEY = "unresolved"
@@ -37,7 +36,8 @@ class Extractor:
         self.settings = settings
 
     async def handle(self, msg: PaperIngested) -> list[Outgoing]:
-        from services.extractor.extract import PaperSources, extract
+        from services.extractor.extract import PaperSources
+        from services.extractor.isolated import extract_isolated
 
         stored = await load_artifacts(self.artifacts, msg.artifacts)
         source, source_sha = stored.get("source", (None, None))
@@ -49,8 +49,9 @@ class Extractor:
             html=stored.get("html", (None, None))[0],
             pdf=stored.get("pdf", (None, None))[0],
         )
-        # Parsing LaTeX is CPU-bound: keep the event loop (and the consumer heartbeat) free.
-        result = await asyncio.to_thread(extract, sources, self.settings)
+        # Parsing untrusted LaTeX runs in a child process under memory and time limits; waiting for it in a
+        # thread keeps the event loop (and the consumer heartbeat) free.
+        result = await asyncio.to_thread(extract_isolated, sources, self.settings)
         claims = list(result.claims)
         log.info("claims_extracted", claims=len(claims), outcome=result.outcome)
         outputs = [

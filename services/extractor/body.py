@@ -21,9 +21,18 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from services.extractor.floats import TableSource
 from services.extractor.latex import Document, find_environment_end
-from services.extractor.plaintext import strip_superscripts, to_plain
-from services.extractor.protocol import _HARNESS, benchmarks_in, shots_per_benchmark
+from services.extractor.plaintext import plain_label, strip_superscripts, to_plain
+from services.extractor.protocol import (
+    _HARNESS,
+    benchmarks_in,
+    match_benchmark,
+    match_unmeasurable,
+    parse_label,
+    printed_key,
+    shots_per_benchmark,
+)
 from shared.models import ProtocolStatement
 
 MAX_SENTENCE = 800
@@ -32,11 +41,15 @@ _FLOATS = re.compile(r"\\begin\s*\{(table\*?|figure\*?|sidewaystable\*?|wraptabl
 _SECTION = re.compile(r"\\(?:chapter|section|appendix)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\(])|\n\s*\n|\\(?:paragraph|subsection|subsubsection|item)\b")
 _REF = re.compile(r"\\(?:c|C|auto|eq|name|v)?ref\*?\s*\{([^{}]{1,100})\}")
+_SETUP = re.compile(r"\b(?:details?|setup|settings?|configurations?|hyper-?parameters?|protocols?|suite)\b.*"
+                    r"\b(?:evaluations?|tasks?|benchmarks?)\b|\b(?:evaluations?|tasks?|benchmarks?)\b.*"
+                    r"\b(?:details?|setup|settings?|configurations?|protocols?|suite)\b", re.I)
 _ITEM = re.compile(r"\\item\b")
 _ITEM_END = re.compile(r"\\end\s*\{(?:itemize|enumerate|description)\}")
 _LABEL = re.compile(r"\\label\s*\{([^{}]{1,100})\}")
 _GLOBAL = re.compile(r"\bunless\b|\botherwise\b|\bby default\b|\ball (?:the )?(?:evaluations?|results|experiments|"
-                     r"models|numbers|scores|tasks|benchmarks)\b|\bevery (?:evaluation|benchmark|task)\b", re.I)
+                     r"models|numbers|scores|tasks|benchmarks|metrics)\b|\bevery (?:evaluation|benchmark|task|metric)\b",
+                     re.I)
 _LOCAL_SCOPE = re.compile(r"\bthis (?:category|group|section|suite)\b|\bthese (?:tasks|benchmarks|datasets)\b|"
                           r"\bthe following\b|\bbelow\b", re.I)
 @dataclass
@@ -121,6 +134,53 @@ def _item_head(doc: Document, items: list[int], offset: int) -> str:
     if _ITEM_END.search(raw):
         return ""
     return strip_superscripts(to_plain(raw[:1500], doc.macros))[0]
+
+
+def caption_defaults(doc: Document, tables: list[TableSource], out: BodyProtocol) -> None:
+    """A paper-wide setting stated in the caption of an evaluation-setup table ("Details of the evaluation
+    suite. ... We use zero-shot setting for all metrics") is a global default, like the same sentence in
+    the body."""
+    for table in tables:
+        if not _SETUP.search(table.caption):
+            continue  # "All tasks are zero-shot" under a results table speaks of that table only
+        for start, end in table.caption_spans:
+            if out.global_shots is not None:
+                return
+            plain = re.sub(r"\s+", " ", strip_superscripts(to_plain(doc.text[start:end], doc.macros))[0]).strip()
+            per_bench = shots_per_benchmark(plain)
+            if list(per_bench) == [None] and _GLOBAL.search(plain) and not _LOCAL_SCOPE.search(plain):
+                statement = _statement(doc, start, end, plain)
+                if statement is not None:
+                    out.global_shots = statement.model_copy(update={"field": "n_shot", "value": str(per_bench[None])})
+
+
+def protocol_table_shots(doc: Document, tables: list[TableSource], sections: list[int],
+                         out: BodyProtocol) -> None:
+    """Evaluation-setup tables ("Task | Split | # shots | Metric"): each row's shot count, filed like a
+    body statement about that benchmark, with the row's source span as evidence."""
+    for table, section in zip(tables, sections, strict=True):
+        rows = table.grid.rows
+        for h, row in enumerate(rows[:4]):
+            shot_cols = [c for c, cell in enumerate(row.cells) if parse_label(plain_label(cell.text)).shot_column]
+            if len(shot_cols) != 1:
+                continue
+            col = shot_cols[0]
+            for body_row in rows[h + 1 :]:
+                count = plain_label(body_row.cells[col].text)
+                if not re.fullmatch(r"\d{1,3}", count):
+                    continue
+                for label_cell in dict.fromkeys(body_row.cells[:col]):
+                    name = plain_label(label_cell.text)
+                    key = match_benchmark(name) or (printed_key(known[0]) if (known := match_unmeasurable(name)) else None)
+                    located = doc.locate(label_cell.start, body_row.cells[col].end)
+                    if key is None or located is None:
+                        continue
+                    path, start, end = located
+                    st = ProtocolStatement(field="n_shot", value=count, source_file=path, char_start=start, char_end=end,
+                                           text=doc.files[path][start:end], plain=f"{table.printed}: {name} | {count} shots")
+                    out.shots_by_benchmark.setdefault(key, []).append((section, st))
+                    break
+            break
 
 
 def table_sections(doc: Document, offsets: list[int]) -> list[int]:

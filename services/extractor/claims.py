@@ -28,7 +28,13 @@ from services.extractor.protocol import (
 from services.extractor.tables import Cell
 from shared.benchmarks import BENCHMARKS
 from shared.ids import claim_id
-from shared.models import Claim, ClaimCitation, ClaimProtocol, Evidence, ProtocolStatement
+from shared.models import (
+    Claim,
+    ClaimCitation,
+    ClaimProtocol,
+    Evidence,
+    ProtocolStatement,
+)
 
 METRIC_WORDS = {"acc": "accuracy", "acc_norm": "normalized accuracy", "exact_match": "exact match",
                 "exact_match_flexible": "exact match (flexible)", "pass@1": "pass@1", "f1": "F1",
@@ -84,6 +90,10 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
             if (known := match_unmeasurable(" ".join(levels[k:]))) is not None:
                 d.bench_name, d.bench_reason = known[0], f"benchmark '{known[0]}' {known[1]}"
                 break
+    if p.benchmark is None and not d.bench_name and levels:
+        if (key := caption.benchmark_for(levels[-1])) is not None:
+            p.benchmark = key
+            d.stated.append(f"benchmark={key} (the caption explains '{levels[-1]}')")
     p.is_aggregate = bool(infos) and infos[-1].aggregate and p.benchmark is None
     if p.benchmark is None and infos:
         p.derived = infos[-1].derived  # type: ignore[assignment]

@@ -14,21 +14,44 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from services.extractor.claims import Candidate, evidence_for, link_aggregates, table_candidates
+from services.extractor.body import (
+    caption_defaults,
+    labels_of_tables,
+    protocol_table_shots,
+    read_body,
+    table_sections,
+)
+from services.extractor.claims import (
+    Candidate,
+    evidence_for,
+    link_aggregates,
+    table_candidates,
+)
 from services.extractor.floats import TableSource, find_tables
 from services.extractor.headers import Layout, analyse
 from services.extractor.html import HtmlGrid, parse_html_tables
-from services.extractor.latex import Document, SourceError, collect_macros, find_main, flatten, mask_comments
+from services.extractor.latex import (
+    Document,
+    SourceError,
+    collect_macros,
+    find_main,
+    flatten,
+    mask_comments,
+)
 from services.extractor.models import HubSearchClient, ModelResolver, collect_links
 from services.extractor.pdf import PdfPages
 from services.extractor.plaintext import find_number_token, parse_number, plain_label
-from services.extractor.body import labels_of_tables, read_body, table_sections
-from services.extractor.protocol import CaptionInfo, benchmark_family, parse_caption, parse_label
+from services.extractor.protocol import (
+    CaptionInfo,
+    benchmark_family,
+    parse_caption,
+    parse_label,
+)
 from shared.gates import check_g1
 from shared.logging import get_logger
 from shared.models import Claim
 from shared.settings import ExtractorSettings
-from shared.unpack import ArchiveError, detect_format, unpack_eprint
+from shared.unpack import ArchiveError, ArchiveTooLarge, detect_format, unpack_eprint
 
 log = get_logger(__name__)
 Outcome = Literal["claims", "no_tables", "failed"]
@@ -66,7 +89,7 @@ def extract(sources: PaperSources, settings: ExtractorSettings | None = None, *,
     try:
         result = _extract(sources, settings, hub if settings.hub_search else None)
     except ExtractionTimeout:
-        result = ExtractionResult([], "failed", f"extraction exceeded the time limit of {settings.max_seconds:g} s")
+        result = ExtractionResult([], "failed", f"limit: extraction over {settings.max_seconds:g} s")
     except Exception as exc:  # a paper that breaks the parser is reported as failed, never crashes the service
         log.exception("extraction_crashed", arxiv_id=sources.arxiv_id)
         result = ExtractionResult([], "failed", f"internal error: {type(exc).__name__}: {exc}")
@@ -96,13 +119,19 @@ def _extract(sources: PaperSources, settings: ExtractorSettings, hub: HubSearchC
     try:
         files = unpack_eprint(sources.source, max_bytes=settings.max_unpacked_bytes, max_files=settings.max_files,
                               max_seconds=settings.max_seconds)
+    except ArchiveTooLarge as exc:
+        return ExtractionResult([], "failed", f"limit: {exc}")
     except ArchiveError as exc:
         return ExtractionResult([], "failed", f"unpacking the e-print failed: {exc}")
     if settings.hub_search and hub is None:
         hub = HubSearchClient()
-    return extract_from_files(files, arxiv_id=sources.arxiv_id, version=sources.version,
-                              source_sha256=sources.source_sha256, html=sources.html, pdf=sources.pdf,
-                              hub=hub, check=check)
+    result = extract_from_files(files, arxiv_id=sources.arxiv_id, version=sources.version,
+                                source_sha256=sources.source_sha256, html=sources.html, pdf=sources.pdf,
+                                hub=hub, check=check)
+    if len(result.claims) > settings.max_claims:
+        return ExtractionResult([], "failed", f"limit: {len(result.claims)} result cells, over the cap of "
+                                f"{settings.max_claims} claims per paper (PV_EXTRACT_MAX_CLAIMS)")
+    return result
 
 
 def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, source_sha256: str | None = None,
@@ -124,6 +153,8 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
         return ExtractionResult([], "no_tables", f"no tabular inside a table float in {main}: no tables extracted")
     body = read_body(doc, labels_of_tables(doc, [(t.tabular_start, t.raw_float, t.main_label) for t in tables]))
     sections = table_sections(doc, [t.tabular_start for t in tables])
+    protocol_table_shots(doc, tables, sections, body)
+    caption_defaults(doc, tables, body)
     check()
     tex_texts = (mask_comments(t) for p, t in files.items() if p.endswith((".tex", ".bbl", ".ltx")))
     resolver = ModelResolver(collect_links(tex_texts), hub)
@@ -133,12 +164,14 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
     disagreements: list[dict] = []
     dropped: list[dict] = []
     result_tables = 0
-    for table, section in zip(tables, sections, strict=True):
+    captions = [parse_caption(t.caption, t.notes) for t in tables]
+    paper_named = [named for c in captions for named in c.named]
+    for table, section, caption in zip(tables, sections, captions, strict=True):
         check()
         layout = analyse(table.grid, resolver)
         if layout is None:
             continue
-        caption = parse_caption(table.caption, table.notes)
+        caption.paper_named = paper_named
         if not _is_results_table(layout, caption, resolver):
             continue
 

@@ -34,6 +34,7 @@ class TableSource:
     main_label: str = ""  # the float's own label, "Table 3" for "Table 3a"
     html_key: tuple[str, str | None, int] = ("", None, 0)  # (float label, subtable tag, tabular index)
     raw_float: str = field(default="", repr=False)
+    caption_spans: list[tuple[int, int]] = field(default_factory=list)  # flat spans of its caption(s)
 
     @property
     def printed(self) -> str:
@@ -196,7 +197,9 @@ def _long_table(doc: Document, begin: int, env_end: int, counter: _Counter,
         return [], unnumbered
     caption = " ".join(c[2] for c in captions)
     notes = _notes(doc, begin, env_end, [], [])
-    return [TableSource(label, caption, notes, grid, begin, label, (label, None, 0), doc.text[begin:env_end])], unnumbered
+    spans = [(c[0], c[1]) for c in captions]
+    return [TableSource(label, caption, notes, grid, begin, label, (label, None, 0), doc.text[begin:env_end],
+                        spans)], unnumbered
 
 
 _GROUPS = re.compile(r"\\begin\s*\{(minipage|center|figure\*?|wrapfigure|floatrow|adjustbox|threeparttable)\}")
@@ -225,7 +228,8 @@ def _captionof_table(doc: Document, at: int, counter: _Counter) -> list[TableSou
         grid = parse_tabular(doc, t_start, t_end)
         if grid is not None:
             part = label if k == 0 else f"{label} (part {k + 1})"
-            out.append(TableSource(part, caption[0][2], "", grid, t_start, label, (label, None, k), text[start:end]))
+            out.append(TableSource(part, caption[0][2], "", grid, t_start, label, (label, None, k), text[start:end],
+                                   [(caption[0][0], caption[0][1])]))
     return out
 
 
@@ -297,7 +301,8 @@ def _float_tables(doc: Document, start: int, end: int, counter: _Counter,
             if grid is None:
                 continue
             part = label if k == 0 else f"{label} (part {k + 1})"
-            result.append(TableSource(part, caption, notes, grid, t_start, main, (main, tag, k), text[start:end]))
+            result.append(TableSource(part, caption, notes, grid, t_start, main, (main, tag, k), text[start:end],
+                                      [(c[0], c[1]) for c in all_captions]))
     return result, unnumbered
 
 

@@ -13,7 +13,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from services.extractor.latex import Macro, expand_macros, match_brace, read_group, read_optional
+from services.extractor.latex import (
+    Macro,
+    expand_macros,
+    match_brace,
+    read_group,
+    read_optional,
+)
 
 SUP_OPEN, SUP_CLOSE = "\x01", "\x02"
 MAX_DEPTH = 30

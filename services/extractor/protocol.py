@@ -74,7 +74,8 @@ _FORMULATIONS = (("mcf", re.compile(r"\bmcf\b|multiple[\s\-]*choice")),
                  ("cot", re.compile(r"\bcot\b|chain[\s\-]*of[\s\-]*thought")))
 _SPLITS = (("validation", re.compile(r"\b(?:val|valid|validation|dev)\b")), ("test", re.compile(r"\btest\b")))
 _AGGREGATE = re.compile(r"^(?:avg\.?|average|mean|overall|macro[\s\-]*avg\.?|all)(?:\b|$)")
-_DELTA = re.compile(r"^(?:δ|delta|diff\.?|difference|gain|improvement|impr\.?|change|rel\.?\s*(?:gain|impr)|"
+_MEASURABLE_KEYS = frozenset(key for key, _ in _BENCHMARKS if key)
+_DELTA = re.compile(r"(?:^|\s)(?:δ|delta|diff\.?|difference|gain|improvement|impr\.?|change|rel\.?\s*(?:gain|impr)|"
                     r"\+/-|relative)(?:\b|$)")
 _RANK = re.compile(r"^(?:#\s*)?(?:rank(?:ing)?|avg\.?\s*rank|mean\s*rank|position)(?:\b|$)")
 _HELD_OUT = re.compile(r"held[\s\-]*out|\bunseen\b")
@@ -83,8 +84,9 @@ _HYPER = re.compile(
     r"d_?ff|ffn|dim(?:ension)?s?|vocab(?:ulary)?|context|ctx|seq(?:uence)?[\s\-]*len\w*|lr|learning[\s\-]*rate|batch|"
     r"steps?|warm[\s\-]*up|weight[\s\-]*decay|epochs?|flops|gpu[\s\-]*hours|compute|throughput|latency|memory|year|"
     r"date|license|release|proportion|ratio|weight|mixture|docs?|documents?|examples|samples|disk|bytes|"
-    r"time|speed|speed[\s\-]*up|t\s*infer|wall[\s\-]*clock|tokens?/s|ms|sec|seconds|hours|cost|price)"
-    r"(?=$|[\s).,:;(])"
+    r"time|speed|speed[\s\-]*up|t\s*infer|wall[\s\-]*clock|tokens?/s|ms|sec|seconds|hours|cost|price|"
+    r"conv(?:ergence|erged)?|valid(?:ity)?|coverage|parse[ds]?|parsable|refusals?)"
+    r"(?=$|[\s).,:;(%])"
 )
 _INDEX_HEADERS = frozenset({"#", "no.", "no", "id", "idx", "index", "rank", "run", "seed", "step", "checkpoint"})
 _SHOT_HEADER = re.compile(
@@ -209,7 +211,7 @@ def parse_label(text: str) -> LabelInfo:
     stripped = re.sub(r"\s*[\(\[].*?[\)\]]\s*", " ", low).strip()
     aggregate = bool(_AGGREGATE.match(stripped)) and benchmark is None
     derived = "average" if aggregate else "rank" if _RANK.match(stripped) else \
-        "delta" if _DELTA.match(stripped) and benchmark is None else None
+        "delta" if _DELTA.search(stripped) and benchmark is None else None
     return LabelInfo(
         text=text,
         benchmark=benchmark,
@@ -256,6 +258,31 @@ class CaptionInfo:
     percent: bool = False
     results: bool = False
     harness: str | None = None
+    named: list[tuple[str, str]] = field(default_factory=list)  # (key, printed name) of benchmarks it names
+    paper_named: list[tuple[str, str]] = field(default_factory=list)  # the same over every caption of the paper
+
+    def benchmark_for(self, label: str) -> str | None:
+        """A header the caption explains: "H" in a table whose caption lists "... Hellaswag, Winogrande ...",
+        or "Baseline Acc" in a table whose caption names one benchmark only."""
+        info = parse_label(label)
+        if info.derived or info.hyper or info.benchmark:
+            return None
+        short = re.sub(r"[^a-z]", "", label.lower())
+        if 0 < len(short) <= 4 and short == label.strip().lower().rstrip("."):
+            for named in (self.named, self.paper_named):  # this caption first, then the paper's other captions
+                hits = {key for key, printed in named if _initials(printed).startswith(short)
+                        or re.sub(r"[^a-z]", "", printed.lower()).startswith(short)}
+                if hits:
+                    return hits.pop() if len(hits) == 1 else None
+            return None
+        keys = {key for key, _ in self.named}
+        if len(keys) == 1 and info.metric is not None:
+            return keys.pop()
+        return None
+
+
+def _initials(name: str) -> str:
+    return "".join(word[0] for word in re.split(r"[\s\-_]+", name.lower()) if word)
 
 
 def parse_caption(caption: str, notes: str = "") -> CaptionInfo:
@@ -269,6 +296,8 @@ def parse_caption(caption: str, notes: str = "") -> CaptionInfo:
     info.percent = bool(_PERCENT.search(low))
     info.results = bool(_RESULTS_WORDS.search(low))
     info.harness = next((k for k, p in _HARNESS if p.search(everything)), None)
+    info.named = [(key, re.split(r"[\s,;:()]+", caption[pos:pos + 40].strip())[0]) for pos, key in benchmarks_in(caption)
+                  if key in _MEASURABLE_KEYS]
     for original in re.split(r"[.;,:]\s+|\s+(?:while|whereas|but|except)\s+", f"{caption} {notes}"):
         clause = original.strip().lower()
         if not clause:

@@ -201,7 +201,7 @@ def test_a_slow_extraction_stops_at_the_deadline(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(extract_module, "find_tables", slow_find_tables)
     data = gzip.compress(TABLE.encode())
     result = extract(PaperSources("x", 1, data, None), ExtractorSettings(max_seconds=0.2))
-    assert result.outcome == "failed" and result.detail == "extraction exceeded the time limit of 0.2 s"
+    assert result.outcome == "failed" and result.detail == "limit: extraction over 0.2 s"
 
 
 def test_cli_reads_the_arxiv_id_from_the_path_and_refuses_a_missing_source(
