@@ -211,8 +211,8 @@ def _is_results_table(layout: Layout, caption: CaptionInfo, resolver: ModelResol
     model_like = any(resolver.looks_like_model(" ".join(e.levels)) or resolver.looks_like_model(e.levels[-1])
                      for e in layout.model_axis)
     # rows that are methods, retrievers or data mixes, scored on benchmarks we recognise, are results too
-    benchmarks = any(parse_label(" ".join(e.levels)).benchmark or parse_label(" ".join(e.levels)).known_benchmark
-                     for e in layout.bench_axis)
+    infos = [parse_label(" ".join(e.levels)) for e in layout.bench_axis]
+    benchmarks = any(i.benchmark or i.known_benchmark or (caption.results and i.metric) for i in infos)
     return model_like or caption.ablation or benchmarks
 
 

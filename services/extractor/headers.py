@@ -220,7 +220,12 @@ def _models_in_rows(row_entries: list[AxisEntry], col_entries: list[AxisEntry], 
         infos: list[LabelInfo] = [parse_label(" ".join(e.levels)) for e in entries]
         return sum(bool(i.benchmark or i.known_benchmark or i.aggregate) for i in infos) / len(entries)
 
+    rows_bench, cols_bench = bench_score(row_entries), bench_score(col_entries)
+    if cols_bench >= 0.5 and rows_bench == 0:  # benchmarks name the columns ("Olmo 3 Benchmarks / MMLU")
+        return True
+    if rows_bench >= 0.5 and cols_bench == 0:
+        return False
     rows_model, cols_model = model_score(row_entries), model_score(col_entries)
     if cols_model != rows_model:
         return rows_model > cols_model
-    return bench_score(col_entries) >= bench_score(row_entries)
+    return cols_bench >= rows_bench

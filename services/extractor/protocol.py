@@ -16,7 +16,7 @@ _BENCHMARKS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (key, re.compile(pattern))
     for key, pattern in (
         ("mmlu_cloze", r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:cloze|cf)\b"),
-        ("", r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:pro|redux|stem|humanities|hum\.?|social|soc\.?|other|others)\b|"
+        ("", r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:pro|p|redux|stem|humanities|hum\.?|social|soc\.?|other|others)\b|"
              r"\bc-?mmlu\b|\bmmmlu\b"),
         ("mmlu", r"\bmmlu\b"),
         ("arc_challenge", r"\barc[\s\-_/]*(?:\(|\[)?\s*(?:c|challenge|chal+\.?)(?![a-z])"),
@@ -66,6 +66,7 @@ _METRICS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("pass@1", r"pass\s*@\s*1\b"),
         ("f1", r"\bf1\b"),
         ("rouge", r"\brouge"),
+        ("other", r"\bbleu\b|\bchrf\b|\bperplexity\b|\bppl\b|\bbpb\b|\bbits[\s\-]per[\s\-]byte\b"),
         ("accuracy", r"\bacc(?:uracy|uracies)?\b"),  # the word: does not say whether normalized
     )
 )
@@ -146,7 +147,7 @@ _ABBREVIATIONS = {
     "commonsense_qa": ("cqa", "comqa", "commonsenseqa", "csqa"),
 }
 _ABBREVIATION_KEYS = {abbr: key for key, abbrs in _ABBREVIATIONS.items() for abbr in abbrs}
-_VARIANT = re.compile(r"\s*(?:\+\s*[a-z]|[\-_\s]*(?:hard|plus|symbolic|platinum|ru|de|fr|zh|es|ja)\b)")
+_VARIANT = re.compile(r"\s*(?:\+\s*[a-z]|[\-_\s]*(?:hard|plus|symbolic|platinum|agi|ru|de|fr|zh|es|ja)\b)")
 _LABEL_NOISE = re.compile(
     r"[\(\[][^()\[\]]*[\)\]]|\b\d{1,3}[\s\-]*shots?\b|\b(?:zero|one|few)[\s\-]*shots?\b|"
     r"\bacc(?:uracy)?(?:[\s_.\-]*(?:norm|n)\b)?|\bem\b|\bf1\b|[↑↓]")
@@ -276,7 +277,7 @@ class CaptionInfo:
                     return hits.pop() if len(hits) == 1 else None
             return None
         keys = {key for key, _ in self.named}
-        if len(keys) == 1 and info.metric is not None:
+        if len(keys) == 1 and info.metric in ("accuracy", "acc", "acc_norm", "exact_match"):
             return keys.pop()
         return None
 
