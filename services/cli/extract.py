@@ -56,6 +56,7 @@ def extract_command(source: Path | None, html: Path | None, pdf: Path | None, ar
         PaperSources(arxiv_id=arxiv_id, version=version, source=data, source_sha256=sha256_hex(data),
                      html=html_bytes, pdf=pdf_bytes),
         ExtractorSettings(),
+        LogSettings(level="WARNING"),
     )
     _print(result)
     return 1 if result.outcome == "failed" else 0

@@ -18,7 +18,8 @@ import signal
 from multiprocessing.context import ForkServerContext
 
 from services.extractor.extract import ExtractionResult, PaperSources, extract
-from shared.settings import ExtractorSettings
+from shared.logging import configure_logging
+from shared.settings import ExtractorSettings, LogSettings
 
 _context: ForkServerContext | None = None
 
@@ -33,7 +34,9 @@ def _ctx() -> ForkServerContext:
     return _context
 
 
-def _child(conn: multiprocessing.connection.Connection, sources: PaperSources, settings: ExtractorSettings) -> None:
+def _child(conn: multiprocessing.connection.Connection, sources: PaperSources, settings: ExtractorSettings,
+           log: LogSettings) -> None:
+    configure_logging(log)  # a fresh process: its logs go to stderr like the caller's, never to stdout
     limit = settings.max_memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     cpu = int(settings.max_seconds) + 2
@@ -49,12 +52,14 @@ def _child(conn: multiprocessing.connection.Connection, sources: PaperSources, s
     conn.close()
 
 
-def extract_isolated(sources: PaperSources, settings: ExtractorSettings | None = None) -> ExtractionResult:
+def extract_isolated(sources: PaperSources, settings: ExtractorSettings | None = None,
+                     log: LogSettings | None = None) -> ExtractionResult:
     """`extract` in a child process under `settings.max_memory_bytes` and `settings.max_seconds` (+ grace)."""
     settings = settings or ExtractorSettings()
+    log = log or LogSettings()
     ctx = _ctx()
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, sources, settings), daemon=True)
+    child = ctx.Process(target=_child, args=(send, sources, settings, log), daemon=True)
     child.start()
     send.close()
     deadline = settings.max_seconds + settings.grace_seconds

@@ -213,3 +213,20 @@ def test_cli_reads_the_arxiv_id_from_the_path_and_refuses_a_missing_source(
     assert extract_command(None, None, None, None, 1) == 2
     assert extract_command(tmp_path / "missing.tar.gz", None, None, "2611.00109", 1) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_on_a_real_paper_folder_prints_only_claims_on_stdout() -> None:
+    """`paperverdict extract FOLDER` as a user runs it: JSON lines on stdout (the parser runs in a child
+    process whose logs must not leak there), the outcome on stderr."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-m", "services.cli.main", "extract",
+                           str(root / "fixtures/papers/real/2310.06825/src"), "--arxiv-id", "2310.06825"],
+                          capture_output=True, text=True, timeout=120, cwd=root, check=False)
+    assert done.returncode == 0, done.stderr
+    claims = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(claims) >= 60 and {c["arxiv_id"] for c in claims} == {"2310.06825"}
+    assert {c["table_label"] for c in claims} >= {"Table 2", "Table 3"}
+    assert done.stderr.strip().splitlines()[-1].startswith("outcome=claims claims=")
