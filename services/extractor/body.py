@@ -27,6 +27,8 @@ from services.extractor.plaintext import plain_label, strip_superscripts, to_pla
 from services.extractor.protocol import (
     _HARNESS,
     benchmarks_in,
+    is_base_text,
+    is_instruct_text,
     match_benchmark,
     match_unmeasurable,
     parse_label,
@@ -57,12 +59,13 @@ class BodyProtocol:
     """What the body text says, by scope; each value with the statement that says it."""
 
     shots_by_table: dict[str, dict[str | None, ProtocolStatement]] = field(default_factory=dict)  # label -> bench
-    shots_by_benchmark: dict[str, list[tuple[int, ProtocolStatement]]] = field(default_factory=dict)  # (section, s)
+    # benchmark -> (section, statement, scope): scope "instruct"/"base" when the statement is about those models
+    shots_by_benchmark: dict[str, list[tuple[int, ProtocolStatement, str | None]]] = field(default_factory=dict)
     global_shots: ProtocolStatement | None = None
     harness: ProtocolStatement | None = None
 
     def shots_for(self, table_labels: set[str], section: int, benchmark: str | None,
-                  family: tuple[str, ...]) -> ProtocolStatement | None:
+                  family: tuple[str, ...], instruct: bool = False) -> ProtocolStatement | None:
         """The body's shot statement for a cell: table-cited, then per benchmark, then global."""
         for label in table_labels:
             cited = self.shots_by_table.get(label, {})
@@ -70,7 +73,11 @@ class BodyProtocol:
                 if key in cited:
                     return cited[key]
         if benchmark:
-            found = [(sec, st) for key in family for sec, st in self.shots_by_benchmark.get(key, [])]
+            scope = "instruct" if instruct else "base"
+            every = [(sec, st, sc) for key in family for sec, st, sc in self.shots_by_benchmark.get(key, [])]
+            # a statement about this kind of model (instruct or base) is more specific than an unscoped one
+            found = [(sec, st) for sec, st, sc in every if sc == scope] or \
+                [(sec, st) for sec, st, sc in every if sc is None]
             values = {st.value for _, st in found}
             if len(values) == 1:
                 return found[0][1]
@@ -119,7 +126,7 @@ def read_body(doc: Document, table_labels: dict[str, str]) -> BodyProtocol:
                 for label in cited:
                     out.shots_by_table.setdefault(label, {}).setdefault(bench, st)
             elif bench is not None:
-                out.shots_by_benchmark.setdefault(bench, []).append((section, st))
+                out.shots_by_benchmark.setdefault(bench, []).append((section, st, _scope(plain)))
             elif out.global_shots is None and _GLOBAL.search(plain) and not _LOCAL_SCOPE.search(plain):
                 out.global_shots = st
     return out
@@ -178,9 +185,15 @@ def protocol_table_shots(doc: Document, tables: list[TableSource], sections: lis
                     path, start, end = located
                     st = ProtocolStatement(field="n_shot", value=count, source_file=path, char_start=start, char_end=end,
                                            text=doc.files[path][start:end], plain=f"{table.printed}: {name} | {count} shots")
-                    out.shots_by_benchmark.setdefault(key, []).append((section, st))
+                    out.shots_by_benchmark.setdefault(key, []).append((section, st, _scope(table.caption)))
                     break
             break
+
+
+def _scope(text: str) -> str | None:
+    """Whether a statement speaks of instruction-tuned or of base models only."""
+    instruct, base = is_instruct_text(text), is_base_text(text)
+    return "instruct" if instruct and not base else "base" if base and not instruct else None
 
 
 def table_sections(doc: Document, offsets: list[int]) -> list[int]:

@@ -54,7 +54,7 @@ class Candidate:
 
 
 # What the body text says for a cell: (benchmark key, or the printed name of one we cannot run) -> statement
-BodyLookup = Callable[[str | None], ProtocolStatement | None]
+BodyLookup = Callable[[str | None, bool], ProtocolStatement | None]  # (benchmark key, instruct model)
 
 
 @dataclass
@@ -70,7 +70,7 @@ class ProtocolDecision:
 
 def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, shots_text: str = "",
                     metric_text: str = "", body: BodyLookup | None = None,
-                    body_harness: ProtocolStatement | None = None) -> ProtocolDecision:
+                    body_harness: ProtocolStatement | None = None, instruct: bool = False) -> ProtocolDecision:
     levels = bench.levels
     infos = [parse_label(level) for level in levels]
     context = [parse_label(c) for c in bench.context + model.context]
@@ -116,7 +116,8 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
             d.stated.append(f"n_shot={value} ({source})")
             break
     else:
-        statement = body(p.benchmark or printed_key(d.bench_name)) if body is not None and not p.derived else None
+        statement = body(p.benchmark or printed_key(d.bench_name), instruct) if body is not None and not p.derived \
+            else None
         if statement is not None:
             p.n_shot = int(statement.value)
             d.statements.append(statement)
@@ -220,7 +221,8 @@ def table_candidates(table: TableSource, layout: Layout, doc: Document, caption:
                 shots_text = plain_label(rows[r].cells[layout.shot_col].text)
             if layout.metric_col is not None:
                 metric_text = plain_label(rows[r].cells[layout.metric_col].text)
-            decision = decide_protocol(bench, model, caption, shots_text, metric_text, body, body_harness)
+            decision = decide_protocol(bench, model, caption, shots_text, metric_text, body, body_harness,
+                                       instruct or is_instruct_text(" ".join(model.levels)))
             row_entry, col_entry = (model, bench) if layout.models_in_rows else (bench, model)
             out.append(_candidate(table, cell, number, decision, resolution, model, bench, row_entry, col_entry,
                                   arxiv_id=arxiv_id, version=version, source_sha256=source_sha256, pdf_page=pdf_page,

@@ -90,6 +90,8 @@ def extract(sources: PaperSources, settings: ExtractorSettings | None = None, *,
         result = _extract(sources, settings, hub if settings.hub_search else None)
     except ExtractionTimeout:
         result = ExtractionResult([], "failed", f"limit: extraction over {settings.max_seconds:g} s")
+    except MemoryError:
+        raise  # the isolated process reports it with its limit (services/extractor/isolated.py)
     except Exception as exc:  # a paper that breaks the parser is reported as failed, never crashes the service
         log.exception("extraction_crashed", arxiv_id=sources.arxiv_id)
         result = ExtractionResult([], "failed", f"internal error: {type(exc).__name__}: {exc}")
@@ -175,8 +177,9 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
         if not _is_results_table(layout, caption, resolver):
             continue
 
-        def lookup(key: str | None, labels: set[str] = {table.main_label, table.label}, section: int = section):
-            return body.shots_for(labels, section, key, benchmark_family(key) if key else ())
+        def lookup(key: str | None, instruct: bool, labels: set[str] = {table.main_label, table.label},
+                   section: int = section):
+            return body.shots_for(labels, section, key, benchmark_family(key) if key else (), instruct)
 
         candidates = table_candidates(table, layout, doc, caption, resolver, arxiv_id=arxiv_id, version=version,
                                       source_sha256=source_sha256, pdf_page=None, body=lookup,
