@@ -41,4 +41,5 @@ class PublishedDocument(Model):
     claims: list[ClaimEntry] = Field(default_factory=list)
     expected_claims: int | None = None
     extraction_outcome: str | None = None
+    extraction_detail: str | None = None  # why, e.g. "limit: latex expansion over 20 MB"
     updated_at: datetime | None = None

@@ -285,7 +285,8 @@ def flatten(files: dict[str, str], main: str) -> Document:
         if end <= start:
             return
         if size[0] + (end - start) > MAX_FLAT_CHARS:
-            raise SourceError(f"the LaTeX project flattens to more than {MAX_FLAT_CHARS} characters")
+            raise SourceError(f"limit: latex expansion over {MAX_FLAT_CHARS // 1_000_000} MB "
+                              f"(the project flattens to more than {MAX_FLAT_CHARS} characters)")
         segments.append(Segment(size[0], end - start, path, start))
         pieces.append(masked(path)[start:end])
         size[0] += end - start

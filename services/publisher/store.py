@@ -6,7 +6,7 @@ Collections
 - `claims`: one document per claim (`_id` = claim id) with the claim, its current PRE and POST
   verdicts and the measurement behind the POST verdict (per-example records stay in GridFS).
 - `papers`: one document per paper (`_id` = arXiv ID): the seed shape (paper, latest_version, the
-  headline `verdict` and `verdicts`) plus `claim_id`, `expected_claims`, `extraction_outcome`. Its
+  headline `verdict` and `verdicts`) plus `claim_id`, `expected_claims`, `extraction_outcome`, `extraction_detail`. Its
   `claims` array is assembled on read from the `claims` collection (latest version, table order), so a
   verdict never rewrites the whole document: on FerretDB (SQLite) that cost grew with the claim count.
 
@@ -127,7 +127,7 @@ class PublisherStore:
                 "schema_version": DOCUMENT_SCHEMA_VERSION,
             }
             if existing is not None and stored < msg.version.version:
-                fields.update(expected_claims=None, extraction_outcome=None)  # the new version's come later
+                fields.update(expected_claims=None, extraction_outcome=None, extraction_detail=None)  # the new version's come later
             await self.papers.update_one({"_id": key}, {"$set": fields}, upsert=True)
             await self.rebuild_document(key)
 
@@ -145,6 +145,7 @@ class PublisherStore:
                 {"$set": {
                     "expected_claims": msg.claim_count,
                     "extraction_outcome": msg.outcome,
+                    "extraction_detail": msg.detail or None,
                     "updated_at": _now(),
                 }},
             )
@@ -275,7 +276,7 @@ class PublisherStore:
             fields: dict[str, Any] = {"paper": _dump(paper), "latest_version": _dump(version), "arxiv_id": key,
                                       "schema_version": DOCUMENT_SCHEMA_VERSION}
             if existing is not None:
-                fields.update(expected_claims=None, extraction_outcome=None)
+                fields.update(expected_claims=None, extraction_outcome=None, extraction_detail=None)
             await self.papers.update_one({"_id": key}, {"$set": fields}, upsert=True)
             return "newer"
         return "same" if version.version == stored else "older"
