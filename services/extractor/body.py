@@ -126,7 +126,10 @@ def read_body(doc: Document, table_labels: dict[str, str]) -> BodyProtocol:
                 for label in cited:
                     out.shots_by_table.setdefault(label, {}).setdefault(bench, st)
             elif bench is not None:
-                out.shots_by_benchmark.setdefault(bench, []).append((section, st, _scope(plain)))
+                # a sentence is scoped to chat models when it says so; "base" in running text is too often a
+                # contrast ("unlike the base model, ... zero-shot") to scope a sentence to base models
+                scope = "instruct" if _scope(plain) == "instruct" else None
+                out.shots_by_benchmark.setdefault(bench, []).append((section, st, scope))
             elif out.global_shots is None and _GLOBAL.search(plain) and not _LOCAL_SCOPE.search(plain):
                 out.global_shots = st
     return out

@@ -121,6 +121,7 @@ class PaperScore:
     shot_ok: int = 0
     shot_checked: int = 0
     model_ok: int = 0
+    shot_wrong: int = 0  # a count other than the paper's (worse than none: the verdict would trust it)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -133,7 +134,7 @@ class PaperScore:
 
     def merge(self, other: PaperScore) -> None:
         for name in ("labelled", "derived", "found", "emitted", "invented", "table_ok", "table_checked",
-                     "derived_measurable", "bench_ok", "bench_checked", "shot_ok", "shot_checked", "model_ok"):
+                     "derived_measurable", "bench_ok", "bench_checked", "shot_ok", "shot_checked", "model_ok", "shot_wrong"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems += other.problems
 
@@ -198,6 +199,7 @@ def score_paper(paper: RealPaper, result: ExtractionResult, files: dict[str, str
             if claim.protocol.n_shot == lab["n_shot"]:
                 score.shot_ok += 1
             else:
+                score.shot_wrong += claim.protocol.n_shot is not None
                 score.problems.append(f"n_shot: {claim.protocol.n_shot} for {lab['n_shot']} "
                                       f"({lab['benchmark']}) at {where}")
     for lab in labels:
