@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from services.extractor.floats import TableSource
-from services.extractor.latex import Document, find_environment_end
+from services.extractor.latex import Document, find_environment_end, read_group
 from services.extractor.plaintext import plain_label, strip_superscripts, to_plain
 from services.extractor.protocol import (
     _HARNESS,
@@ -63,6 +63,13 @@ class BodyProtocol:
     shots_by_benchmark: dict[str, list[tuple[int, ProtocolStatement, str | None]]] = field(default_factory=dict)
     global_shots: ProtocolStatement | None = None
     harness: ProtocolStatement | None = None
+    # benchmark -> statements giving the count of a setting the paper calls "few-shot" ("In the few-shot
+    # setting, there are 15 additional question / answer pairs"); used for cells labelled "few-shot"
+    few_shot_counts: dict[str, list[ProtocolStatement]] = field(default_factory=dict)
+
+    def few_shot_count(self, benchmark: str | None, family: tuple[str, ...]) -> ProtocolStatement | None:
+        found = [st for key in (family or (benchmark,)) for st in self.few_shot_counts.get(key or "", [])]
+        return found[0] if found and len({st.value for st in found}) == 1 else None
 
     def shots_for(self, table_labels: set[str], section: int, benchmark: str | None,
                   family: tuple[str, ...], instruct: bool = False) -> ProtocolStatement | None:
@@ -99,6 +106,7 @@ def read_body(doc: Document, table_labels: dict[str, str]) -> BodyProtocol:
     out = BodyProtocol()
     sections = [m.start() for m in _SECTION.finditer(text)]
     items = [m.start() for m in _ITEM.finditer(text)]
+    _read_figures(doc, out)
     for start, end in _sentences(text):
         if end - start > MAX_SENTENCE or not _HINT.search(text, start, end):
             continue
@@ -107,6 +115,7 @@ def read_body(doc: Document, table_labels: dict[str, str]) -> BodyProtocol:
         statement = _statement(doc, start, end, plain)
         if statement is None:
             continue
+        _few_shot_count(doc, start, end, out, plain=plain, statement=statement)
         section = _section_of(sections, start)
         if out.harness is None and (harness := next((k for k, p in _HARNESS if p.search(plain.lower())), None)):
             out.harness = statement.model_copy(update={"field": "harness", "value": harness})
@@ -133,6 +142,45 @@ def read_body(doc: Document, table_labels: dict[str, str]) -> BodyProtocol:
             elif out.global_shots is None and _GLOBAL.search(plain) and not _LOCAL_SCOPE.search(plain):
                 out.global_shots = st
     return out
+
+
+_FEW_SHOT_COUNT = re.compile(
+    r"\bfew[\s\-]*shot\b[^.;]{0,80}?\b(\d{1,3})\s+(?:additional\s+|in-context\s+)?[\w/ ]{0,40}?"
+    r"\b(?:pairs|examples|demonstrations|exemplars|passages|paragraphs|questions|shots)\b", re.I)
+_FIGURE = re.compile(r"\\begin\s*\{(figure\*?)\}")
+
+
+def _few_shot_count(doc: Document, start: int, end: int, out: BodyProtocol, *, plain: str | None = None,
+                    statement: ProtocolStatement | None = None, head: str = "") -> None:
+    """"In the few-shot setting, there are 15 additional pairs": the count behind a "few-shot" label, for
+    the one benchmark the sentence (or the box it stands in, `head`) names."""
+    if end - start > MAX_SENTENCE or not re.search(r"few[\s\-]*shot", doc.text[start:end], re.I):
+        return
+    plain = plain or re.sub(r"\s+", " ", strip_superscripts(to_plain(doc.text[start:end], doc.macros))[0]).strip()
+    m = _FEW_SHOT_COUNT.search(plain)
+    if m is None:
+        return
+    named = {key for _, key in benchmarks_in(plain)} or {key for _, key in benchmarks_in(head)}
+    statement = statement or _statement(doc, start, end, plain)
+    if len(named) != 1 or statement is None:
+        return
+    out.few_shot_counts.setdefault(named.pop(), []).append(
+        statement.model_copy(update={"field": "n_shot", "value": m.group(1)}))
+
+
+def _read_figures(doc: Document, out: BodyProtocol) -> None:
+    """Sentences inside figure boxes ("Hellaswag: prompting, examples, and dataset features"), which the
+    running text leaves out, each read with its figure's caption as the benchmark it speaks of."""
+    text = doc.text
+    for m in _FIGURE.finditer(text):
+        body_end, _ = find_environment_end(text, m.group(1), m.end())
+        if body_end < 0 or not re.search(r"few[\s\-]*shot", text[m.end() : body_end], re.I):
+            continue
+        caption = re.search(r"\\caption\s*\{", text[m.end() : body_end])
+        group = read_group(text, m.end() + caption.end() - 1) if caption else None
+        head = to_plain(group[0], doc.macros) if group else ""
+        for start, end in _split(text, m.end(), body_end):
+            _few_shot_count(doc, start, end, out, head=head)
 
 
 def _item_head(doc: Document, items: list[int], offset: int) -> str:

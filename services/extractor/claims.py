@@ -70,7 +70,8 @@ class ProtocolDecision:
 
 def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, shots_text: str = "",
                     metric_text: str = "", body: BodyLookup | None = None,
-                    body_harness: ProtocolStatement | None = None, instruct: bool = False) -> ProtocolDecision:
+                    body_harness: ProtocolStatement | None = None, instruct: bool = False,
+                    few_count: Callable[[str | None], ProtocolStatement | None] | None = None) -> ProtocolDecision:
     levels = bench.levels
     infos = [parse_label(level) for level in levels]
     context = [parse_label(c) for c in bench.context + model.context]
@@ -123,8 +124,15 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
             d.statements.append(statement)
             d.stated.append(f"n_shot={statement.value} (body text, {statement.source_file}: {statement.plain[:120]!r})")
         else:
-            few = any(i.few_shot for i in (*infos, *context))
-            d.unstated.append("n_shot (the paper says 'few-shot' without a count)" if few else "n_shot")
+            few = any(i.few_shot for i in (*infos, *context, *model_infos))
+            counted = few_count(p.benchmark or printed_key(d.bench_name)) if few and few_count is not None else None
+            if counted is not None:  # "few-shot" here, "15 additional pairs in the few-shot setting" there
+                p.n_shot = int(counted.value)
+                d.statements.append(counted)
+                d.stated.append(f"n_shot={counted.value} (label says few-shot; {counted.source_file}: "
+                                f"{counted.plain[:120]!r})")
+            else:
+                d.unstated.append("n_shot (the paper says 'few-shot' without a count)" if few else "n_shot")
 
     default = BENCHMARKS.get(p.benchmark or "")
     stated_metric = next((i.metric for i in reversed(infos) if i.metric), None)
@@ -192,7 +200,8 @@ def model_context_instruct(model: AxisEntry, caption: CaptionInfo) -> bool:
 def table_candidates(table: TableSource, layout: Layout, doc: Document, caption: CaptionInfo,
                      resolver: ModelResolver, *, arxiv_id: str, version: int, source_sha256: str | None,
                      pdf_page: int | None, body: BodyLookup | None = None,
-                     body_harness: ProtocolStatement | None = None) -> list[Candidate]:
+                     body_harness: ProtocolStatement | None = None,
+                     few_count: Callable[[str | None], ProtocolStatement | None] | None = None) -> list[Candidate]:
     rows = table.grid.rows
     kept_bench = [b for b in layout.bench_axis if _is_result_label(b, caption)]
     out: list[Candidate] = []
@@ -222,7 +231,7 @@ def table_candidates(table: TableSource, layout: Layout, doc: Document, caption:
             if layout.metric_col is not None:
                 metric_text = plain_label(rows[r].cells[layout.metric_col].text)
             decision = decide_protocol(bench, model, caption, shots_text, metric_text, body, body_harness,
-                                       instruct or is_instruct_text(" ".join(model.levels)))
+                                       instruct or is_instruct_text(" ".join(model.levels)), few_count)
             row_entry, col_entry = (model, bench) if layout.models_in_rows else (bench, model)
             out.append(_candidate(table, cell, number, decision, resolution, model, bench, row_entry, col_entry,
                                   arxiv_id=arxiv_id, version=version, source_sha256=source_sha256, pdf_page=pdf_page,

@@ -183,7 +183,8 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
 
         candidates = table_candidates(table, layout, doc, caption, resolver, arxiv_id=arxiv_id, version=version,
                                       source_sha256=source_sha256, pdf_page=None, body=lookup,
-                                      body_harness=body.harness)
+                                      body_harness=body.harness,
+                                      few_count=lambda key: body.few_shot_count(key, benchmark_family(key) if key else ()))
         if not candidates:
             continue
         result_tables += 1
