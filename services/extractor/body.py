@@ -68,6 +68,9 @@ class BodyProtocol:
     few_shot_counts: dict[str, list[ProtocolStatement]] = field(default_factory=dict)
 
     def few_shot_count(self, benchmark: str | None, family: tuple[str, ...]) -> ProtocolStatement | None:
+        if benchmark and not any(key in self.few_shot_counts for key in family or (benchmark,)):
+            expanded = _expand(benchmark, self.few_shot_counts)  # "fren15" -> "wmtfren15"
+            family = (expanded,) if expanded else family
         found = [st for key in (family or (benchmark,)) for st in self.few_shot_counts.get(key or "", [])]
         return found[0] if found and len({st.value for st in found}) == 1 else None
 
@@ -79,6 +82,9 @@ class BodyProtocol:
             for key in (*family, None) if benchmark else (None,):
                 if key in cited:
                     return cited[key]
+        if benchmark and benchmark not in self.shots_by_benchmark:  # "TFQA" -> "truthfulqa"
+            benchmark = _expand(benchmark, self.shots_by_benchmark) or benchmark
+            family = family if benchmark in family else (benchmark,)
         if benchmark:
             scope = "instruct" if instruct else "base"
             every = [(sec, st, sc) for key in family for sec, st, sc in self.shots_by_benchmark.get(key, [])]
@@ -98,6 +104,18 @@ class BodyProtocol:
             if found:
                 return None  # the paper says different things for this benchmark: no single count
         return self.global_shots
+
+
+def _expand(abbreviation: str, keys: dict[str, list]) -> str | None:
+    """The one benchmark the paper names whose letters a short label follows in order ("tfqa" ->
+    "truthfulqa", same first letter), or that contains a longer label ("fren15" in "wmtfren15"); None when
+    none or several fit."""
+    if len(abbreviation) <= 5:
+        pattern = re.compile(".*?".join(map(re.escape, abbreviation)))
+        fits = [key for key in keys if key[:1] == abbreviation[:1] and pattern.match(key)]
+    else:  # a longer printed name inside one the paper gives ("fren15" in "wmtfren15")
+        fits = [key for key in keys if abbreviation in key]
+    return fits[0] if len(fits) == 1 else None
 
 
 def read_body(doc: Document, table_labels: dict[str, str]) -> BodyProtocol:
@@ -144,9 +162,12 @@ def read_body(doc: Document, table_labels: dict[str, str]) -> BodyProtocol:
     return out
 
 
+_COUNT_CELL = re.compile(r"(\d{1,3})\s*(?:\([^()]{0,20}\))?")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+\-. ]{1,30}")
 _FEW_SHOT_COUNT = re.compile(
     r"\bfew[\s\-]*shot\b[^.;]{0,80}?\b(\d{1,3})\s+(?:additional\s+|in-context\s+)?[\w/ ]{0,40}?"
     r"\b(?:pairs|examples|demonstrations|exemplars|passages|paragraphs|questions|shots)\b", re.I)
+_CAPTION_SUBJECT = re.compile(r"\s*([A-Z][^:.]{0,40}?)\s*:")
 _FIGURE = re.compile(r"\\begin\s*\{(figure\*?)\}")
 
 
@@ -161,6 +182,8 @@ def _few_shot_count(doc: Document, start: int, end: int, out: BodyProtocol, *, p
     if m is None:
         return
     named = {key for _, key in benchmarks_in(plain)} or {key for _, key in benchmarks_in(head)}
+    if not named and (subject := _CAPTION_SUBJECT.match(head)):  # "SST: prompting, examples, ..."
+        named = {key} if (key := printed_key(subject.group(1))) else set()
     statement = statement or _statement(doc, start, end, plain)
     if len(named) != 1 or statement is None:
         return
@@ -224,21 +247,31 @@ def protocol_table_shots(doc: Document, tables: list[TableSource], sections: lis
                 continue
             col = shot_cols[0]
             for body_row in rows[h + 1 :]:
-                count = plain_label(body_row.cells[col].text)
-                if not re.fullmatch(r"\d{1,3}", count):
+                counted = _COUNT_CELL.fullmatch(plain_label(body_row.cells[col].text))  # "5", "8 (CoT)"
+                if counted is None:
                     continue
-                for label_cell in dict.fromkeys(body_row.cells[:col]):
-                    name = plain_label(label_cell.text)
-                    key = match_benchmark(name) or (printed_key(known[0]) if (known := match_unmeasurable(name)) else None)
+                count = counted.group(1)
+                cells = [c for c in dict.fromkeys(body_row.cells[:col]) if plain_label(c.text)]
+                known = [(c, _known_key(plain_label(c.text))) for c in cells]
+                hits = [(c, k) for c, k in known if k] or \
+                    [(c, printed_key(plain_label(c.text))) for c in cells if _NAME.fullmatch(plain_label(c.text))][-1:]
+                for label_cell, key in hits[:1]:  # a known benchmark, else the name nearest the count ("PopQA")
                     located = doc.locate(label_cell.start, body_row.cells[col].end)
                     if key is None or located is None:
                         continue
                     path, start, end = located
+                    name = plain_label(label_cell.text)
                     st = ProtocolStatement(field="n_shot", value=count, source_file=path, char_start=start, char_end=end,
                                            text=doc.files[path][start:end], plain=f"{table.printed}: {name} | {count} shots")
                     out.shots_by_benchmark.setdefault(key, []).append((section, st, _scope(table.caption)))
-                    break
             break
+
+
+def _known_key(name: str) -> str | None:
+    if (key := match_benchmark(name)) is not None:
+        return key
+    known = match_unmeasurable(name)
+    return printed_key(known[0]) if known else None
 
 
 def _scope(text: str) -> str | None:

@@ -72,11 +72,12 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
                     metric_text: str = "", body: BodyLookup | None = None,
                     body_harness: ProtocolStatement | None = None, instruct: bool = False,
                     few_count: Callable[[str | None], ProtocolStatement | None] | None = None) -> ProtocolDecision:
-    levels = bench.levels
+    printed_levels = bench.levels
+    levels = [caption.legend.get(level.strip(), level) for level in printed_levels]  # "IFE" -> "IFEval"
     infos = [parse_label(level) for level in levels]
     context = [parse_label(c) for c in bench.context + model.context]
     model_infos = [parse_label(level) for level in model.levels]
-    label = " / ".join(levels)
+    label = " / ".join(printed_levels)
     d = ProtocolDecision(ClaimProtocol(benchmark_label=label))
     p = d.protocol
 
@@ -117,15 +118,14 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
             d.stated.append(f"n_shot={value} ({source})")
             break
     else:
-        statement = body(p.benchmark or printed_key(d.bench_name), instruct) if body is not None and not p.derived \
-            else None
+        statement = body(_body_key(p, d, levels), instruct) if body is not None and not p.derived else None
         if statement is not None:
             p.n_shot = int(statement.value)
             d.statements.append(statement)
             d.stated.append(f"n_shot={statement.value} (body text, {statement.source_file}: {statement.plain[:120]!r})")
         else:
             few = any(i.few_shot for i in (*infos, *context, *model_infos))
-            counted = few_count(p.benchmark or printed_key(d.bench_name)) if few and few_count is not None else None
+            counted = few_count(_body_key(p, d, levels)) if few and few_count is not None else None
             if counted is not None:  # "few-shot" here, "15 additional pairs in the few-shot setting" there
                 p.n_shot = int(counted.value)
                 d.statements.append(counted)
@@ -185,6 +185,20 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
     return d
 
 
+def _body_key(p: ClaimProtocol, d: ProtocolDecision, levels: list[str]) -> str | None:
+    """The key body statements file this cell's benchmark under: ours, the known name, or the printed name."""
+    if p.benchmark or d.bench_name:
+        return p.benchmark or printed_key(d.bench_name)
+    if p.is_aggregate:
+        return None
+    for level in reversed(levels):  # the deepest level that is a name, not "few-shot" or "accuracy"
+        info = parse_label(level)
+        if info.n_shot is None and not info.few_shot and info.metric is None and not info.derived:
+            return printed_key(level) if _PRINTED_NAME.fullmatch(level) else None
+    return None
+
+
+_PRINTED_NAME = re.compile(r"[A-Za-z][^\n]{1,40}")
 _BARE_SIZE = re.compile(r"\s*[\d.,]+\s*[BMKT]?\s*", re.I)
 
 

@@ -261,6 +261,7 @@ class CaptionInfo:
     harness: str | None = None
     named: list[tuple[str, str]] = field(default_factory=list)  # (key, printed name) of benchmarks it names
     paper_named: list[tuple[str, str]] = field(default_factory=list)  # the same over every caption of the paper
+    legend: dict[str, str] = field(default_factory=dict)  # "IFE -- IFEval, TQA -- TruthfulQA": IFE -> IFEval
 
     def benchmark_for(self, label: str) -> str | None:
         """A header the caption explains: "H" in a table whose caption lists "... Hellaswag, Winogrande ...",
@@ -282,6 +283,10 @@ class CaptionInfo:
         return None
 
 
+_LEGEND = re.compile(r"(?:^|(?<=[\s,;:(]))([A-Z][A-Za-z0-9]{0,7})\s*(?:--|–|—|=)\s*"
+                     r"([A-Z][A-Za-z0-9][\w\-+. ]{1,40}?)(?=\s*(?:[,;)]|\.(?:\s|$)|$))")
+
+
 def _initials(name: str) -> str:
     return "".join(word[0] for word in re.split(r"[\s\-_]+", name.lower()) if word)
 
@@ -297,6 +302,7 @@ def parse_caption(caption: str, notes: str = "") -> CaptionInfo:
     info.percent = bool(_PERCENT.search(low))
     info.results = bool(_RESULTS_WORDS.search(low))
     info.harness = next((k for k, p in _HARNESS if p.search(everything)), None)
+    info.legend = {m.group(1): m.group(2).strip() for m in _LEGEND.finditer(f"{caption} {notes}")}
     info.named = [(key, re.split(r"[\s,;:()]+", caption[pos:pos + 40].strip())[0]) for pos, key in benchmarks_in(caption)
                   if key in _MEASURABLE_KEYS]
     for original in re.split(r"[.;,:]\s+|\s+(?:while|whereas|but|except)\s+", f"{caption} {notes}"):
@@ -371,6 +377,9 @@ def benchmarks_in(plain: str) -> list[tuple[int, str]]:
                 continue
             if not any(b[0] <= m.start() < b[0] + 3 for b in benches):  # ARC-e is not also ARC
                 benches.append((m.start(), key))
+    for a, b in excluded:  # "MMLU-STEM", "MMLU-Pro": benchmarks too, filed under their printed names
+        if (key := printed_key(plain[a:b])) and not any(a <= x[0] < b for x in benches):
+            benches.append((a, key))
     others = [m for pattern, _ in _UNMEASURABLE for m in pattern.finditer(low)] + list(_MATH.finditer(plain))
     for m in others:
         key = printed_key(m.group(0))
@@ -389,6 +398,10 @@ def shots_per_benchmark(plain: str) -> dict[str | None, int]:
     if not shots:
         return {}
     benches = benchmarks_in(plain)
+    for m in _NAMED_COUNT.finditer(plain):  # "Theorem QA (5-shot)": a name we do not know, with its count
+        if not any(m.start("name") <= b[0] < m.end("name") for b in benches):
+            benches.append((m.start("name"), printed_key(m.group("name")) or ""))
+    benches.sort()
     if not benches:
         values = {s[2] for s in shots}
         return {None: values.pop()} if len(values) == 1 else {}
@@ -402,6 +415,8 @@ def shots_per_benchmark(plain: str) -> dict[str | None, int]:
     return out
 
 
+_NAMED_COUNT = re.compile(r"(?P<name>\b[A-Z][A-Za-z0-9\-]*(?:[ \-][A-Z0-9][A-Za-z0-9\-]*){0,3})\s*"
+                          r"\(\s*\d{1,3}[\s\-]?shots?\b")
 _SHOT_RANGE = re.compile(r"\b\d{1,3}\s*(?:[–—\-]|to)\s*\d{1,3}[\s\-]?shots?\b", re.I)
 _ABBREVIATED = re.compile(r"[\w\s\-.]{0,25}\)?\s*(?:\([^()]{0,15}\))?\s*\(?\s*")
 _DESCRIBES = re.compile(r"\s+(?:tasks|benchmarks|datasets|capabilit\w+|abilit\w+)\b(?!\s*:)")
