@@ -23,18 +23,20 @@ from dataclasses import dataclass, field
 
 from services.extractor.floats import TableSource
 from services.extractor.latex import Document, find_environment_end, read_group
+from services.extractor.names import (
+    benchmarks_in,
+    match_benchmark,
+    match_unmeasurable,
+    printed_key,
+)
 from services.extractor.plaintext import plain_label, strip_superscripts, to_plain
 from services.extractor.protocol import (
     _HARNESS,
-    benchmarks_in,
     is_base_text,
     is_instruct_text,
-    match_benchmark,
-    match_unmeasurable,
     parse_label,
-    printed_key,
-    shots_per_benchmark,
 )
+from services.extractor.shots import shots_per_benchmark
 from shared.models import ProtocolStatement
 
 MAX_SENTENCE = 800

@@ -12,19 +12,21 @@ from services.extractor.floats import TableSource
 from services.extractor.headers import AxisEntry, Layout
 from services.extractor.latex import Document
 from services.extractor.models import ModelResolver, Resolution, links_in
+from services.extractor.names import (
+    benchmark_family,
+    match_benchmark,
+    match_unmeasurable,
+    printed_key,
+)
 from services.extractor.plaintext import ParsedNumber, parse_number, plain_label
 from services.extractor.protocol import (
     CaptionInfo,
-    benchmark_family,
     is_base_text,
     is_instruct_text,
-    match_benchmark,
-    match_unmeasurable,
     parse_label,
     parse_metric,
-    parse_shots,
-    printed_key,
 )
+from services.extractor.shots import parse_shots
 from services.extractor.tables import Cell
 from shared.benchmarks import BENCHMARKS
 from shared.ids import claim_id

@@ -39,11 +39,11 @@ from services.extractor.latex import (
     mask_comments,
 )
 from services.extractor.models import HubSearchClient, ModelResolver, collect_links
+from services.extractor.names import benchmark_family
 from services.extractor.pdf import PdfPages
 from services.extractor.plaintext import find_number_token, parse_number, plain_label
 from services.extractor.protocol import (
     CaptionInfo,
-    benchmark_family,
     parse_caption,
     parse_label,
 )

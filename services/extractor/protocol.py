@@ -11,52 +11,15 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-# Canonical keys of shared.benchmarks.BENCHMARKS, most specific pattern first (lower-cased text).
-_BENCHMARKS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (key, re.compile(pattern))
-    for key, pattern in (
-        ("mmlu_cloze", r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:cloze|cf)\b"),
-        ("", r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:pro|p|redux|stem|humanities|hum\.?|social|soc\.?|other|others)\b|"
-             r"\bc-?mmlu\b|\bmmmlu\b"),
-        ("mmlu", r"\bmmlu\b"),
-        ("arc_challenge", r"\barc[\s\-_/]*(?:\(|\[)?\s*(?:c|challenge|chal+\.?)(?![a-z])"),
-        ("arc_easy", r"\barc[\s\-_/]*(?:\(|\[)?\s*(?:e|easy)(?![a-z])"),
-        ("arc", r"\barc\b"),
-        ("hellaswag", r"\bhella[\s\-]*swag\b"),
-        ("winogrande", r"\bwino[\s\-]*grande\b"),
-        ("piqa", r"\bpiqa\b"),
-        ("openbookqa", r"\bobqa\b|\bopen[\s\-]*book[\s\-]*qa\b"),
-        ("commonsense_qa", r"\bcsqa\b|\bcommonsense[\s\-]*qa\b"),
-        ("boolq", r"\bboolq\b"),
-        ("gsm8k", r"\bgsm[\s\-]*8k\b"),
-    )
+from services.extractor.names import (
+    _BENCHMARKS,
+    _MEASURABLE_KEYS,
+    benchmarks_in,
+    match_benchmark,
+    match_unmeasurable,
 )
+from services.extractor.shots import parse_shots, shots_per_benchmark
 
-# Benchmarks we recognise but cannot re-measure, with the reason a verdict will show (lower-cased text;
-# MATH is matched case-sensitively below, because "Math" is also a category header).
-_UNMEASURABLE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p), why)
-    for p, why in (
-        (r"\bhuman[\s\-]+evaluation\b|\bhuman\b(?![\s\-]?eval(?:\+|\b))|\belo\b|\bchatbot[\s\-]*arena\b",
-         "is human-judged"),
-        (r"\bmt[\s\-]*bench\b|\balpaca[\s\-]*eval\b|\barena[\s\-]*hard\b|\bwild[\s\-]*bench\b|"
-         r"\bllm[\s\-]*judge|\bgpt-?4[\s\-]*(?:judge|eval)|\bvicuna[\s\-]*bench\b|\bwin[\s\-]*rate\b", "is LLM-judged"),
-        (r"\bif[\s\-]*eval\b|\bhuman[\s\-]?eval\+?(?![a-z])|\bmbpp\b|\bbbh\b|\bbig[\s\-]*bench|"
-         r"\btrivia[\s\-]*qa\b|\bnatural[\s\-]*questions\b|\bnq\b|\bdrop\b|\bsquad|\bxsum\b|\bcnn\s*/\s*dm\b|"
-         r"\btruthful[\s\-]*qa\b|\bsiqa\b|\bsocial[\s\-]*i?qa\b|\blambada\b|\brace\b|\bagi[\s\-]*eval\b|\bgpqa\b|"
-         r"\bmusr\b|\bmgsm\b|\bds-?1000\b|\bmultipl-e\b|\bmmlu[\s\-_]*(?:pro|redux)\b|\bc-?mmlu\b|\bmmmlu\b|"
-         r"\bsciq\b|\bcoqa\b|\bquac\b|\btydi|\bnarrativeqa\b|\bqasper\b|\bminerva\b|\baime\b|\blivecodebench\b|"
-         r"\bswe-?bench\b|\bcopa\b|\bstorycloze\b|\bwsc\b|\bmulti-?rc\b|\brte\b|\bwic\b",
-         "is not supported by the evaluator"),
-    )
-)
-_MATH = re.compile(r"\bMATH(?:-?500)?\b")
-
-_SHOT_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-               "eight": 8, "nine": 9, "ten": 10, "twenty-five": 25}
-_SHOTS = re.compile(r"\b(\d{1,3}|" + "|".join(_SHOT_WORDS) + r")[\s\-]*shots?\b")
-_K_SHOTS = re.compile(r"\bk\s*=\s*(\d{1,3})\b")
-_FEW_SHOT = re.compile(r"\bfew[\s\-]*shots?\b")
 _METRICS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (k, re.compile(p))
     for k, p in (
@@ -75,7 +38,6 @@ _FORMULATIONS = (("mcf", re.compile(r"\bmcf\b|multiple[\s\-]*choice")),
                  ("cot", re.compile(r"\bcot\b|chain[\s\-]*of[\s\-]*thought")))
 _SPLITS = (("validation", re.compile(r"\b(?:val|valid|validation|dev)\b")), ("test", re.compile(r"\btest\b")))
 _AGGREGATE = re.compile(r"^(?:avg\.?|average|mean|overall|macro[\s\-]*avg\.?|all)(?:\b|$)")
-_MEASURABLE_KEYS = frozenset(key for key, _ in _BENCHMARKS if key)
 _DELTA = re.compile(r"(?:^|\s)(?:δ|delta|diff\.?|difference|gain|improvement|impr\.?|change|rel\.?\s*(?:gain|impr)|"
                     r"\+/-|relative)(?:\b|$)")
 _RANK = re.compile(r"^(?:#\s*)?(?:rank(?:ing)?|avg\.?\s*rank|mean\s*rank|position)(?:\b|$)")
@@ -132,62 +94,6 @@ class LabelInfo:
     def is_result(self) -> bool:
         return bool(self.benchmark or self.known_benchmark or self.aggregate or self.metric or self.results_word
                     or self.n_shot is not None or self.few_shot)
-
-
-# Abbreviations papers print in narrow headers, matched against the whole label (without metric,
-# shot count and parenthesised notes): "HS (acc)", "WinoG", "Wino.", "BQ", "OQA" (real papers' headers).
-_ABBREVIATIONS = {
-    "hellaswag": ("hs", "hswag", "hella", "hellas", "hellasw", "hellaswg", "hsw", "hswg"),
-    "winogrande": ("wg", "wino", "winog", "winogr", "wgrande", "wngrd", "winogrd", "wngr", "wgr"),
-    "boolq": ("bq", "boolqa", "bool"),
-    "openbookqa": ("oqa", "obq", "openbook", "obook"),
-    "arc_easy": ("arce", "arceasy", "arcez"),
-    "arc_challenge": ("arcc", "arcch", "arcchal", "arcchall"),
-    "gsm8k": ("gsm", "gsm8"),
-    "commonsense_qa": ("cqa", "comqa", "commonsenseqa", "csqa"),
-}
-_ABBREVIATION_KEYS = {abbr: key for key, abbrs in _ABBREVIATIONS.items() for abbr in abbrs}
-_VARIANT = re.compile(r"\s*(?:\+\s*[a-z]|[\-_\s]*(?:hard|plus|symbolic|platinum|agi|ru|de|fr|zh|es|ja)\b)")
-_LABEL_NOISE = re.compile(
-    r"[\(\[][^()\[\]]*[\)\]]|\b\d{1,3}[\s\-]*shots?\b|\b(?:zero|one|few)[\s\-]*shots?\b|"
-    r"\bacc(?:uracy)?(?:[\s_.\-]*(?:norm|n)\b)?|\bem\b|\bf1\b|[↑↓]")
-
-
-@lru_cache(maxsize=4096)
-def match_benchmark(text: str) -> str | None:
-    low = text.lower()
-    for key, pattern in _BENCHMARKS:
-        m = pattern.search(low)
-        if m:
-            if _VARIANT.match(low, m.end()):
-                return None  # "OBQA+Fact", "GSM8K-Hard": another benchmark built on this one
-            return key or None
-    bare = re.sub(r"[^a-z0-9]+", "", _LABEL_NOISE.sub(" ", low))
-    return _ABBREVIATION_KEYS.get(bare)
-
-
-@lru_cache(maxsize=4096)
-def match_unmeasurable(text: str) -> tuple[str, str] | None:
-    """(printed name, reason) for a benchmark we know but cannot run."""
-    low = text.lower()
-    for pattern, why in _UNMEASURABLE:
-        m = pattern.search(low)
-        if m:
-            return text[m.start() : m.end()].strip() or text, why
-    m = _MATH.search(text)
-    if m:
-        return m.group(0), "is not supported by the evaluator"
-    return None
-
-
-@lru_cache(maxsize=4096)
-def parse_shots(text: str) -> tuple[int | None, bool]:
-    low = text.lower()
-    m = _SHOTS.search(low) or _K_SHOTS.search(low)
-    if m:
-        word = m.group(1)
-        return (_SHOT_WORDS[word] if word in _SHOT_WORDS else int(word)), False
-    return None, bool(_FEW_SHOT.search(low))
 
 
 @lru_cache(maxsize=4096)
@@ -333,114 +239,3 @@ def parse_caption(caption: str, notes: str = "") -> CaptionInfo:
             if metric is not None and info.metric is None:
                 info.metric = metric
     return info
-
-
-def benchmark_family(key: str) -> tuple[str, ...]:
-    """Keys a caption statement about `key` covers ("ARC" covers ARC-e and ARC-c)."""
-    if key == "arc":
-        return ("arc", "arc_easy", "arc_challenge")
-    if key == "mmlu":
-        return ("mmlu", "mmlu_cloze")
-    return (key,)
-
-
-# ---------------------------------------------------------------- shot counts in running text
-
-_NOT_PROMPTING = re.compile(
-    r"shot[\s\-]+(?:transfer|generali[sz]|learn|classif|retriev|detect|segment|recogni|caption|tts|voice|speaker|"
-    r"cross|prompting|manner\s+to\s+generate|capabilit|abilit|performance\s+of\s+clip)", re.I)
-# "5-shot", "5 shots", "zero-shot", but not "two shot counts"
-_SHOT_TOKEN = re.compile(r"\b(?:\d{1,3}[\s\-]?|(?:zero|one|two|three|four|five|eight|ten|twenty-five)-?)shots?\b"
-                         r"(?![\s\-]+(?:counts?|numbers?|settings?\s+(?:of|and)|configurations?))", re.I)
-
-
-_PRINTED_SYNONYMS = {"naturalquestions": "nq", "naturalqs": "nq", "bigbenchhard": "bbh", "humanevalplus": "humaneval+",
-                     "socialiqa": "siqa", "socialqa": "siqa", "agieval": "agieval", "truthfulqamc2": "truthfulqa"}
-
-
-def printed_key(name: str) -> str | None:
-    """The key a benchmark we cannot run is filed under, from its printed name ("Big-Bench Hard" -> "bbh")."""
-    key = re.sub(r"[^a-z0-9+]+", "", name.lower())
-    return _PRINTED_SYNONYMS.get(key, key) or None
-
-
-def benchmarks_in(plain: str) -> list[tuple[int, str]]:
-    """(offset, key) of each benchmark a sentence names: our keys, else printed keys ("humaneval")."""
-    low = plain.lower()
-    benches: list[tuple[int, str]] = []
-    excluded = [m.span() for key, pattern in _BENCHMARKS if not key for m in pattern.finditer(low)]  # MMLU-Pro
-    for key, pattern in _BENCHMARKS:
-        if not key:
-            continue
-        for m in pattern.finditer(low):
-            if any(a <= m.start() < b for a, b in excluded) or _VARIANT.match(low, m.end()):
-                continue
-            if not any(b[0] <= m.start() < b[0] + 3 for b in benches):  # ARC-e is not also ARC
-                benches.append((m.start(), key))
-    for a, b in excluded:  # "MMLU-STEM", "MMLU-Pro": benchmarks too, filed under their printed names
-        if (key := printed_key(plain[a:b])) and not any(a <= x[0] < b for x in benches):
-            benches.append((a, key))
-    others = [m for pattern, _ in _UNMEASURABLE for m in pattern.finditer(low)] + list(_MATH.finditer(plain))
-    for m in others:
-        key = printed_key(m.group(0))
-        if key and not any(b[0] <= m.start() < b[0] + 3 for b in benches):
-            benches.append((m.start(), key))
-    return sorted(benches)
-
-
-def shots_per_benchmark(plain: str) -> dict[str | None, int]:
-    """Benchmark key (None: no benchmark named) -> shot count, from one sentence of plain text."""
-    if _NOT_PROMPTING.search(plain):
-        plain = _NOT_PROMPTING.sub(" ", plain)
-    plain = _SHOT_RANGE.sub(" mixed ", plain)  # "3-5 shot" is not one count
-    shots = [(m.start(), m.end(), parse_shots(m.group(0))[0]) for m in _SHOT_TOKEN.finditer(plain)]
-    shots = [s for s in shots if s[2] is not None]
-    if not shots:
-        return {}
-    benches = benchmarks_in(plain)
-    for m in _NAMED_COUNT.finditer(plain):  # "Theorem QA (5-shot)": a name we do not know, with its count
-        if not any(m.start("name") <= b[0] < m.end("name") for b in benches):
-            benches.append((m.start("name"), printed_key(m.group("name")) or ""))
-    benches.sort()
-    if not benches:
-        values = {s[2] for s in shots}
-        return {None: values.pop()} if len(values) == 1 else {}
-    if len(shots) == 1 and not _DESCRIBES.match(plain, shots[0][1]):
-        return {key: shots[0][2] for _, key in benches}
-    out: dict[str | None, int] = {}
-    for pos, key in benches:
-        owner = _owning_shot(plain, shots, pos)
-        if owner is not None:
-            out.setdefault(key, owner)
-    return out
-
-
-_NAMED_COUNT = re.compile(r"(?P<name>\b[A-Z][A-Za-z0-9\-]*(?:[ \-][A-Z0-9][A-Za-z0-9\-]*){0,3})\s*"
-                          r"\(\s*\d{1,3}[\s\-]?shots?\b")
-_SHOT_RANGE = re.compile(r"\b\d{1,3}\s*(?:[–—\-]|to)\s*\d{1,3}[\s\-]?shots?\b", re.I)
-_ABBREVIATED = re.compile(r"[\w\s\-.]{0,25}\)?\s*(?:\([^()]{0,15}\))?\s*\(?\s*")
-_DESCRIBES = re.compile(r"\s+(?:tasks|benchmarks|datasets|capabilit\w+|abilit\w+)\b(?!\s*:)")
-_LIST_OPENER = re.compile(r"\s*\)?\s*(?:settings?|manner|evaluations?|tasks?|benchmarks?)?\s*\)?\s*:")
-_MODIFIES = re.compile(r"\s*(?:(?:accuracy|performance|results?|evaluations?|scores?)\s+)?(?:(?:on|for|of|in)\s+)?"
-                       r"(?:the\s+)?")
-
-
-def _owning_shot(plain: str, shots: list[tuple[int, int, int | None]], pos: int) -> int | None:
-    """The shot count a benchmark at `pos` belongs to: one that opens a list ("0-shot: A, B, C") up to the
-    next count, else the nearest count in the same comma-separated clause."""
-    preceding = [s for s in shots if s[1] <= pos]
-    if preceding:
-        s = preceding[-1]
-        between = plain[s[1] : pos]
-        if _LIST_OPENER.match(between) or _MODIFIES.fullmatch(between):  # "0-shot: A, B" / "5-shot MMLU"
-            return s[2]
-    clause_start = max(plain.rfind(",", 0, pos), plain.rfind(";", 0, pos), plain.rfind(")", 0, pos))
-    clause_end = min((i for i in (plain.find(",", pos), plain.find(";", pos), plain.find(")", pos)) if i >= 0),
-                     default=len(plain))
-    inside = [s for s in shots if clause_start <= s[0] and s[1] <= clause_end]
-    if not inside:  # "BigBench Hard (BBH) (3-shot)": the count follows a parenthesised abbreviation
-        following = [s for s in shots if pos < s[0]][:1]
-        inside = [s for s in following if _ABBREVIATED.fullmatch(plain, pos, s[0])]
-    if len({s[2] for s in inside}) == 1:
-        return inside[0][2]
-    return None  # none, or "MMLU (0-shot and 5-shot)": the clause states no single count

@@ -5,7 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from services.extractor.models import HubSearchClient, ModelResolver, collect_links, links_in, normalize
+from services.extractor.models import (
+    HubSearchClient,
+    ModelResolver,
+    collect_links,
+    links_in,
+    normalize,
+)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from services.extractor.latex import collect_macros
-from services.extractor.plaintext import find_number_token, is_missing, label_text, parse_number, to_plain
+from services.extractor.plaintext import (
+    find_number_token,
+    is_missing,
+    label_text,
+    parse_number,
+    to_plain,
+)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from services.extractor.protocol import match_benchmark, match_unmeasurable, parse_caption, parse_label
+from services.extractor.protocol import (
+    match_benchmark,
+    match_unmeasurable,
+    parse_caption,
+    parse_label,
+)
 from shared.benchmarks import BENCHMARKS
 
 

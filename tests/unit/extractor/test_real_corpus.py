@@ -17,7 +17,12 @@ import pytest
 from services.extractor.extract import ExtractionResult
 from shared.gates import check_g1
 from shared.unpack import unpack_eprint
-from tests.unit.extractor.real_corpus import PaperScore, real_papers, report, run_real_corpus
+from tests.unit.extractor.real_corpus import (
+    PaperScore,
+    real_papers,
+    report,
+    run_real_corpus,
+)
 
 DERIVED = {None, "average", "rank", "delta", "size", "flops", "tokens", "time", "other"}
 

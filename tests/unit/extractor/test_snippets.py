@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.extractor.snippet_corpus import run_snippet, score_snippet, snippet_names
+from tests.unit.extractor.snippet_corpus import (
+    run_snippet,
+    score_snippet,
+    snippet_names,
+)
 
 TWO_NUMBER_CELLS = {"03_tabular_star": 5}  # MNLI-(m/mm) "80.6/80.1": one cell, two numbers
 
