@@ -8,7 +8,7 @@ seed validates unchanged and schemas evolve additively.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +16,9 @@ VerdictKind = Literal["PRE", "POST"]
 VerdictStatus = Literal["confirmed", "partial", "wrong", "inconclusive", "pending"]
 ProtocolMatch = Literal["match", "mismatch", "unknown"]
 ArtifactKind = Literal["source", "html", "pdf", "records"]
+# A number that enters from outside (a paper, a message, a file): finite, and a number, never a bool or a
+# string that looks like one ("0.6", true, NaN and ±Inf are refused, not coerced).
+Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
 
 
 class Model(BaseModel):
@@ -73,7 +76,7 @@ class ClaimCitation(Model):
     section: str  # "Table 2", "Table A.1"
     row: str  # printed row header(s), multi-level joined with " / "
     column: str  # printed column header(s), multi-level joined with " / "
-    reported_value: float
+    reported_value: Finite
     reported_metric: str
     quoted_text: str  # the number exactly as printed
     pdf_page: int | None = None
@@ -134,7 +137,7 @@ class Claim(Model):
     model_label: str  # the model's name as printed
     model_id: str | None = None  # Hugging Face repo id, when resolved
     protocol: ClaimProtocol
-    spread: float | None = None  # the ± part, when printed
+    spread: Finite | None = None  # the ± part, when printed
     components: list[str] = Field(default_factory=list)  # claim ids an aggregate averages
     measurable: bool = True
     unmeasurable_reason: str | None = None
@@ -172,8 +175,8 @@ class Measurement(Model):
     model_revision: str | None = None
     task: str
     protocol: RunProtocol | None = None
-    value: float | None = None  # fraction for accuracy-like metrics
-    stderr: float | None = None  # as lm-eval computes it
+    value: Finite | None = None  # fraction for accuracy-like metrics
+    stderr: Finite | None = None  # as lm-eval computes it
     metric: str | None = None
     examples_used: int = 0
     is_slice: bool = False
@@ -214,8 +217,8 @@ class Verdict(Model):
     id: str
     kind: VerdictKind
     status: VerdictStatus
-    score: float | None = None
-    confidence: float
+    score: Finite | None = None
+    confidence: Finite
     agent_version: str
     computed_at: datetime
     is_current: bool = True

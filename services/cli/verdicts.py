@@ -21,14 +21,21 @@ class InputError(ValueError):
     """A file the user named cannot be used; the message says which and why."""
 
 
+MAX_INPUT_BYTES = 16 * 2**20
+
+
 def _load(path: Path, model: type[T], key: str) -> T:
     """A `model` from a JSON file holding it, or a message that carries it under `key`."""
     try:
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            raise InputError(f"{path}: over {MAX_INPUT_BYTES // 2**20} MiB, not a claim or measurement file")
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable JSON file ({exc})") from exc
+    except RecursionError as exc:  # 10^5 nested arrays
+        raise InputError(f"{path}: JSON nested too deeply to be a claim or measurement") from exc
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, a 5,000-digit integer
+        raise InputError(f"{path}: not a readable JSON file ({str(exc)[:200]})") from exc
     if isinstance(data, dict) and isinstance(data.get(key), dict):
         data = data[key]  # e.g. an EvaluationCompleted message saved from Kafka
     try:

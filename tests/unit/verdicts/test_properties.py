@@ -58,8 +58,10 @@ def measurements(draw: st.DrawFn) -> Measurement:
     return Measurement(
         measurement_id=draw(st.text("abc123", min_size=1, max_size=8)), model_id=draw(MODELS), task="t",
         protocol=draw(st.none() | runs()),
-        value=None if failed else draw(st.floats(0.0, 1.0) | st.floats(-10.0, 200.0) | st.floats()),
-        stderr=draw(st.none() | st.floats(0.0, 0.2) | st.floats()), examples_used=draw(st.integers(0, 20000)),
+        value=None if failed else draw(st.floats(0.0, 1.0) | st.floats(-10.0, 200.0) | st.floats(allow_nan=False,
+                                                                                              allow_infinity=False)),
+        stderr=draw(st.none() | st.floats(0.0, 0.2) | st.floats(allow_nan=False, allow_infinity=False)),
+        examples_used=draw(st.integers(0, 20000)),
         is_slice=draw(st.booleans()), failure=draw(st.none() | st.just("oom")) if failed else None,
     )
 

@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from shared.gates import C1
 from shared.ids import verdict_id
+from shared.models import ClaimCitation
 from services.validator.rules import AGENT_VERSION, post_verdict, pre_verdict, raw_status
 from tests.unit.verdicts import factories as f
 
@@ -54,7 +56,6 @@ def test_post_verdict_rules(case, claim_protocol, run_overrides, value, stderr, 
     [
         ("failed", {}, {"value": None, "failure": "CUDA out of memory"}, "measurement failed (CUDA out of memory)"),
         ("no value", {}, {"value": None}, "no value"),
-        ("not a number", {}, {"value": float("nan")}, "not a finite number"),
         ("not a fraction", {}, {"value": 50.8}, "acc 50.8 is not a fraction in [0, 1]"),
         ("too small", {}, {"examples_used": 40}, "only 40 examples"),
         ("unmeasurable", {"measurable": False, "unmeasurable_reason": "closed model"}, {}, "closed model"),
@@ -66,8 +67,15 @@ def test_inconclusive_when_the_claim_cannot_be_judged(case, claim_overrides, mea
     assert verdict.status == "inconclusive" and reason in verdict.claim_citation.notes
     if case != "too small":
         assert verdict.confidence == 0.0
-    if case == "not a number":
-        assert verdict.score is None
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf"), True, "0.6"])
+def test_a_measurement_or_claim_that_is_not_a_finite_number_is_refused_at_the_boundary(value: object) -> None:
+    """NaN, ±Inf, booleans and numeric strings never become a value that a verdict is computed from."""
+    with pytest.raises(ValidationError):
+        f.measurement(value=value)
+    with pytest.raises(ValidationError):
+        ClaimCitation.model_validate({**f.claim().citation.model_dump(), "reported_value": value})
 
 
 def test_the_seed_case_is_never_wrong() -> None:
