@@ -12,11 +12,11 @@ import uuid
 from dataclasses import dataclass
 
 # 0704.0001 .. 1412.9999 have 4 digits after the dot, 1501.00001 onward 5.
-_NEW_STYLE = re.compile(r"^(?P<yymm>\d{2}(0[1-9]|1[0-2]))\.(?P<num>\d{4,5})(v(?P<v>[1-9]\d*))?$")
+_NEW_STYLE = re.compile(r"^(?P<yymm>\d{2}(0[1-9]|1[0-2]))\.(?P<num>\d{4,5})(v(?P<v>[1-9]\d{0,5}))?$")
 # Old style: archive(.SUBJECT)?/YYMMNNN, e.g. hep-th/9901001, math.GT/0309136.
 _OLD_STYLE = re.compile(
     r"^(?P<archive>[a-z]+(-[a-z]+)?(\.[A-Z]{2})?)/(?P<yymm>\d{2}(0[1-9]|1[0-2]))(?P<num>\d{3})"
-    r"(v(?P<v>[1-9]\d*))?$"
+    r"(v(?P<v>[1-9]\d{0,5}))?$"
 )
 _PREFIXES = ("arxiv:", "https://arxiv.org/abs/", "http://arxiv.org/abs/")
 

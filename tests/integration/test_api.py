@@ -90,6 +90,10 @@ async def test_errors_say_what_was_wrong(client) -> None:
     assert malformed.status_code == 422 and "expected YYMM.NNNNN" in malformed.json()["detail"]
     assert (await client.get("/papers/2401.00001/verdicts")).status_code == 404
     assert (await client.get("/claims/nope")).status_code == 404
+    for hostile in ("2401.00001v99999999999999999999", "2401.00001v0", "2401.00001v1234567", "x" * 5000):
+        response = await client.get(f"/papers/{hostile}")
+        assert response.status_code == 422, (hostile[:40], response.status_code)
+        assert (await client.get(f"/papers/{hostile}/verdicts")).status_code == 422
 
 
 async def test_paper_list(client) -> None:
