@@ -6,6 +6,8 @@ twice is a no-op and messages reference artifacts by `ArtifactRef.sha256` only.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorDatabase, AsyncIOMotorGridFSBucket
@@ -18,6 +20,10 @@ BUCKET = "artifacts"
 
 
 class ArtifactNotFound(LookupError):
+    pass
+
+
+class ArtifactTooLarge(ValueError):
     pass
 
 
@@ -53,6 +59,19 @@ class ArtifactStore:
             # Another writer stored the same bytes first: same sha256, same content.
             pass
         return ref
+
+    async def stream(self, sha256: str, *, max_bytes: int) -> AsyncIterator[bytes]:
+        """The stored bytes chunk by chunk, never more than `max_bytes` (then ArtifactTooLarge)."""
+        try:
+            stream = await self._bucket.open_download_stream(sha256)
+        except Exception as exc:  # gridfs.errors.NoFile, re-raised with the sha
+            if type(exc).__name__ == "NoFile":
+                raise ArtifactNotFound(f"artifact {sha256} is not in GridFS bucket {self._bucket_name!r}") from exc
+            raise
+        if stream.length > max_bytes:
+            raise ArtifactTooLarge(f"artifact {sha256} has {stream.length} bytes, over the {max_bytes} read limit")
+        while chunk := await stream.readchunk():
+            yield chunk
 
     async def get(self, sha256: str) -> bytes:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from shared.documents import PublishedDocument, VerdictPair
@@ -40,7 +40,10 @@ class PaperList(BaseModel):
 
 class VerdictHistory(BaseModel):
     arxiv_id: str
-    verdicts: list[Verdict] = Field(description="every verdict of the paper, newest first")
+    verdicts: list[Verdict] = Field(description="the paper's verdicts, newest first, one page of them")
+    total: int | None = Field(None, description="how many verdicts the paper has in all")
+    limit: int | None = None
+    offset: int | None = None
 
 
 class ClaimView(BaseModel):
@@ -96,24 +99,38 @@ async def list_papers(
 
 # Declared before `/papers/{arxiv_id:path}`, which would otherwise swallow ".../verdicts".
 @router.get("/papers/{arxiv_id:path}/verdicts", response_model=VerdictHistory, tags=["papers"])
-async def paper_verdicts(arxiv_id: str, request: Request) -> VerdictHistory:
+async def paper_verdicts(
+    arxiv_id: str,
+    request: Request,
+    limit: int = Query(200, ge=1, le=2000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> VerdictHistory:
     """The paper's verdict history: every PRE and POST verdict, superseded ones with is_current false."""
     key = checked_arxiv_id(arxiv_id)
     store = request.app.state.store
-    verdicts = await store.get_history(key)
-    if not verdicts and await store.get_document(key) is None:
+    verdicts, total = await store.get_history(key, limit=limit, offset=offset)
+    if not total and await store.get_document(key) is None:
         raise HTTPException(status_code=404, detail=f"paper {key} has not been published")
-    return VerdictHistory(arxiv_id=key, verdicts=verdicts)
+    return VerdictHistory(arxiv_id=key, verdicts=verdicts, total=total, limit=limit, offset=offset)
 
 
 @router.get("/papers/{arxiv_id:path}", response_model=PublishedDocument, response_model_exclude_none=False,
             tags=["papers"])
-async def get_paper(arxiv_id: str, request: Request) -> PublishedDocument:
-    """The published document (seed shape: paper, latest_version, verdict, verdicts; plus claims)."""
+async def get_paper(
+    arxiv_id: str,
+    request: Request,
+    response: Response,
+    claims_limit: int = Query(1000, ge=0, le=5000, description="how many of the paper's claims to include"),
+    claims_offset: int = Query(0, ge=0, le=10_000_000),
+) -> PublishedDocument:
+    """The published document (seed shape: paper, latest_version, verdict, verdicts; plus one page of its
+    claims in table order; the X-Total-Claims header says how many there are)."""
     key = checked_arxiv_id(arxiv_id)
     doc = await request.app.state.store.get_document(key)
     if doc is None:
         raise HTTPException(status_code=404, detail=f"paper {key} has not been published")
+    response.headers["X-Total-Claims"] = str(len(doc.claims))
+    doc.claims = doc.claims[claims_offset : claims_offset + claims_limit]
     return doc
 
 

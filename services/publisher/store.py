@@ -332,11 +332,12 @@ class PublisherStore:
     async def count_documents(self) -> int:
         return await self.papers.count_documents({})
 
-    async def get_history(self, arxiv_id: str) -> list[Verdict]:
-        """Every verdict of the paper, newest first (superseded ones have is_current false)."""
-        cursor = self.verdicts.find({"arxiv_id": paper_key(arxiv_id)})
+    async def get_history(self, arxiv_id: str, *, limit: int = 200, offset: int = 0) -> tuple[list[Verdict], int]:
+        """One page of the paper's verdicts, newest first (superseded ones have is_current false), and the total."""
+        query = {"arxiv_id": paper_key(arxiv_id)}
+        cursor = self.verdicts.find(query).sort([("computed_at", DESCENDING), ("_id", DESCENDING)]).skip(offset).limit(limit)
         verdicts = [Verdict.model_validate(_aware(doc)) async for doc in cursor]
-        return sorted(verdicts, key=lambda v: (utc(v.computed_at), v.id), reverse=True)
+        return verdicts, await self.verdicts.count_documents(query)
 
     async def get_claim(self, claim_id: str) -> StoredClaim | None:
         doc = await self.claims.find_one({"_id": claim_id})

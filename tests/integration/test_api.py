@@ -72,6 +72,21 @@ async def test_history_keeps_superseded_verdicts(client, published) -> None:
     assert sorted(v["kind"] for v in current) == ["POST", "POST", "PRE", "PRE"]
 
 
+async def test_lists_are_paged(client, published) -> None:
+    every = (await client.get("/papers/2502.02737/verdicts")).json()
+    pages = [(await client.get(f"/papers/2502.02737/verdicts?limit=2&offset={o}")).json() for o in (0, 2, 4)]
+    assert [p["total"] for p in pages] == [5, 5, 5] and [len(p["verdicts"]) for p in pages] == [2, 2, 1]
+    assert [v["id"] for p in pages for v in p["verdicts"]] == [v["id"] for v in every["verdicts"]]  # newest first
+    whole = await client.get("/papers/2502.02737")
+    one = await client.get("/papers/2502.02737?claims_limit=1&claims_offset=1")
+    assert one.headers["X-Total-Claims"] == whole.headers["X-Total-Claims"] == str(len(whole.json()["claims"]))
+    assert int(whole.headers["X-Total-Claims"]) >= 2
+    assert one.json()["claims"] == whole.json()["claims"][1:2]
+    for bad in ("/papers/2502.02737/verdicts?limit=0", "/papers/2502.02737/verdicts?limit=100000",
+                "/papers/2502.02737?claims_limit=-1", "/claims/x?records_limit=99999999"):
+        assert (await client.get(bad)).status_code == 422, bad
+
+
 async def test_claim_with_measurement_and_records(client, published) -> None:
     body = (await client.get(f"/claims/{published.confirmed.claim_id}", params={"records_limit": 3})).json()
     assert body["claim"]["citation"]["quoted_text"] == "68.7"

@@ -47,7 +47,7 @@ async def test_newer_verdict_supersedes_and_older_one_arriving_late_does_not(sto
     late = post_verdict(claim, f.measurement(0.40, measurement_id="m0"), now=f.NOW - timedelta(hours=1))
     for verdict in (first, second, late):
         assert await store.record_verdict(f.validated(claim, verdict, f.measurement()))
-    current = {v.id: v.is_current for v in await store.get_history("2502.02737")}
+    current = {v.id: v.is_current for v in (await store.get_history("2502.02737"))[0]}
     assert current == {first.id: False, second.id: True, late.id: False}
     doc = await store.get_document("2502.02737")
     assert doc.verdict.id == second.id and doc.verdict.status == "confirmed"
@@ -94,7 +94,7 @@ async def test_failed_gates_are_refused(store: PublisherStore) -> None:
     assert await counts(store) == (0, 0, 0)
     passed_g1 = GateOutcome(gate=G1, passed=True, detail="found")
     assert await store.record_verdict(f.validated(claim, verdict), extra_gates=[passed_g1])
-    assert [g.gate for g in (await store.get_history("2502.02737"))[0].gates] == ["C1", G1]
+    assert [g.gate for g in (await store.get_history("2502.02737"))[0][0].gates] == ["C1", G1]
 
 
 async def test_paper_and_verdicts_handled_concurrently(store: PublisherStore) -> None:
@@ -130,7 +130,8 @@ async def test_new_version_yields_new_claims_and_keeps_history(store: PublisherS
     doc = await store.get_document("2502.02737")
     assert doc.latest_version.version == 2 and doc.expected_claims is None
     assert [e.claim_id for e in doc.claims] == ["v2-claim"] and doc.verdict.paper_version == 2
-    history = await store.get_history("2502.02737")
+    history, total = await store.get_history("2502.02737")
+    assert total == len(history)
     assert {v.claim_id for v in history} == {"v1-claim", "v2-claim"} and all(v.is_current for v in history)
 
 
