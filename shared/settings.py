@@ -39,6 +39,10 @@ class ArxivSettings(BaseSettings):
     timeout_s: float = 60.0
     max_retries: int = 4
     max_download_bytes: int = 200_000_000
+    # hosts the client may talk to (and be redirected to), besides those of base_url and api_url; https
+    # only, except for loopback hosts (a local mirror)
+    allowed_hosts: list[str] = ["arxiv.org", "export.arxiv.org", "www.arxiv.org"]
+    max_redirects: int = 3
     user_agent: str = "paperverdict/0.1 (+https://github.com/paperverdict/paperverdict)"
 
 

@@ -60,6 +60,22 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
+class ForbiddenUrl(PermanentError):
+    pass
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def check_url(url: httpx.URL, allowed_hosts: set[str]) -> None:
+    """Only allowed hosts, and https unless the host is this machine (a local arXiv mirror)."""
+    host = (url.host or "").lower()
+    if host not in allowed_hosts:
+        raise ForbiddenUrl(f"refusing {url}: host {host!r} is not an arXiv host (PV_ARXIV_ALLOWED_HOSTS)")
+    if url.scheme != "https" and not (url.scheme == "http" and host in LOOPBACK):
+        raise ForbiddenUrl(f"refusing {url}: only https is allowed for {host!r}")
+
+
 class ArxivClient:
     """Reads arXiv (or the local arXiv-compatible server) through one shared httpx client."""
 
@@ -67,9 +83,13 @@ class ArxivClient:
         self.settings = settings
         self._http = http or httpx.AsyncClient(
             timeout=settings.timeout_s,
-            follow_redirects=True,
+            follow_redirects=False,  # redirects are followed by hand, to allowed hosts only
             headers={"User-Agent": settings.user_agent},
         )
+        self.allowed_hosts = {h.lower() for h in settings.allowed_hosts} | {
+            (httpx.URL(u).host or "").lower() for u in (settings.base_url, settings.api_url)}
+        for configured in (settings.base_url, settings.api_url):
+            check_url(httpx.URL(configured), self.allowed_hosts)
         self._lock = asyncio.Lock()
         self._last_request = 0.0
         self.requests_made = 0
@@ -148,27 +168,38 @@ class ArxivClient:
                 self.requests_made += 1
 
     async def _download(self, url: str, params: dict[str, str] | None) -> bytes | None:
+        target = httpx.URL(url, params=params)
+        for _ in range(self.settings.max_redirects + 1):
+            check_url(target, self.allowed_hosts)
+            async with self._http.stream("GET", target) as response:
+                if not response.is_redirect:
+                    return await self._body(str(target), response)
+                location = response.headers.get("Location", "")
+                target = response.url.join(location)
+                log.info("arxiv_redirect", url=str(response.url), to=str(target))
+        raise PermanentError(f"{url} redirected more than {self.settings.max_redirects} times")
+
+    async def _body(self, url: str, response: httpx.Response) -> bytes | None:
         limit = self.settings.max_download_bytes
-        async with self._http.stream("GET", url, params=params) as response:
-            if response.status_code == 404:
-                return None
-            if response.status_code == 429 or response.status_code >= 500:
-                hint = _retry_after(response)
-                log.warning("arxiv_retrying", url=url, status=response.status_code, retry_after_s=hint)
-                raise ArxivUnavailable(f"arXiv answered {response.status_code} for {url}", hint)
-            if response.status_code >= 400:
-                raise PermanentError(f"arXiv answered {response.status_code} for {url}")
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise DownloadTooLarge(f"{url} is {declared} bytes, over the limit of {limit} (PV_ARXIV_MAX_DOWNLOAD_BYTES)")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise DownloadTooLarge(f"{url} exceeds the limit of {limit} bytes (PV_ARXIV_MAX_DOWNLOAD_BYTES)")
-                chunks.append(chunk)
-            return b"".join(chunks)
+        if response.status_code == 404:
+            return None
+        if response.status_code == 429 or response.status_code >= 500:
+            hint = _retry_after(response)
+            log.warning("arxiv_retrying", url=url, status=response.status_code, retry_after_s=hint)
+            raise ArxivUnavailable(f"arXiv answered {response.status_code} for {url}", hint)
+        if response.status_code >= 400:
+            raise PermanentError(f"arXiv answered {response.status_code} for {url}")
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise DownloadTooLarge(f"{url} is {declared} bytes, over the limit of {limit} (PV_ARXIV_MAX_DOWNLOAD_BYTES)")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise DownloadTooLarge(f"{url} exceeds the limit of {limit} bytes (PV_ARXIV_MAX_DOWNLOAD_BYTES)")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 INGESTIONS_COLLECTION = "ingestions"
