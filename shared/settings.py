@@ -68,6 +68,9 @@ class EvaluatorSettings(BaseSettings):
     slice_seed: int = 1234
     token_budget: int = 16_384  # tokens per batch
     hf_token: SecretStr | None = None
+    # a model id may name a local folder only when this is on (the CLI's --model DIR); in the service a
+    # paper's "org/name" must never resolve to a folder on this machine
+    allow_local_models: bool = False
 
 
 class ApiSettings(BaseSettings):

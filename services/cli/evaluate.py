@@ -24,7 +24,7 @@ from shared.settings import EvaluatorSettings
 
 
 def loglikelihood_command(model: str, requests: Path) -> int:
-    settings = EvaluatorSettings()
+    settings = EvaluatorSettings(allow_local_models=True)  # the user names the folder on the command line
     try:
         loaded = ModelLoader(settings).load(model)
     except ModelLoadError as error:
@@ -43,7 +43,7 @@ def loglikelihood_command(model: str, requests: Path) -> int:
 
 
 def task_command(model: str, task: str, shots: int, limit: int | None, data: Path | None) -> int:
-    settings = EvaluatorSettings()
+    settings = EvaluatorSettings(allow_local_models=True)  # `--model DIR` is the user's own choice
     if data is not None:
         settings = settings.model_copy(update={"data_dir": data})
     token = settings.hf_token.get_secret_value() if settings.hf_token else None

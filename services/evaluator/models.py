@@ -62,8 +62,9 @@ class ModelLoader:
     def resolve(self, model_id: str, revision: str | None = None) -> tuple[Path, str]:
         """The local snapshot folder and its commit sha (downloading weights only if needed)."""
         local = Path(model_id)
-        if local.is_dir():
-            return local, _folder_digest(local)
+        if self.settings.allow_local_models and local.is_dir():
+            self._check_local_size(model_id, local)
+            return local, folder_revision(local)
         from huggingface_hub import snapshot_download
 
         try:
@@ -74,6 +75,15 @@ class ModelLoader:
             raise ModelNotFound(f"model {model_id!r} (revision {revision or 'main'}) is not available: "
                                 f"{type(error).__name__}") from error
         return folder, folder.name
+
+    def _check_local_size(self, model_id: str, folder: Path) -> None:
+        weights = list(folder.glob("*.safetensors"))
+        if not weights:
+            raise ModelRejected(f"model {model_id!r} has no safetensors weights; only safetensors are loaded")
+        size = sum(p.stat().st_size for p in weights)
+        if size > self.settings.max_model_bytes:
+            raise ModelRejected(f"model {model_id!r} is {size / 1e9:.1f} GB, above the "
+                                f"{self.settings.max_model_bytes / 1e9:.1f} GB limit (PV_EVAL_MAX_MODEL_BYTES)")
 
     def _check_remote_size(self, model_id: str, revision: str | None) -> None:
         from huggingface_hub import HfApi, constants
@@ -99,6 +109,7 @@ class ModelLoader:
 
     def _load(self, model_id: str, folder: Path, sha: str) -> LoadedModel:
         import torch
+        from safetensors import SafetensorError
         from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
         weights = list(folder.glob("*.safetensors"))
@@ -111,21 +122,41 @@ class ModelLoader:
             config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
         except ValueError as error:  # an architecture that needs remote code
             raise ModelRejected(f"model {model_id!r} needs trust_remote_code, which is refused: {error}") from error
+        except (OSError, TypeError) as error:  # a config that is not JSON, or not a model config
+            raise ModelRejected(f"model {model_id!r} has no usable config: {_reason(error)}") from error
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
-        model = AutoModelForCausalLM.from_pretrained(folder, config=config, dtype=dtype, use_safetensors=True,
-                                                     trust_remote_code=False, attn_implementation="sdpa")
-        model.to(self.device).eval()
-        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+        try:
+            model = AutoModelForCausalLM.from_pretrained(folder, config=config, dtype=dtype, use_safetensors=True,
+                                                         trust_remote_code=False, attn_implementation="sdpa")
+            model.to(self.device).eval()
+            tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+        except (SafetensorError, OSError, ValueError, RuntimeError, KeyError) as error:  # truncated weights, ...
+            raise ModelRejected(f"model {model_id!r} could not be loaded: {_reason(error)}") from error
         return LoadedModel(model_id=model_id, revision=sha, model=model, tokenizer=tokenizer, device=self.device,
                            dtype=str(dtype).removeprefix("torch."),
                            parameters=sum(p.numel() for p in model.parameters()))
 
 
-def _folder_digest(folder: Path) -> str:
-    """A stable revision for a local model folder: a digest of its config and weight files."""
-    digest = hashlib.sha1()
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and (path.suffix in {".json", ".safetensors"}):
-            digest.update(path.name.encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+def _reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
+
+
+_revisions: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
+CHUNK = 1 << 20
+
+
+def folder_revision(folder: Path) -> str:
+    """A local folder's revision, "local-sha256:<digest of its config and weight files>": never a 40-hex
+    string that looks like a Hub commit. Files are hashed in 1 MiB chunks, once per (path, names, sizes,
+    mtimes) in this process."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in {".json", ".safetensors"})
+    key = (str(folder.resolve()), tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+    if key not in _revisions:
+        digest = hashlib.sha256()
+        for path in files:
+            digest.update(path.name.encode() + b"\0")
+            with path.open("rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    digest.update(chunk)
+        _revisions[key] = f"local-sha256:{digest.hexdigest()}"
+    return _revisions[key]
