@@ -180,6 +180,10 @@ class DeadLetter(BaseModel):
 # ---------------------------------------------------------------- publishing
 
 
+class OutputTooLarge(PermanentError):
+    """An output message over the broker's size limit: refused before anything was sent."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One message a handler wants published, with its partition key."""
@@ -196,8 +200,8 @@ class Bus:
         self.broker = broker
         self.service = service
 
-    async def publish(self, topic: str, message: BaseModel, *, key: str) -> None:
-        payload = message.model_dump_json().encode("utf-8")
+    async def publish(self, topic: str, message: BaseModel, *, key: str, payload: bytes | None = None) -> None:
+        payload = payload if payload is not None else message.model_dump_json().encode("utf-8")
         await self.broker.publish(
             payload,
             topic=topic,
@@ -209,6 +213,17 @@ class Bus:
     async def publish_all(self, outputs: Iterable[Outgoing]) -> None:
         for out in outputs:
             await self.publish(out.topic, out.message, key=out.key)
+
+    @staticmethod
+    def encode_all(outputs: Iterable[Outgoing], max_bytes: int) -> list[tuple[Outgoing, bytes]]:
+        """Every output serialized, or OutputTooLarge before anything is sent: a handler's outputs go out
+        whole or not at all, never a broker refusal half way."""
+        encoded = [(out, out.message.model_dump_json().encode("utf-8")) for out in outputs]
+        for out, payload in encoded:
+            if len(payload) > max_bytes:
+                raise OutputTooLarge(f"{type(out.message).__name__} for {out.topic} is {len(payload)} bytes, over "
+                                     f"the {max_bytes}-byte message limit (PV_KAFKA_MAX_MESSAGE_BYTES): nothing was sent")
+        return encoded
 
     async def dead_letter(
         self,
@@ -364,12 +379,17 @@ def consume(
             offset=record.offset,
         )
         attempt = 0
+        pending: list[tuple[Outgoing, bytes]] | None = None  # the handler's outputs, once it has succeeded
+        sent = 0  # how many of them the broker acknowledged: a retry goes on from there, never republishes
         while True:
             attempt += 1
             try:
-                outputs = await handler(decoded)
-                if outputs:
-                    await bus.publish_all(outputs)
+                if pending is None:
+                    pending = Bus.encode_all(await handler(decoded) or [], settings.max_message_bytes)
+                while sent < len(pending):
+                    out, payload = pending[sent]
+                    await bus.publish(out.topic, out.message, key=out.key, payload=payload)
+                    sent += 1
                 counters.handled += 1
                 return
             except asyncio.CancelledError:

@@ -182,3 +182,52 @@ async def test_graceful_stop_finishes_the_message_in_flight_and_commits_it(kafka
         assert await wait_for(lambda: again == [2], timeout_s=40)
     finally:
         await broker.stop()
+
+
+async def test_an_output_over_the_size_limit_is_refused_before_anything_is_sent(kafka_bootstrap: str) -> None:
+    topic = unique_topic("toolarge")
+
+    class Blob(BaseModel):
+        pad: str
+
+    async def handle(msg: Ping) -> list[Outgoing]:
+        return [Outgoing(f"{topic}.out", Ping(n=msg.n), key="k"), Outgoing(f"{topic}.out", Blob(pad="x" * 5000), key="k")]
+
+    broker, stats = await _start(kafka_bootstrap, topic, handle, max_bytes=2000)
+    try:
+        await produce(kafka_bootstrap, topic, b'{"n": 7}')
+        dead = letters(await read_records(kafka_bootstrap, topics.dead_letter(topic), count=1))
+        assert "Blob" in dead[0]["error"] and "nothing was sent" in dead[0]["error"] and dead[0]["attempts"] == 1
+        assert await read_records(kafka_bootstrap, f"{topic}.out", count=1, timeout_s=3) == []
+    finally:
+        await broker.stop()
+
+
+async def test_a_retry_after_a_partial_publish_does_not_republish(kafka_bootstrap: str) -> None:
+    topic = unique_topic("partial")
+    calls = 0
+
+    async def handle(msg: Ping) -> list[Outgoing]:
+        nonlocal calls
+        calls += 1
+        return [Outgoing(f"{topic}.out", Ping(n=msg.n * 10 + k), key="k") for k in range(3)]
+
+    broker, stats = await _start(kafka_bootstrap, topic, handle)
+    bus_publish = Bus.publish
+    failures = iter([False, True])  # the second publish fails once, as a broker timeout would
+
+    async def flaky(self, topic_: str, message: BaseModel, *, key: str, payload: bytes | None = None) -> None:
+        if next(failures, False):
+            raise ConnectionError("broker timed out")
+        await bus_publish(self, topic_, message, key=key, payload=payload)
+
+    Bus.publish = flaky  # type: ignore[method-assign]
+    try:
+        await produce(kafka_bootstrap, topic, b'{"n": 4}')
+        assert await wait_for(lambda: stats.handled == 1, timeout_s=30)
+        out = await read_records(kafka_bootstrap, f"{topic}.out", count=10, timeout_s=5)
+        assert sorted(Ping.model_validate_json(r.value).n for r in out) == [40, 41, 42]  # each once
+        assert calls == 1 and stats.retried == 1
+    finally:
+        Bus.publish = bus_publish  # type: ignore[method-assign]
+        await broker.stop()
