@@ -79,3 +79,26 @@ def test_more_claims_than_the_cap_is_refused_not_truncated() -> None:
     result = extract(_paper(TABLE * 30), ExtractorSettings(max_claims=50))
     assert result.outcome == "failed" and not result.claims
     assert result.detail == "limit: 60 result cells, over the cap of 50 claims per paper (PV_EXTRACT_MAX_CLAIMS)"
+
+
+ENTITIES = "".join(f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcdef", "bcdefg", strict=True))
+HOSTILE_HTML = {
+    "huge spans": ('<figure class="ltx_table"><span class="ltx_tag_table">Table 1:</span><table class="ltx_tabular">'
+                   + ('<tr>' + '<td colspan="1000" rowspan="1000">1</td>' * 20 + "</tr>") * 200 + "</table></figure>"),
+    "billion laughs": f'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">{ENTITIES}]><html><body>&g;</body></html>',
+    "deep nesting": "<div>" * 100_000 + "</div>" * 100_000,
+    "invalid utf-8": "<html>\udcff</html>" * 10_000,
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_HTML))
+def test_hostile_html_changes_nothing_and_takes_no_time(name: str) -> None:
+    from pathlib import Path
+
+    eprint = (Path(__file__).resolve().parents[3] / "fixtures/papers/2611.00101/eprint.tar.gz").read_bytes()
+    plain = extract(PaperSources("2611.00101", 1, eprint, None))
+    html = HOSTILE_HTML[name].encode("utf-8", errors="surrogateescape")
+    started = time.monotonic()
+    result = extract(PaperSources("2611.00101", 1, eprint, None, html=html))
+    assert time.monotonic() - started < 5.0, name
+    assert [c.citation.quoted_text for c in result.claims] == [c.citation.quoted_text for c in plain.claims]
