@@ -91,4 +91,5 @@ def _print(result: ExtractionResult) -> None:
         print(f"html_disagreement {json.dumps(entry)}", file=sys.stderr)
     for entry in result.dropped:
         print(f"dropped {json.dumps(entry)}", file=sys.stderr)
-    print(f"outcome={result.outcome} claims={len(result.claims)}: {result.detail}", file=sys.stderr)
+    peak = f" [parser peak {result.peak_rss_kib // 1024} MiB]" if result.peak_rss_kib else ""
+    print(f"outcome={result.outcome} claims={len(result.claims)}: {result.detail}{peak}", file=sys.stderr)

@@ -74,6 +74,7 @@ class ExtractionResult:
     detail: str
     disagreements: list[dict] = field(default_factory=list)  # LaTeX vs HTML, each with both values
     dropped: list[dict] = field(default_factory=list)  # cells that failed gate G1, with the reason
+    peak_rss_kib: int | None = None  # the isolated parser process's peak resident memory
 
 
 class ExtractionTimeout(RuntimeError):

@@ -11,8 +11,10 @@ never forked).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.connection
+import os
 import resource
 import signal
 from multiprocessing.context import ForkServerContext
@@ -41,15 +43,25 @@ def _child(conn: multiprocessing.connection.Connection, sources: PaperSources, s
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     cpu = int(settings.max_seconds) + 2
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    where = "parsing the e-print"
     try:
-        result = extract(sources, settings)
-    except MemoryError:
-        result = ExtractionResult([], "failed", f"limit: memory over {limit // 2**20} MiB while parsing the e-print")
-    try:
+        result: ExtractionResult | None = extract(sources, settings)
+        result.peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # type: ignore[union-attr]
+        where = "sending the claims"
         conn.send(result)
+        return
     except MemoryError:
-        conn.send(ExtractionResult([], "failed", f"limit: memory over {limit // 2**20} MiB while sending the claims"))
-    conn.close()
+        result = None  # free what the parser held before answering
+    gc.collect()
+    try:
+        conn.send(ExtractionResult([], "failed", f"limit: memory over {limit // 2**20} MiB while {where}"))
+    except MemoryError:
+        os._exit(MEMORY_EXIT)  # the parent reports the memory limit from the exit code
+    finally:
+        conn.close()
+
+
+MEMORY_EXIT = 3
 
 
 def extract_isolated(sources: PaperSources, settings: ExtractorSettings | None = None,
@@ -84,6 +96,8 @@ def extract_isolated(sources: PaperSources, settings: ExtractorSettings | None =
         return ExtractionResult([], "failed", f"limit: extraction over {deadline:g} s (the parser was stopped)")
     if child.exitcode == -signal.SIGXCPU:
         return ExtractionResult([], "failed", f"limit: extraction over {settings.max_seconds:g} s of CPU")
+    if child.exitcode == MEMORY_EXIT:
+        return ExtractionResult([], "failed", f"limit: memory over {settings.max_memory_bytes // 2**20} MiB")
     return ExtractionResult([], "failed", f"limit: the parser process ended with code {child.exitcode} "
                             f"(memory limit {settings.max_memory_bytes // 2**20} MiB)")
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from posixpath import dirname, join, normpath
 
 MAX_INPUT_DEPTH = 16
+MAX_INPUT_VISITS = 2_000
 MAX_FLAT_CHARS = 20_000_000
 MAX_EXPANSION_CHARS = 20_000
 MAX_EXPANSIONS = 500
@@ -291,6 +292,8 @@ def flatten(files: dict[str, str], main: str) -> Document:
         pieces.append(masked(path)[start:end])
         size[0] += end - start
 
+    visits = [0]
+
     def walk(path: str, stack: tuple[str, ...]) -> None:
         text = masked(path)
         pos = 0
@@ -298,6 +301,10 @@ def flatten(files: dict[str, str], main: str) -> Document:
             target = _resolve(files, (m.group(3) or m.group(4) or "").strip(), root, dirname(path))
             if target is None or target in stack or len(stack) >= MAX_INPUT_DEPTH:
                 continue
+            visits[0] += 1
+            if visits[0] > MAX_INPUT_VISITS:  # a fan-out: 10 files each \input the next 10 times
+                raise SourceError(f"limit: \\input visits over {MAX_INPUT_VISITS} (the project includes files "
+                                  "more often than a paper does)")
             emit(path, pos, m.start())
             walk(target, (*stack, target))
             pos = m.end()

@@ -32,7 +32,21 @@ def test_validate_refuses_hostile_json_in_one_line(tmp_path: Path, name: str, co
     assert len(lines) == 1 and says in lines[0], lines
 
 
+def three_thousand_pages() -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(3000):
+        writer.add_blank_page(width=612, height=792)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize("pdf", [
+    three_thousand_pages(),
     b"garbage, not a PDF at all" * 100,
     b"%PDF-1.4\n1 0 obj << /Type /Pages /Kids [1 0 R] /Count 1 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF",
     b"%PDF-1.4\n1 0 obj << /Length 999 /Filter /FlateDecode >> stream\n" + zlib.compress(b"\0" * 20_000_000)

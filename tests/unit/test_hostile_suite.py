@@ -1,0 +1,119 @@
+"""The hostile-input suite as a user meets it: each input through the CLI in a fresh work folder, with a
+clear one-line outcome, a time bound (30 s), a memory bound (1.5 GB for the parser process and for the
+CLI) and nothing written outside the work folder. Prints the table of inputs, seconds and peak memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import resource
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE = (r"\begin{table}\caption{Results}\begin{tabular}{lcc}\toprule Model & MMLU & ARC-c \\ \midrule "
+         r"Llama-2-7B & 45.3 & 43.2 \\ \bottomrule\end{tabular}\end{table}" "\n")
+LIMIT_S, LIMIT_MIB = 30.0, 1536
+ROWS: list[tuple[str, float, int | None, str]] = []
+
+
+def tex(body: str) -> bytes:
+    return gzip.compress(("\\documentclass{article}\\begin{document}\n" + body + "\n\\end{document}\n").encode())
+
+
+def tar(files: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            archive.addfile(info)
+    return buf.getvalue()
+
+
+def fan_out() -> bytes:
+    files = {f"f{i}.tex": "".join(f"\\input{{f{i + 1}}}\n" for _ in range(10)).encode() for i in range(7)}
+    files["f7.tex"] = b"x\n"
+    files["main.tex"] = b"\\documentclass{article}\\begin{document}\\input{f0}" + TABLE.encode() + b"\\end{document}\n"
+    return tar(files)
+
+
+EPRINTS = {
+    "unclosed \\begin{comment} x5000": (tex(TABLE + r"\begin{comment} " * 5000), "outcome=claims claims=2"),
+    "unclosed \\iffalse x8000": (tex(TABLE + r"\iffalse " * 8000), "outcome=claims claims=2"),
+    "unclosed \\def\\q{ x8000": (tex(TABLE + r"\def\q{ " * 8000), "outcome=claims claims=2"),
+    "unclosed \\newcommand\\q[ x8000": (tex(TABLE + r"\newcommand\q[ " * 8000), "outcome=claims claims=2"),
+    "unclosed \\begin{table} x8000": (tex(TABLE + r"\begin{table} " * 8000), "outcome=claims claims=2"),
+    "unclosed \\caption[ x5000": (tex(TABLE + r"\begin{table}\caption[ " * 5000), "outcome=claims claims=2"),
+    "10^5 \\\\[ row ends": (tex(r"\begin{table}\caption{x}\begin{tabular}{cc}" + "\\\\[" * 100_000
+                                + r"\end{tabular}\end{table}"), "outcome=no_tables"),
+    "macro repeating #1, 60 KB": (tex(r"\newcommand\q[1]{#1#1#1#1#1#1#1#1}" + r"\q{\q{\q{\q{\q{\q{x}}}}}}" * 2000
+                                     + TABLE), "outcome=claims claims=2"),
+    "\\input fan-out 10^7 visits": (fan_out(), "outcome=failed claims=0: limit: \\input visits over"),
+    "gzip of 280 MB .tex (272 KB)": ((ROOT / "fixtures/papers/2611.00199/eprint.tex.gz").read_bytes(),
+                                      "outcome=failed claims=0: limit: latex expansion over 20 MB"),
+    "table of 10^5 cells": (tex(r"\begin{table}\caption{Results}\begin{tabular}{l" + "c" * 50 + "}Model & "
+                                + " & ".join(f"MMLU {k}" for k in range(50)) + r"\\ \midrule "
+                                + "".join(f"Llama-2-7B-v{r} & " + " & ".join("45.3" for _ in range(50)) + r" \\ "
+                                          for r in range(2000)) + r"\end{tabular}\end{table}"),
+                            "outcome=failed claims=0: limit:"),
+    "tar with a link to /etc/passwd": (tar({"main.tex": tex(TABLE)[:0] + b"x"}, {"evil.tex": "/etc/passwd"}),
+                                       "outcome=failed claims=0: unpacking the e-print failed"),
+    "tar path ../../escape.tex": (tar({"../../escape.tex": b"\\documentclass{article}"}),
+                                  "outcome=failed claims=0: unpacking the e-print failed"),
+    "garbage bytes": (os.urandom(200_000), "outcome=failed claims=0:"),
+}
+
+
+def run(work: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {**os.environ, "TMPDIR": str(work / "tmp"), "HOME": str(work / "home")}
+    (work / "tmp").mkdir(exist_ok=True)
+    (work / "home").mkdir(exist_ok=True)
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "services.cli.main", *args], capture_output=True, text=True,
+                          timeout=LIMIT_S + 30, cwd=work, env={**env, "PYTHONPATH": str(ROOT)}, check=False)
+    return done, time.monotonic() - started
+
+
+def repo_state() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module", autouse=True)
+def table(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    yield
+    lines = [f"{'input':<36} {'seconds':>7} {'parser MiB':>10}  outcome"]
+    lines += [f"{name:<36} {seconds:>7.1f} {peak if peak is not None else '-':>10}  {outcome[:70]}"
+              for name, seconds, peak, outcome in ROWS]
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    with capman.global_and_fixture_disabled():
+        print("\nhostile-input suite:\n" + "\n".join(lines))
+
+
+@pytest.mark.parametrize("name", list(EPRINTS))
+def test_hostile_eprint_ends_in_a_clear_outcome_within_bounds(tmp_path: Path, name: str) -> None:
+    data, expected = EPRINTS[name]
+    (tmp_path / "eprint.bin").write_bytes(data)
+    before = repo_state()
+    done, seconds = run(tmp_path, "extract", str(tmp_path / "eprint.bin"), "--arxiv-id", "2401.00001")
+    outcome = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+    peak = int(outcome.rsplit("[parser peak ", 1)[1].split()[0]) if "[parser peak " in outcome else None
+    ROWS.append((name, seconds, peak, outcome))
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert outcome.startswith(expected), outcome
+    assert seconds <= LIMIT_S and (peak is None or peak <= LIMIT_MIB), (seconds, peak)
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024 <= LIMIT_MIB
+    assert repo_state() == before  # nothing written outside the work folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eprint.bin", "home", "tmp"]
