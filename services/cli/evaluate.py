@@ -23,17 +23,42 @@ from shared.models import RunProtocol
 from shared.settings import EvaluatorSettings
 
 
+def _request_rows(requests: Path) -> list[dict] | str:
+    """The requests file's JSON objects, or what is wrong with it (one line)."""
+    try:
+        lines = requests.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        return f"{requests}: not a readable text file ({error})"
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError) as error:
+            return f"{requests}:{number}: not a JSON object ({str(error)[:120]})"
+        if not isinstance(row, dict):
+            return f"{requests}:{number}: not a JSON object"
+        rows.append(row)
+    return rows
+
+
 def loglikelihood_command(model: str, requests: Path) -> int:
     settings = EvaluatorSettings(allow_local_models=True)  # the user names the folder on the command line
+    rows = _request_rows(requests)  # checked before the model is loaded
+    if isinstance(rows, str):
+        print(f"error: {rows}", file=sys.stderr)
+        return 2
+    missing = [i for i, row in enumerate(rows, 1)
+               if not {"context", "continuation"} <= row.keys() or not all(isinstance(row[k], str) for k in
+                                                                       ("context", "continuation"))]
+    if missing:
+        print(f"error: lines {missing[:5]} of {requests} lack a text 'context' or 'continuation'", file=sys.stderr)
+        return 2
     try:
         loaded = ModelLoader(settings).load(model)
     except ModelLoadError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    rows = [json.loads(line) for line in requests.read_text(encoding="utf-8").splitlines() if line.strip()]
-    missing = [i for i, row in enumerate(rows, 1) if not {"context", "continuation"} <= row.keys()]
-    if missing:
-        print(f"error: lines {missing[:5]} of {requests} lack 'context' or 'continuation'", file=sys.stderr)
         return 2
     engine = Engine(loaded.model, loaded.tokenizer, token_budget=settings.token_budget)
     results = engine.loglikelihood([(row["context"], row["continuation"]) for row in rows])

@@ -71,7 +71,7 @@ class ModelLoader:
             self._check_remote_size(model_id, revision)
             folder = Path(snapshot_download(model_id, revision=revision, allow_patterns=ALLOW_PATTERNS,
                                             token=self.token))
-        except OSError as error:  # not found, gated, unknown revision, offline without a copy, network
+        except (OSError, ValueError) as error:  # not found, gated, unknown revision, offline, not a repo id
             raise ModelNotFound(f"model {model_id!r} (revision {revision or 'main'}) is not available: "
                                 f"{type(error).__name__}") from error
         return folder, folder.name

@@ -58,3 +58,13 @@ def test_extract_with_a_broken_pdf_still_extracts_from_the_latex(tmp_path: Path,
     done = run("extract", str(PAPER), "--pdf", str(path))
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
     assert done.stdout.count("\n") > 10 and done.stderr.strip().splitlines()[-1].startswith("outcome=claims")
+
+
+@pytest.mark.parametrize("content", ['{"context": "a", "continuation": " b"}\n{broken\n', "[1, 2]\n", "\xff\xfe",
+                                     '{"context": 5, "continuation": " b"}\n'])
+def test_eval_loglikelihood_refuses_a_bad_requests_file_in_one_line(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "requests.jsonl"
+    path.write_bytes(content.encode("latin-1"))
+    done = run("eval", "loglikelihood", "--model", str(tmp_path / "no-model"), "--requests", str(path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1].startswith("error: "), done.stderr
