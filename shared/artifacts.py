@@ -60,26 +60,24 @@ class ArtifactStore:
             pass
         return ref
 
-    async def stream(self, sha256: str, *, max_bytes: int) -> AsyncIterator[bytes]:
-        """The stored bytes chunk by chunk, never more than `max_bytes` (then ArtifactTooLarge)."""
+    async def _open(self, sha256: str) -> Any:
         try:
-            stream = await self._bucket.open_download_stream(sha256)
+            return await self._bucket.open_download_stream(sha256)
         except Exception as exc:  # gridfs.errors.NoFile, re-raised with the sha
             if type(exc).__name__ == "NoFile":
                 raise ArtifactNotFound(f"artifact {sha256} is not in GridFS bucket {self._bucket_name!r}") from exc
             raise
+
+    async def stream(self, sha256: str, *, max_bytes: int) -> AsyncIterator[bytes]:
+        """The stored bytes chunk by chunk, never more than `max_bytes` (then ArtifactTooLarge)."""
+        stream = await self._open(sha256)
         if stream.length > max_bytes:
             raise ArtifactTooLarge(f"artifact {sha256} has {stream.length} bytes, over the {max_bytes} read limit")
         while chunk := await stream.readchunk():
             yield chunk
 
     async def get(self, sha256: str) -> bytes:
-        try:
-            stream = await self._bucket.open_download_stream(sha256)
-        except Exception as exc:  # gridfs.errors.NoFile, re-raised with the sha
-            if type(exc).__name__ == "NoFile":
-                raise ArtifactNotFound(f"artifact {sha256} is not in GridFS bucket {self._bucket_name!r}") from exc
-            raise
+        stream = await self._open(sha256)
         data = await stream.read()
         if sha256_hex(data) != sha256:
             raise ArtifactNotFound(f"artifact {sha256} is incomplete or corrupt in GridFS")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from services.extractor.floats import TableSource
 from services.extractor.latex import Document, find_environment_end, read_group
 from services.extractor.names import (
+    benchmark_family,
     benchmarks_in,
     match_benchmark,
     match_unmeasurable,
@@ -69,7 +70,8 @@ class BodyProtocol:
     # setting, there are 15 additional question / answer pairs"); used for cells labelled "few-shot"
     few_shot_counts: dict[str, list[ProtocolStatement]] = field(default_factory=dict)
 
-    def few_shot_count(self, benchmark: str | None, family: tuple[str, ...]) -> ProtocolStatement | None:
+    def few_shot_count(self, benchmark: str | None) -> ProtocolStatement | None:
+        family = benchmark_family(benchmark) if benchmark else ()
         if benchmark and not any(key in self.few_shot_counts for key in family or (benchmark,)):
             expanded = _expand(benchmark, self.few_shot_counts)  # "fren15" -> "wmtfren15"
             family = (expanded,) if expanded else family
@@ -77,8 +79,9 @@ class BodyProtocol:
         return found[0] if found and len({st.value for st in found}) == 1 else None
 
     def shots_for(self, table_labels: set[str], section: int, benchmark: str | None,
-                  family: tuple[str, ...], instruct: bool = False) -> ProtocolStatement | None:
+                  instruct: bool = False) -> ProtocolStatement | None:
         """The body's shot statement for a cell: table-cited, then per benchmark, then global."""
+        family = benchmark_family(benchmark) if benchmark else ()
         for label in table_labels:
             cited = self.shots_by_table.get(label, {})
             for key in (*family, None) if benchmark else (None,):
@@ -118,6 +121,16 @@ def _expand(abbreviation: str, keys: dict[str, list]) -> str | None:
     else:  # a longer printed name inside one the paper gives ("fren15" in "wmtfren15")
         fits = [key for key in keys if abbreviation in key]
     return fits[0] if len(fits) == 1 else None
+
+
+def paper_protocol(doc: Document, tables: list[TableSource]) -> tuple[BodyProtocol, list[int]]:
+    """What the paper says about protocol outside each table's own labels and caption, and the section
+    each table stands in: body sentences, evaluation-setup tables, setup captions."""
+    body = read_body(doc, labels_of_tables(doc, [(t.tabular_start, t.raw_float, t.main_label) for t in tables]))
+    sections = table_sections(doc, [t.tabular_start for t in tables])
+    protocol_table_shots(doc, tables, sections, body)
+    caption_defaults(doc, tables, body)
+    return body, sections
 
 
 def read_body(doc: Document, table_labels: dict[str, str]) -> BodyProtocol:

@@ -14,13 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from services.extractor.body import (
-    caption_defaults,
-    labels_of_tables,
-    protocol_table_shots,
-    read_body,
-    table_sections,
-)
+from services.extractor.body import paper_protocol
 from services.extractor.claims import (
     Candidate,
     evidence_for,
@@ -39,7 +33,6 @@ from services.extractor.latex import (
     mask_comments,
 )
 from services.extractor.models import HubSearchClient, ModelResolver, collect_links
-from services.extractor.names import benchmark_family
 from services.extractor.pdf import PdfPages
 from services.extractor.plaintext import find_number_token, parse_number, plain_label
 from services.extractor.protocol import (
@@ -154,10 +147,7 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
     tables = find_tables(doc, check)
     if not tables:
         return ExtractionResult([], "no_tables", f"no tabular inside a table float in {main}: no tables extracted")
-    body = read_body(doc, labels_of_tables(doc, [(t.tabular_start, t.raw_float, t.main_label) for t in tables]))
-    sections = table_sections(doc, [t.tabular_start for t in tables])
-    protocol_table_shots(doc, tables, sections, body)
-    caption_defaults(doc, tables, body)
+    body, sections = paper_protocol(doc, tables)
     check()
     tex_texts = (mask_comments(t) for p, t in files.items() if p.endswith((".tex", ".bbl", ".ltx")))
     resolver = ModelResolver(collect_links(tex_texts), hub)
@@ -180,12 +170,11 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
 
         def lookup(key: str | None, instruct: bool, labels: set[str] = {table.main_label, table.label},
                    section: int = section):
-            return body.shots_for(labels, section, key, benchmark_family(key) if key else (), instruct)
+            return body.shots_for(labels, section, key, instruct)
 
         candidates = table_candidates(table, layout, doc, caption, resolver, arxiv_id=arxiv_id, version=version,
                                       source_sha256=source_sha256, pdf_page=None, body=lookup,
-                                      body_harness=body.harness,
-                                      few_count=lambda key: body.few_shot_count(key, benchmark_family(key) if key else ()))
+                                      body_harness=body.harness, few_count=body.few_shot_count)
         if not candidates:
             continue
         result_tables += 1
