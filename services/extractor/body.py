@@ -123,6 +123,25 @@ def _expand(abbreviation: str, keys: dict[str, list]) -> str | None:
     return fits[0] if len(fits) == 1 else None
 
 
+@dataclass
+class TableView:
+    """The paper's body protocol as one table sees it (its labels and section): `claims.TableBody`."""
+
+    body: BodyProtocol
+    labels: set[str]
+    section: int
+
+    @property
+    def harness(self) -> ProtocolStatement | None:
+        return self.body.harness
+
+    def shots(self, benchmark: str | None, instruct: bool) -> ProtocolStatement | None:
+        return self.body.shots_for(self.labels, self.section, benchmark, instruct)
+
+    def few_shot_count(self, benchmark: str | None) -> ProtocolStatement | None:
+        return self.body.few_shot_count(benchmark)
+
+
 def paper_protocol(doc: Document, tables: list[TableSource]) -> tuple[BodyProtocol, list[int]]:
     """What the paper says about protocol outside each table's own labels and caption, and the section
     each table stands in: body sentences, evaluation-setup tables, setup captions."""

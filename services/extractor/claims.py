@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from services.extractor.floats import TableSource
 from services.extractor.headers import AxisEntry, Layout
@@ -56,7 +57,14 @@ class Candidate:
 
 
 # What the body text says for a cell: (benchmark key, or the printed name of one we cannot run) -> statement
-BodyLookup = Callable[[str | None, bool], ProtocolStatement | None]  # (benchmark key, instruct model)
+class TableBody(Protocol):
+    """What the rest of the paper says about one table's cells (`body.BodyProtocol` seen from a table)."""
+
+    harness: ProtocolStatement | None
+
+    def shots(self, benchmark: str | None, instruct: bool) -> ProtocolStatement | None: ...
+
+    def few_shot_count(self, benchmark: str | None) -> ProtocolStatement | None: ...
 
 
 @dataclass
@@ -71,9 +79,7 @@ class ProtocolDecision:
 
 
 def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, shots_text: str = "",
-                    metric_text: str = "", body: BodyLookup | None = None,
-                    body_harness: ProtocolStatement | None = None, instruct: bool = False,
-                    few_count: Callable[[str | None], ProtocolStatement | None] | None = None) -> ProtocolDecision:
+                    metric_text: str = "", body: TableBody | None = None, instruct: bool = False) -> ProtocolDecision:
     printed_levels = bench.levels
     levels = [caption.legend.get(level.strip(), level) for level in printed_levels]  # "IFE" -> "IFEval"
     infos = [parse_label(level) for level in levels]
@@ -120,14 +126,14 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
             d.stated.append(f"n_shot={value} ({source})")
             break
     else:
-        statement = body(_body_key(p, d, levels), instruct) if body is not None and not p.derived else None
+        statement = body.shots(_body_key(p, d, levels), instruct) if body is not None and not p.derived else None
         if statement is not None:
             p.n_shot = int(statement.value)
             d.statements.append(statement)
             d.stated.append(f"n_shot={statement.value} (body text, {statement.source_file}: {statement.plain[:120]!r})")
         else:
             few = any(i.few_shot for i in (*infos, *context, *model_infos))
-            counted = few_count(_body_key(p, d, levels)) if few and few_count is not None else None
+            counted = body.few_shot_count(_body_key(p, d, levels)) if few and body is not None else None
             if counted is not None:  # "few-shot" here, "15 additional pairs in the few-shot setting" there
                 p.n_shot = int(counted.value)
                 d.statements.append(counted)
@@ -180,10 +186,10 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
     else:
         d.unstated.append("split" + (f" (benchmark default: {default[2]})" if default else ""))
     p.harness = caption.harness
-    if p.harness is None and body_harness is not None:
-        p.harness = body_harness.value
-        d.statements.append(body_harness)
-        d.stated.append(f"harness={body_harness.value} (body text)")
+    if p.harness is None and body is not None and body.harness is not None:
+        p.harness = body.harness.value
+        d.statements.append(body.harness)
+        d.stated.append(f"harness={body.harness.value} (body text)")
     return d
 
 
@@ -215,9 +221,7 @@ def model_context_instruct(model: AxisEntry, caption: CaptionInfo) -> bool:
 
 def table_candidates(table: TableSource, layout: Layout, doc: Document, caption: CaptionInfo,
                      resolver: ModelResolver, *, arxiv_id: str, version: int, source_sha256: str | None,
-                     pdf_page: int | None, body: BodyLookup | None = None,
-                     body_harness: ProtocolStatement | None = None,
-                     few_count: Callable[[str | None], ProtocolStatement | None] | None = None) -> list[Candidate]:
+                     pdf_page: int | None, body: TableBody | None = None) -> list[Candidate]:
     rows = table.grid.rows
     kept_bench = [b for b in layout.bench_axis if _is_result_label(b, caption)]
     out: list[Candidate] = []
@@ -246,8 +250,8 @@ def table_candidates(table: TableSource, layout: Layout, doc: Document, caption:
                 shots_text = plain_label(rows[r].cells[layout.shot_col].text)
             if layout.metric_col is not None:
                 metric_text = plain_label(rows[r].cells[layout.metric_col].text)
-            decision = decide_protocol(bench, model, caption, shots_text, metric_text, body, body_harness,
-                                       instruct or is_instruct_text(" ".join(model.levels)), few_count)
+            decision = decide_protocol(bench, model, caption, shots_text, metric_text, body,
+                                       instruct or is_instruct_text(" ".join(model.levels)))
             row_entry, col_entry = (model, bench) if layout.models_in_rows else (bench, model)
             out.append(_candidate(table, cell, number, decision, resolution, model, bench, row_entry, col_entry,
                                   arxiv_id=arxiv_id, version=version, source_sha256=source_sha256, pdf_page=pdf_page,

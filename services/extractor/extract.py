@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from services.extractor.body import paper_protocol
+from services.extractor.body import TableView, paper_protocol
 from services.extractor.claims import (
     Candidate,
     evidence_for,
@@ -168,13 +168,9 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
         if not _is_results_table(layout, caption, resolver):
             continue
 
-        def lookup(key: str | None, instruct: bool, labels: set[str] = {table.main_label, table.label},
-                   section: int = section):
-            return body.shots_for(labels, section, key, instruct)
-
+        view = TableView(body, {table.main_label, table.label}, section)
         candidates = table_candidates(table, layout, doc, caption, resolver, arxiv_id=arxiv_id, version=version,
-                                      source_sha256=source_sha256, pdf_page=None, body=lookup,
-                                      body_harness=body.harness, few_count=body.few_shot_count)
+                                      source_sha256=source_sha256, pdf_page=None, body=view)
         if not candidates:
             continue
         result_tables += 1
