@@ -86,10 +86,14 @@ def run(work: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float
 
 
 # The CLI as `paperverdict` runs it, reporting its own peak resident memory on its last stderr line
-# (the parser process reports its own in the outcome line).
+# (the parser process reports its own in the outcome line). VmHWM, not ru_maxrss: Linux carries a forking
+# parent's ru_maxrss over to the child, so a big pytest process would be counted as the CLI's.
 CLI_WITH_PEAK = """
-import atexit, resource, runpy, sys
-atexit.register(lambda: sys.stderr.write(f"\\ncli_peak_kib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n"))
+import atexit, re, runpy, sys
+def peak():
+    status = open("/proc/self/status").read()
+    sys.stderr.write("\\ncli_peak_kib=" + re.search(r"VmHWM:\\s*(\\d+)", status).group(1) + "\\n")
+atexit.register(peak)
 sys.argv = ["paperverdict", *sys.argv[1:]]
 runpy.run_module("services.cli.main", run_name="__main__")
 """
