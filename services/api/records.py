@@ -66,11 +66,10 @@ async def read_records(chunks: AsyncIterator[bytes], limit: int) -> Records:
         data = inflate.decompress(chunk, room + 1)
         produced += len(data)
         lines.feed(data[:room])
-        if produced > MAX_TEXT_BYTES or getattr(inflate, "unconsumed_tail", b""):
+        if produced > MAX_TEXT_BYTES or inflate.unconsumed_tail:
             lines.records.error = f"records decompress to more than {MAX_TEXT_BYTES // 2**20} MiB: counted the first part"
             break
-    records = lines.close()
-    return records
+    return lines.close()
 
 
 class _Plain:

@@ -71,28 +71,21 @@ class BodyProtocol:
     few_shot_counts: dict[str, list[ProtocolStatement]] = field(default_factory=dict)
 
     def few_shot_count(self, benchmark: str | None) -> ProtocolStatement | None:
-        family = benchmark_family(benchmark) if benchmark else ()
-        if benchmark and not any(key in self.few_shot_counts for key in family or (benchmark,)):
-            expanded = _expand(benchmark, self.few_shot_counts)  # "fren15" -> "wmtfren15"
-            family = (expanded,) if expanded else family
-        found = [st for key in (family or (benchmark,)) for st in self.few_shot_counts.get(key or "", [])]
+        found = [st for key in _keys(benchmark, self.few_shot_counts) for st in self.few_shot_counts.get(key, [])]
         return found[0] if found and len({st.value for st in found}) == 1 else None
 
     def shots_for(self, table_labels: set[str], section: int, benchmark: str | None,
                   instruct: bool = False) -> ProtocolStatement | None:
         """The body's shot statement for a cell: table-cited, then per benchmark, then global."""
-        family = benchmark_family(benchmark) if benchmark else ()
         for label in table_labels:
             cited = self.shots_by_table.get(label, {})
-            for key in (*family, None) if benchmark else (None,):
+            for key in (*benchmark_family(benchmark), None) if benchmark else (None,):
                 if key in cited:
                     return cited[key]
-        if benchmark and benchmark not in self.shots_by_benchmark:  # "TFQA" -> "truthfulqa"
-            benchmark = _expand(benchmark, self.shots_by_benchmark) or benchmark
-            family = family if benchmark in family else (benchmark,)
         if benchmark:
             scope = "instruct" if instruct else "base"
-            every = [(sec, st, sc) for key in family for sec, st, sc in self.shots_by_benchmark.get(key, [])]
+            every = [(sec, st, sc) for key in _keys(benchmark, self.shots_by_benchmark)
+                     for sec, st, sc in self.shots_by_benchmark.get(key, [])]
             # a statement about this kind of model (instruct or base) is more specific than an unscoped one
             found = [(sec, st) for sec, st, sc in every if sc == scope] or \
                 [(sec, st) for sec, st, sc in every if sc is None]
@@ -109,6 +102,18 @@ class BodyProtocol:
             if found:
                 return None  # the paper says different things for this benchmark: no single count
         return self.global_shots
+
+
+def _keys(benchmark: str | None, statements: dict[str, list]) -> tuple[str, ...]:
+    """The keys statements about a cell's benchmark are filed under: its family ("ARC" covers ARC-e and
+    ARC-c), or, when the paper filed nothing under those, the one name the label abbreviates."""
+    if not benchmark:
+        return ()
+    family = benchmark_family(benchmark)
+    if any(key in statements for key in family):
+        return family
+    expanded = _expand(benchmark, statements)  # "tfqa" -> "truthfulqa", "fren15" -> "wmtfren15"
+    return (expanded,) if expanded else family
 
 
 def _expand(abbreviation: str, keys: dict[str, list]) -> str | None:

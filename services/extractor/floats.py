@@ -55,7 +55,7 @@ _EVENTS = re.compile(
     r"|\\(?:counterwithin\*?|numberwithin)\s*(?:\[[^\]]*\])?\s*\{table\}\s*\{(?P<within>chapter|section)\}"
     r"|\\(?:counterwithout\*?)\s*\{table\}\s*\{(?:chapter|section)\}(?P<without>)"
     r"|\\(?:re|provide)?newcommand\*?\s*\{?\\thetable\}?\s*(?P<thetable>\{)"
-    r"|\\(?:renewcommand\*?\s*\{?\\thetable\}?|def\s*\\thetable)\s*(?P<thetable2>\{)"
+    r"|\\def\s*\\thetable\s*(?P<thetable2>\{)"
     r"|\\setcounter\s*\{table\}\s*\{\s*(?P<setcounter>-?\d+)\s*\}"
     r"|\\addtocounter\s*\{table\}\s*\{\s*(?P<addtocounter>-?\d+)\s*\}"
     r"|\\begin\s*\{(?P<float>table\*?|sidewaystable\*?|wraptable|SCtable\*?)\}"
@@ -237,10 +237,7 @@ def _enclosing_group(text: str, at: int) -> tuple[int, int]:
     """The innermost minipage/center/figure around `at` (bounded look-back), else an empty span."""
     best = (at, at)
     for m in _GROUPS.finditer(text, max(0, at - 4000), at):
-        name = m.group(1)
-        if name.startswith("tabular"):
-            continue
-        body_end, env_end = find_environment_end(text, name, m.end(), min(len(text), at + 20000))
+        body_end, env_end = find_environment_end(text, m.group(1), m.end(), min(len(text), at + 20000))
         if body_end > at:
             best = (m.start(), env_end)
     return best

@@ -61,7 +61,7 @@ _RULE = re.compile(
     r"\\(?P<name>toprule|midrule|bottomrule|hline|hhline|Xhline|specialrule|hdashline|cline|cmidrule|"
     r"cdashline|addlinespace|rowcolor|rowcolors|noalign|arrayrulecolor|morecmidrules|cmidrulewidth|"
     r"pagebreak|nopagebreak|endhead|endfirsthead|endfoot|endlastfoot|Hline|RowStyle|CodeAfter|"
-    r"SetRow|hdashline|hline|firsthline|lasthline|toprule|bottomrule)(?![A-Za-z@])\*?"
+    r"SetRow|firsthline|lasthline)(?![A-Za-z@])\*?"
 )
 _RULE_ARGS = {"hhline": 1, "Xhline": 1, "specialrule": 3, "cline": 1, "cmidrule": 1, "cdashline": 1,
               "rowcolor": 1, "rowcolors": 3, "noalign": 1, "arrayrulecolor": 1, "cmidrulewidth": 1,
