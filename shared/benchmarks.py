@@ -1,27 +1,51 @@
-"""Canonical benchmark keys and vocabulary shared by the extractor (labels -> keys), the evaluator
-(keys -> task implementations) and the validator (protocol comparison)."""
+"""The benchmarks paperverdict can re-measure: one record each, the single definition that the
+extractor (printed names -> key), the evaluator (key -> task, composite parts, published split sizes)
+and the validator (metric scale) read. Adding a benchmark is a record here plus its task module;
+`tests/unit/test_registries.py` checks that every consumer's keys equal these."""
 
 from __future__ import annotations
 
-# key -> (default metric as lm-eval reports it, default formulation, default split)
-BENCHMARKS: dict[str, tuple[str, str, str]] = {
-    "mmlu": ("acc", "mcf", "test"),
-    "mmlu_cloze": ("acc_norm", "cloze", "test"),
-    "winogrande": ("acc", "cloze", "validation"),
-    "hellaswag": ("acc_norm", "cloze", "validation"),
-    "arc_easy": ("acc_norm", "cloze", "test"),
-    "arc_challenge": ("acc_norm", "cloze", "test"),
-    "arc": ("acc_norm", "cloze", "test"),  # mean of arc_easy and arc_challenge, when a paper reports one number
-    "piqa": ("acc_norm", "cloze", "validation"),
-    "openbookqa": ("acc_norm", "cloze", "test"),
-    "commonsense_qa": ("acc", "mcf", "validation"),
-    "boolq": ("acc", "cloze", "validation"),
-    "gsm8k": ("exact_match", "generate", "test"),
-}
+from dataclasses import dataclass
 
-METRICS = ("acc", "acc_norm", "exact_match", "exact_match_flexible", "pass@1", "f1", "rouge", "other")
-FORMULATIONS = ("mcf", "cloze", "cot", "generate")
-HARNESSES = ("lm-eval", "lighteval")
+
+@dataclass(frozen=True)
+class Benchmark:
+    key: str
+    title: str  # as papers usually print it
+    metric: str  # the metric lm-eval reports by default
+    formulation: str  # "mcf" (letters), "cloze" (answer texts) or "generate"
+    split: str  # the split lm-eval evaluates
+    published_size: int  # documents in that split as published (the Hub is not asked)
+    names: str  # regex over lower-cased text that names it ("hella-swag")
+    abbreviations: tuple[str, ...] = ()  # narrow-header forms, matched against a whole bare label ("hs")
+    parts: tuple[str, ...] = ()  # a composite is the mean of these benchmarks ("arc": easy + challenge)
+
+
+# Most specific name first: "ARC-Challenge" must be tried before "ARC", "MMLU (cloze)" before "MMLU".
+REGISTRY: tuple[Benchmark, ...] = (
+    Benchmark("mmlu_cloze", "MMLU (cloze)", "acc_norm", "cloze", "test", 14042,
+              r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:cloze|cf)\b"),
+    Benchmark("mmlu", "MMLU", "acc", "mcf", "test", 14042, r"\bmmlu\b"),
+    Benchmark("arc_challenge", "ARC-Challenge", "acc_norm", "cloze", "test", 1172,
+              r"\barc[\s\-_/]*(?:\(|\[)?\s*(?:c|challenge|chal+\.?)(?![a-z])",
+              ("arcc", "arcch", "arcchal", "arcchall")),
+    Benchmark("arc_easy", "ARC-Easy", "acc_norm", "cloze", "test", 2376,
+              r"\barc[\s\-_/]*(?:\(|\[)?\s*(?:e|easy)(?![a-z])", ("arce", "arceasy", "arcez")),
+    Benchmark("arc", "ARC", "acc_norm", "cloze", "test", 3548, r"\barc\b", parts=("arc_easy", "arc_challenge")),
+    Benchmark("hellaswag", "HellaSwag", "acc_norm", "cloze", "validation", 10042, r"\bhella[\s\-]*swag\b",
+              ("hs", "hswag", "hella", "hellas", "hellasw", "hellaswg", "hsw", "hswg")),
+    Benchmark("winogrande", "WinoGrande", "acc", "cloze", "validation", 1267, r"\bwino[\s\-]*grande\b",
+              ("wg", "wino", "winog", "winogr", "wgrande", "wngrd", "winogrd", "wngr", "wgr")),
+    Benchmark("piqa", "PIQA", "acc_norm", "cloze", "validation", 1838, r"\bpiqa\b"),
+    Benchmark("openbookqa", "OpenBookQA", "acc_norm", "cloze", "test", 500,
+              r"\bobqa\b|\bopen[\s\-]*book[\s\-]*qa\b", ("oqa", "obq", "openbook", "obook")),
+    Benchmark("commonsense_qa", "CommonsenseQA", "acc", "mcf", "validation", 1221,
+              r"\bcsqa\b|\bcommonsense[\s\-]*qa\b", ("cqa", "comqa", "commonsenseqa", "csqa")),
+    Benchmark("boolq", "BoolQ", "acc", "cloze", "validation", 3270, r"\bboolq\b", ("bq", "boolqa", "bool")),
+    Benchmark("gsm8k", "GSM8K", "exact_match", "generate", "test", 1319, r"\bgsm[\s\-]*8k\b", ("gsm", "gsm8")),
+)
+BENCHMARKS: dict[str, Benchmark] = {b.key: b for b in REGISTRY}
+COMPOSITES: dict[str, tuple[str, ...]] = {b.key: b.parts for b in REGISTRY if b.parts}
 
 # Metrics reported as a fraction in [0, 1] by the evaluator and as a percent in most papers.
 FRACTION_METRICS = frozenset({"acc", "acc_norm", "exact_match", "exact_match_flexible", "pass@1", "f1", "rouge"})

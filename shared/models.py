@@ -8,12 +8,15 @@ seed validates unchanged and schemas evolve additively.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 VerdictKind = Literal["PRE", "POST"]
 VerdictStatus = Literal["confirmed", "partial", "wrong", "inconclusive", "pending"]
+# The one list of statuses: every map keyed by status is typed `dict[VerdictStatus, ...]` and
+# tests/unit/test_registries.py checks its keys equal these.
+VERDICT_STATUSES: tuple[VerdictStatus, ...] = get_args(VerdictStatus)
 ProtocolMatch = Literal["match", "mismatch", "unknown"]
 ArtifactKind = Literal["source", "html", "pdf", "records"]
 # A number that enters from outside (a paper, a message, a file): finite, and a number, never a bool or a

@@ -7,10 +7,10 @@ from urllib.parse import quote
 
 from shared.benchmarks import FRACTION_METRICS
 from shared.documents import ClaimEntry, PublishedDocument
-from shared.models import Claim, Verdict
+from shared.models import Claim, Verdict, VerdictStatus
 from services.validator.stats import printed_decimals
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[VerdictStatus, str] = {
     "confirmed": "#1a7f37",
     "partial": "#b08800",
     "wrong": "#cf222e",

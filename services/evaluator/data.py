@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from services.evaluator.tasks.base import TaskSpec
+from shared.benchmarks import REGISTRY
 
 # Hub revisions the evaluator reads (the commits SmolLM2's published evaluation pinned, where known).
 # A dataset missing here is read at the commit `main` points to when first used, and that commit is
@@ -134,11 +135,7 @@ class HubDataSource:
         return dict(PUBLISHED_SIZES)
 
 
-PUBLISHED_SIZES: dict[str, int] = {
-    "mmlu": 14042, "mmlu_cloze": 14042, "hellaswag": 10042, "winogrande": 1267, "arc_easy": 2376,
-    "arc_challenge": 1172, "arc": 3548, "piqa": 1838, "openbookqa": 500, "commonsense_qa": 1221, "boolq": 3270,
-    "gsm8k": 1319,
-}
+PUBLISHED_SIZES: dict[str, int] = {b.key: b.published_size for b in REGISTRY}
 
 
 def data_source(data_dir: Path | None, token: str | None = None) -> LocalDataSource | HubDataSource:

@@ -51,7 +51,7 @@ def plan_run(claim: Claim, *, max_examples: int | None, slice_seed: int,
         return Unsupported(f"n_shot {n_shot} is not a number of examples")
 
     formulation = parts[0].formulations[harness]
-    default_metric = "acc_norm" if harness == "lighteval" else BENCHMARKS[benchmark][0]
+    default_metric = "acc_norm" if harness == "lighteval" else BENCHMARKS[benchmark].metric
     metric = claimed.metric or default_metric
     if metric not in formulation.metrics:
         return Unsupported(f"metric {metric!r} is not computed for {benchmark!r} "

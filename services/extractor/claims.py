@@ -154,12 +154,12 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
         source = "caption"
     # A field the paper does not state stays None ("unknown" to the verdict rules, so gate C1 can
     # never publish `wrong` on an assumption); the evaluator then runs the benchmark's default.
-    if stated_metric == "accuracy" and default is not None and default[0] == "exact_match":
+    if stated_metric == "accuracy" and default is not None and default.metric == "exact_match":
         p.metric = "exact_match"  # "accuracy" on a generation benchmark is its exact match
         d.stated.append(f"metric=exact_match ({source} says 'accuracy')")
-    elif stated_metric == "accuracy" and default is not None and default[0] == "acc_norm":
+    elif stated_metric == "accuracy" and default is not None and default.metric == "acc_norm":
         d.unstated.append(f"metric ({source} says 'accuracy' without saying whether normalized; "
-                          f"the evaluator runs {default[0]})")
+                          f"the evaluator runs {default.metric})")
     elif stated_metric == "accuracy":
         p.metric = "acc"
         d.stated.append(f"metric=acc ({source})")
@@ -167,7 +167,7 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
         p.metric = stated_metric
         d.stated.append(f"metric={stated_metric} ({source})")
     else:
-        d.unstated.append("metric" + (f" (the evaluator runs the benchmark default: {default[0]})" if default else ""))
+        d.unstated.append("metric" + (f" (the evaluator runs the benchmark default: {default.metric})" if default else ""))
 
     formulation = next((i.formulation for i in reversed(infos) if i.formulation), None) \
         or next((i.formulation for i in context if i.formulation), None) \
@@ -177,14 +177,14 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
         p.formulation = formulation
         d.stated.append(f"formulation={formulation}")
     else:
-        d.unstated.append("formulation" + (f" (the evaluator runs the benchmark default: {default[1]})"
+        d.unstated.append("formulation" + (f" (the evaluator runs the benchmark default: {default.formulation})"
                                            if default else ""))
     split = next((i.split for i in reversed(infos) if i.split), None)
     if split is not None:
         p.split = split
         d.stated.append(f"split={split}")
     else:
-        d.unstated.append("split" + (f" (benchmark default: {default[2]})" if default else ""))
+        d.unstated.append("split" + (f" (benchmark default: {default.split})" if default else ""))
     p.harness = caption.harness
     if p.harness is None and body is not None and body.harness is not None:
         p.harness = body.harness.value

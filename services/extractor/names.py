@@ -10,25 +10,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# Canonical keys of shared.benchmarks.BENCHMARKS, most specific pattern first (lower-cased text).
-_BENCHMARKS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (key, re.compile(pattern))
-    for key, pattern in (
-        ("mmlu_cloze", r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:cloze|cf)\b"),
-        ("", r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:pro|p|redux|stem|humanities|hum\.?|social|soc\.?|other|others)\b|"
-             r"\bc-?mmlu\b|\bmmmlu\b"),
-        ("mmlu", r"\bmmlu\b"),
-        ("arc_challenge", r"\barc[\s\-_/]*(?:\(|\[)?\s*(?:c|challenge|chal+\.?)(?![a-z])"),
-        ("arc_easy", r"\barc[\s\-_/]*(?:\(|\[)?\s*(?:e|easy)(?![a-z])"),
-        ("arc", r"\barc\b"),
-        ("hellaswag", r"\bhella[\s\-]*swag\b"),
-        ("winogrande", r"\bwino[\s\-]*grande\b"),
-        ("piqa", r"\bpiqa\b"),
-        ("openbookqa", r"\bobqa\b|\bopen[\s\-]*book[\s\-]*qa\b"),
-        ("commonsense_qa", r"\bcsqa\b|\bcommonsense[\s\-]*qa\b"),
-        ("boolq", r"\bboolq\b"),
-        ("gsm8k", r"\bgsm[\s\-]*8k\b"),
-    )
+from shared.benchmarks import REGISTRY
+
+# Our keys, most specific pattern first (lower-cased text); the key "" marks variants that are other
+# benchmarks ("MMLU-Pro", "MMLU-STEM", "CMMLU"), tried before the registry's names.
+_BENCHMARKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("", re.compile(r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:pro|p|redux|stem|humanities|hum\.?|social|soc\.?|other|others)\b|"
+                    r"\bc-?mmlu\b|\bmmmlu\b")),
+    *((b.key, re.compile(b.names)) for b in REGISTRY),
 )
 
 # Benchmarks we recognise but cannot re-measure, with the reason a verdict will show (lower-cased text;
@@ -54,17 +43,7 @@ _MATH = re.compile(r"\bMATH(?:-?500)?\b")
 
 # Abbreviations papers print in narrow headers, matched against the whole label (without metric,
 # shot count and parenthesised notes): "HS (acc)", "WinoG", "Wino.", "BQ", "OQA" (real papers' headers).
-_ABBREVIATIONS = {
-    "hellaswag": ("hs", "hswag", "hella", "hellas", "hellasw", "hellaswg", "hsw", "hswg"),
-    "winogrande": ("wg", "wino", "winog", "winogr", "wgrande", "wngrd", "winogrd", "wngr", "wgr"),
-    "boolq": ("bq", "boolqa", "bool"),
-    "openbookqa": ("oqa", "obq", "openbook", "obook"),
-    "arc_easy": ("arce", "arceasy", "arcez"),
-    "arc_challenge": ("arcc", "arcch", "arcchal", "arcchall"),
-    "gsm8k": ("gsm", "gsm8"),
-    "commonsense_qa": ("cqa", "comqa", "commonsenseqa", "csqa"),
-}
-_ABBREVIATION_KEYS = {abbr: key for key, abbrs in _ABBREVIATIONS.items() for abbr in abbrs}
+_ABBREVIATION_KEYS = {abbr: b.key for b in REGISTRY for abbr in b.abbreviations}
 _VARIANT = re.compile(r"\s*(?:\+\s*[a-z]|[\-_\s]*(?:hard|plus|symbolic|platinum|agi|ru|de|fr|zh|es|ja)\b)")
 _LABEL_NOISE = re.compile(
     r"[\(\[][^()\[\]]*[\)\]]|\b\d{1,3}[\s\-]*shots?\b|\b(?:zero|one|few)[\s\-]*shots?\b|"

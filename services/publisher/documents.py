@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shared.documents import DOCUMENT_SCHEMA_VERSION, ClaimEntry, PublishedDocument, VerdictPair
-from shared.models import Claim, PaperMeta, PaperVersion, Verdict
+from shared.models import Claim, PaperMeta, PaperVersion, Verdict, VerdictStatus
 
-SEVERITY: dict[str, int] = {"wrong": 0, "partial": 1, "inconclusive": 2, "confirmed": 3, "pending": 4}
+SEVERITY: dict[VerdictStatus, int] = {"wrong": 0, "partial": 1, "inconclusive": 2, "confirmed": 3, "pending": 4}
 
 
 def utc(value: datetime) -> datetime:

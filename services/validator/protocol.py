@@ -63,7 +63,8 @@ def _subset(claim: Claim, run: RunProtocol) -> FieldMatch:
 
 def _split(claim: Claim, run: RunProtocol) -> FieldMatch:
     stated = claim.protocol.split
-    conventional = BENCHMARKS.get(claim.protocol.benchmark or "", (None, None, None))[2]
+    record = BENCHMARKS.get(claim.protocol.benchmark or "")
+    conventional = record.split if record else None
     if stated is None and conventional is not None and _norm(run.split) == _norm(conventional):
         # Papers rarely name the split; every benchmark has one conventional evaluation split (the one
         # its leaderboard and lm-eval report, usually the only labelled one). Running it is the claim.

@@ -1,5 +1,5 @@
-"""Canonical task key -> task. "arc" is not a task of its own: the runner measures arc_easy and
-arc_challenge and reports their mean."""
+"""Benchmark key (`shared.benchmarks`) -> task. A composite ("arc") is not a task of its own: the runner
+measures its parts (arc_easy, arc_challenge) and reports their mean."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from services.evaluator.tasks.mmlu import MMLU, MMLU_CLOZE
 from services.evaluator.tasks.openbookqa import OPENBOOKQA
 from services.evaluator.tasks.piqa import PIQA
 from services.evaluator.tasks.winogrande import WINOGRANDE
+from shared.benchmarks import COMPOSITES
 
 TASKS: dict[str, TaskSpec] = {
     spec.key: spec
     for spec in (MMLU, MMLU_CLOZE, HELLASWAG, WINOGRANDE, ARC_EASY, ARC_CHALLENGE, PIQA, OPENBOOKQA,
                  COMMONSENSE_QA, BOOLQ, GSM8K)
 }
-COMPOSITES: dict[str, tuple[str, ...]] = {"arc": ("arc_easy", "arc_challenge")}
 
 
 def components(key: str) -> tuple[str, ...]:

@@ -50,7 +50,7 @@ def effective_metric(claim: Claim) -> str | None:
     if claim.protocol.metric is not None:
         return claim.protocol.metric
     default = BENCHMARKS.get(claim.protocol.benchmark or "")
-    return default[0] if default else None
+    return default.metric if default else None
 
 
 def observed(claim: Claim) -> dict:
