@@ -38,10 +38,6 @@ class ArxivId:
     def __str__(self) -> str:
         return self.base if self.version is None else f"{self.base}v{self.version}"
 
-    @property
-    def is_old_style(self) -> bool:
-        return "/" in self.base
-
 
 def parse_arxiv_id(text: str) -> ArxivId:
     """Parse a new-style (2502.02737, 2502.02737v2) or old-style (hep-th/9901001v1) arXiv ID."""

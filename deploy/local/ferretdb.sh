@@ -58,21 +58,7 @@ start() {
     wait_ready "$pid" "${PV_MONGO_READY_TIMEOUT:-60}" "$LOGFILE" mongo "127.0.0.1:$port"
 }
 
-status() {
-    local pid port
-    if pid="$(live_pid "$PIDFILE" "$PATTERN")"; then
-        port="$(cat "$PORTFILE")"
-        if "$PYTHON" "$PROBE" mongo "127.0.0.1:$port"; then
-            say "running (pid $pid) at 127.0.0.1:$port"
-        else
-            say "process alive (pid $pid) but 127.0.0.1:$port does not answer ping"
-            return 1
-        fi
-    else
-        say "stopped"
-        return 3
-    fi
-}
+status() { status_of mongo "ping"; }
 
 case "${1:-}" in
 start) start ;;

@@ -101,21 +101,7 @@ start() {
     wait_ready "$pid" "${PV_KAFKA_READY_TIMEOUT:-120}" "$LOGFILE" kafka "127.0.0.1:$port"
 }
 
-status() {
-    local pid port
-    if pid="$(live_pid "$PIDFILE" "$PATTERN")"; then
-        port="$(cat "$PORTFILE")"
-        if "$PYTHON" "$PROBE" kafka "127.0.0.1:$port"; then
-            say "running (pid $pid) at 127.0.0.1:$port"
-        else
-            say "process alive (pid $pid) but 127.0.0.1:$port does not answer Metadata yet"
-            return 1
-        fi
-    else
-        say "stopped"
-        return 3
-    fi
-}
+status() { status_of kafka "Metadata yet"; }
 
 case "${1:-}" in
 start) start ;;

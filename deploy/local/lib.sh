@@ -120,3 +120,21 @@ take_start_lock() {
     exec 9>"$RUN_DIR/$SERVICE.lock"
     flock -w 900 9 || die "another '$SERVICE start' has held $RUN_DIR/$SERVICE.lock for 15 minutes"
 }
+
+# status PROBE_KIND WHAT: exit 0 when the server answers the probe, 1 when its process is alive but does
+# not answer (WHAT says which request), 3 when stopped. Uses the caller's PIDFILE, PATTERN and PORTFILE.
+status_of() {
+    local kind="$1" what="$2" pid port
+    if pid="$(live_pid "$PIDFILE" "$PATTERN")"; then
+        port="$(cat "$PORTFILE")"
+        if "$PYTHON" "$PROBE" "$kind" "127.0.0.1:$port"; then
+            say "running (pid $pid) at 127.0.0.1:$port"
+        else
+            say "process alive (pid $pid) but 127.0.0.1:$port does not answer $what"
+            return 1
+        fi
+    else
+        say "stopped"
+        return 3
+    fi
+}

@@ -71,7 +71,6 @@ class TableBody(Protocol):
 class ProtocolDecision:
     protocol: ClaimProtocol
     stated: list[str] = field(default_factory=list)
-    defaulted: list[str] = field(default_factory=list)
     unstated: list[str] = field(default_factory=list)
     bench_name: str = ""
     bench_reason: str | None = None
@@ -221,7 +220,7 @@ def model_context_instruct(model: AxisEntry, caption: CaptionInfo) -> bool:
 
 def table_candidates(table: TableSource, layout: Layout, doc: Document, caption: CaptionInfo,
                      resolver: ModelResolver, *, arxiv_id: str, version: int, source_sha256: str | None,
-                     pdf_page: int | None, body: TableBody | None = None) -> list[Candidate]:
+                     body: TableBody | None = None) -> list[Candidate]:
     rows = table.grid.rows
     kept_bench = [b for b in layout.bench_axis if _is_result_label(b, caption)]
     out: list[Candidate] = []
@@ -254,7 +253,7 @@ def table_candidates(table: TableSource, layout: Layout, doc: Document, caption:
                                        instruct or is_instruct_text(" ".join(model.levels)))
             row_entry, col_entry = (model, bench) if layout.models_in_rows else (bench, model)
             out.append(_candidate(table, cell, number, decision, resolution, model, bench, row_entry, col_entry,
-                                  arxiv_id=arxiv_id, version=version, source_sha256=source_sha256, pdf_page=pdf_page,
+                                  arxiv_id=arxiv_id, version=version, source_sha256=source_sha256,
                                   resolver_looks=resolver.looks_like_model))
     _set_scale(out, caption)
     return out
@@ -270,7 +269,7 @@ def _is_result_label(entry: AxisEntry, caption: CaptionInfo) -> bool:
 
 def _candidate(table: TableSource, cell: Cell, number: ParsedNumber, d: ProtocolDecision, resolution: Resolution,
                model: AxisEntry, bench: AxisEntry, row_entry: AxisEntry, col_entry: AxisEntry, *, arxiv_id: str,
-               version: int, source_sha256: str | None, pdf_page: int | None,
+               version: int, source_sha256: str | None,
                resolver_looks: Callable[[str], bool] = lambda _: False) -> Candidate:
     p = d.protocol
     reasons = []
@@ -288,8 +287,6 @@ def _candidate(table: TableSource, cell: Cell, number: ParsedNumber, d: Protocol
     notes = [f"stated: {', '.join(d.stated) or 'nothing'}"]
     if table.part > 1:
         notes.append(f"tabular {table.part} of {table.printed}")
-    if d.defaulted:
-        notes.append(f"defaulted (benchmark defaults): {', '.join(d.defaulted)}")
     if d.unstated:
         notes.append(f"not stated: {', '.join(d.unstated)}")
     if resolution.model_id:
@@ -313,7 +310,7 @@ def _candidate(table: TableSource, cell: Cell, number: ParsedNumber, d: Protocol
         citation=ClaimCitation(
             paper_arxiv_id=arxiv_id, section=table.printed, row=row_entry.label, column=col_entry.label,
             reported_value=number.value, reported_metric=METRIC_WORDS.get(p.metric or "other", "score"),
-            quoted_text=number.quoted, pdf_page=pdf_page, notes="; ".join(notes),
+            quoted_text=number.quoted, notes="; ".join(notes),
         ),
         model_label=model_label,
         model_id=resolution.model_id,

@@ -170,7 +170,7 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
 
         view = TableView(body, {table.main_label, table.label}, section)
         candidates = table_candidates(table, layout, doc, caption, resolver, arxiv_id=arxiv_id, version=version,
-                                      source_sha256=source_sha256, pdf_page=None, body=view)
+                                      source_sha256=source_sha256, body=view)
         if not candidates:
             continue
         result_tables += 1

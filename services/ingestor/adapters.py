@@ -17,6 +17,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from shared.bus import PermanentError, TransientError
+from shared.clock import bson_time
 from shared.ids import ArxivId
 from shared.messages import PaperIngested
 from shared.logging import get_logger
@@ -116,10 +117,6 @@ class ArxivClient:
 
     def pdf_url(self, arxiv_id: str, version: int) -> str:
         return f"{self.settings.base_url.rstrip('/')}/pdf/{arxiv_id}v{version}"
-
-    def abs_url(self, arxiv_id: str, version: int | None = None) -> str:
-        suffix = f"v{version}" if version else ""
-        return f"{self.settings.base_url.rstrip('/')}/abs/{arxiv_id}{suffix}"
 
     async def fetch_eprint(self, arxiv_id: str, version: int) -> bytes | None:
         return await self._get(self.eprint_url(arxiv_id, version))
@@ -232,7 +229,7 @@ class MongoIngestionLog:
                 "paper_version_id": ingested.version.id,
                 "correlation_id": ingested.correlation_id,
                 "artifacts": [a.sha256 for a in ingested.artifacts],
-                "ingested_at": now.replace(microsecond=now.microsecond // 1000 * 1000),
+                "ingested_at": bson_time(now),
             }},
             upsert=True,
         )

@@ -13,7 +13,6 @@ from xml.etree import ElementTree
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
-OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 
 _VERSIONED_ID = re.compile(r"abs/(?P<id>.+?)v(?P<v>\d+)$")
 _WITHDRAWN = re.compile(r"\b(withdrawn|retracted)\b", re.IGNORECASE)

@@ -21,7 +21,7 @@ SEVERITY: dict[VerdictStatus, int] = {"wrong": 0, "partial": 1, "inconclusive": 
 
 
 def utc(value: datetime) -> datetime:
-    """MongoDB returns naive UTC datetimes; make every datetime aware so comparisons work."""
+    """Aware UTC (a naive datetime, as a client without tz_aware returns it, is UTC), so comparisons work."""
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 

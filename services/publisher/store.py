@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field
@@ -37,6 +37,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.documents import DOCUMENT_SCHEMA_VERSION, PAPERS_COLLECTION, VERDICTS_COLLECTION, ClaimEntry, \
     PublishedDocument, VerdictPair
+from shared.clock import utc_now
 from shared.gates import GateViolation, check_c1, require
 from shared.ids import InvalidArxivId, parse_arxiv_id
 from shared.messages import ExtractionCompleted, PaperIngested, VerdictValidated
@@ -71,13 +72,9 @@ def paper_key(arxiv_id: str) -> str:
         return arxiv_id.strip()
 
 
-def _now() -> datetime:
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON dates keep milliseconds
-
-
 def _aware(value: Any) -> Any:
-    """MongoDB hands back naive UTC datetimes: make them aware, recursively."""
+    """Make datetimes aware, recursively: our clients are tz_aware, but a client made without it (a
+    script, an older deployment's tools) hands back naive UTC datetimes."""
     if isinstance(value, datetime):
         return utc(value)
     if isinstance(value, dict):
@@ -116,19 +113,12 @@ class PublisherStore:
         """arXiv metadata and the latest version; an older version than the stored one changes nothing."""
         key = paper_key(msg.paper.arxiv_id)
         async with self._lock(key):
-            existing = await self.papers.find_one({"_id": key}, projection={"latest_version": 1})
-            stored = (existing or {}).get("latest_version", {}).get("version", 0)
-            if stored > msg.version.version:
+            adopted = await self._adopt_version(key, msg.paper, msg.version)
+            if adopted == "older":
                 return
-            fields: dict[str, Any] = {
-                "paper": _dump(msg.paper),  # withdrawn and latest_version as arXiv says now
-                "latest_version": _dump(msg.version),
-                "arxiv_id": key,
-                "schema_version": DOCUMENT_SCHEMA_VERSION,
-            }
-            if existing is not None and stored < msg.version.version:
-                fields.update(expected_claims=None, extraction_outcome=None, extraction_detail=None)  # the new version's come later
-            await self.papers.update_one({"_id": key}, {"$set": fields}, upsert=True)
+            if adopted == "same":  # withdrawn and the version's metadata as arXiv says now
+                await self.papers.update_one(
+                    {"_id": key}, {"$set": {"paper": _dump(msg.paper), "latest_version": _dump(msg.version)}})
             await self.rebuild_document(key)
 
     async def record_extraction(self, msg: ExtractionCompleted) -> None:
@@ -146,7 +136,7 @@ class PublisherStore:
                     "expected_claims": msg.claim_count,
                     "extraction_outcome": msg.outcome,
                     "extraction_detail": msg.detail or None,
-                    "updated_at": _now(),
+                    "updated_at": utc_now(),
                 }},
             )
 
@@ -171,7 +161,7 @@ class PublisherStore:
                 "claim_id": claim.claim_id,
                 "paper_version": claim.version,
                 "correlation_id": msg.correlation_id,
-                "recorded_at": _now(),
+                "recorded_at": utc_now(),
             }
             try:
                 await self.verdicts.insert_one(history)
@@ -223,7 +213,7 @@ class PublisherStore:
             "arxiv_id": key,
             "version": claim.version,
             "claim": _dump(claim),
-            "updated_at": _now(),
+            "updated_at": utc_now(),
         }
         if current is not None:
             slot = "post" if current.kind == "POST" else "pre"
@@ -252,7 +242,7 @@ class PublisherStore:
         except RecomputeHeadline:
             await self.rebuild_document(key)
             return
-        fields = self._headline_set(changed) if takes_over else {"updated_at": _now()}
+        fields = self._headline_set(changed) if takes_over else {"updated_at": utc_now()}
         await self.papers.update_one({"_id": key}, {"$set": fields})
 
     @staticmethod
@@ -264,7 +254,7 @@ class PublisherStore:
             "claim_id": fields["claim_id"],
             # internal: the headline claim's table position, so the next verdict can rank against it
             "headline_position": list(claim_position(headline.claim)) if headline else None,
-            "updated_at": _now(),
+            "updated_at": utc_now(),
         }
 
     async def _adopt_version(self, key: str, paper: Any, version: Any) -> str:
@@ -342,15 +332,6 @@ class PublisherStore:
     async def get_claim(self, claim_id: str) -> StoredClaim | None:
         doc = await self.claims.find_one({"_id": claim_id})
         return StoredClaim.model_validate(_aware(doc)) if doc else None
-
-    async def get_claims(self, arxiv_id: str, version: int | None = None) -> list[StoredClaim]:
-        query: dict[str, Any] = {"arxiv_id": paper_key(arxiv_id)}
-        if version is not None:
-            query["version"] = version
-        found = [c async for c in self._stored_claims(query)]
-        order = {e.claim_id: i for i, e in enumerate(sorted_entries(
-            ClaimEntry(claim_id=c.claim_id, claim=c.claim) for c in found))}
-        return sorted(found, key=lambda c: order[c.claim_id])
 
 
 __all__ = ["GateViolation", "InconsistentVerdict", "PublisherStore", "StoredClaim", "paper_key"]

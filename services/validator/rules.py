@@ -22,6 +22,7 @@ import math
 from datetime import datetime
 
 from shared.benchmarks import FRACTION_METRICS
+from shared.clock import bson_time
 from shared.gates import enforce_c1
 from shared.ids import verdict_id
 from shared.models import (
@@ -92,7 +93,7 @@ def _verdict(
         status=status,
         confidence=confidence,
         agent_version=AGENT_VERSION,
-        computed_at=now.replace(microsecond=now.microsecond // 1000 * 1000),  # BSON dates keep ms
+        computed_at=bson_time(now),
         is_current=True,
         claim_citation=_citation(claim, summarize(fields, match), notes),
         protocol_match=match,
