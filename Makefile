@@ -12,13 +12,17 @@ export HF_HUB_CACHE := $(CURDIR)/fixtures/hub
 export TOKENIZERS_PARALLELISM := false
 ARXIV_ID ?= 2611.00001
 
-.PHONY: help install up down run test test-unit test-integration test-e2e bench asyncapi clean
+.PHONY: help install install-python up down run test test-unit test-integration test-e2e bench asyncapi clean
 
 help:
-	@echo "make install | up | down | run | test | test-unit | test-integration | test-e2e | bench | asyncapi | clean"
+	@echo "make install | install-python | up | down | run | test | test-unit | test-integration | test-e2e | bench | asyncapi | clean"
 
 install:
 	bash deploy/install.sh
+
+# Only the Python environment: no root, Java or Go (enough for the unit tests)
+install-python:
+	bash deploy/install.sh --python-only
 
 up: install
 	bash deploy/local/up.sh
@@ -37,7 +41,7 @@ test: up
 	if [ "$(KEEP_SERVERS)" != 1 ]; then bash deploy/local/down.sh || true; fi; \
 	if [ $$status = 5 ]; then echo "pytest collected no tests" >&2; status=1; fi; exit $$status
 
-test-unit: install
+test-unit: install-python
 	$(PYTEST) -q tests/unit
 
 test-integration: up

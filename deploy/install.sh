@@ -4,8 +4,11 @@
 #     (java is only checked: Kafka 4 needs 17+; chromium for the browser test; docker-compose for the compose check)
 #   - .venv with `pip install -e '.[test]'`, skipped while .venv/.installed-<hash of pyproject.toml> exists
 #   - the Kafka jars (Maven) and the FerretDB binary (Go), into .cache/
-# Usage: deploy/install.sh            Env: PYTHON (interpreter for the venv, default python3)
+#   --python-only: only the .venv (no root, Java, Go or Debian packages: enough for `make test-unit`)
+# Usage: deploy/install.sh [--python-only]      Env: PYTHON (interpreter for the venv, default python3)
 set -euo pipefail
+PYTHON_ONLY=0
+[[ "${1:-}" == --python-only ]] && PYTHON_ONLY=1
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
@@ -14,36 +17,45 @@ die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
 start=$SECONDS
 
 # --- Debian packages -------------------------------------------------------------------------
-missing=()
-need() { command -v "$1" >/dev/null || missing+=("$2"); }
-need chromium chromium
-need docker-compose docker-compose
-need mvn maven
-"$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
-if ! command -v java >/dev/null; then
-    missing+=(default-jre-headless)
-else
-    java_major="$(java -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -1)"
-    ((java_major >= 17)) || die "Kafka 4 needs Java 17+, found Java $java_major: install default-jre-headless (Debian 12+)"
-fi
-command -v go >/dev/null || die "go not found: install Go 1.24+ (FerretDB is built from source); Debian 12's golang-go is too old"
-
-if ((${#missing[@]})); then
-    if ((EUID != 0)); then
-        die "missing packages ${missing[*]}: run as root, or: sudo apt-get install -y ${missing[*]}"
+debian_packages() {
+    local missing=()
+    need() { command -v "$1" >/dev/null || missing+=("$2"); }
+    need chromium chromium
+    need docker-compose docker-compose
+    need mvn maven
+    "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    if ! command -v java >/dev/null; then
+        missing+=(default-jre-headless)
+    else
+        java_major="$(java -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -1)"
+        ((java_major >= 17)) || die "Kafka 4 needs Java 17+, found Java $java_major: install default-jre-headless (Debian 12+)"
     fi
-    # Another apt run may hold the lock for a while (e.g. a parallel provisioning job): wait for it.
-    apt_opts=(-y -q -o DPkg::Lock::Timeout=600)
-    say "apt-get install ${missing[*]}"
-    apt-get "${apt_opts[@]}" update >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
+    command -v go >/dev/null || die "go not found: install Go 1.24+ (FerretDB is built from source); Debian 12's golang-go is too old"
+
+    if ((${#missing[@]})); then
+        if ((EUID != 0)); then
+            die "missing packages ${missing[*]}: run as root, or: sudo apt-get install -y ${missing[*]}"
+        fi
+        # Another apt run may hold the lock for a while (e.g. a parallel provisioning job): wait for it.
+        local apt_opts=(-y -q -o DPkg::Lock::Timeout=600)
+        say "apt-get install ${missing[*]}"
+        apt-get "${apt_opts[@]}" update >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
+    else
+        say "Debian packages present (java, mvn, go, chromium, docker-compose)"
+    fi
+}
+if ((PYTHON_ONLY)); then
+    "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || die "$PYTHON has no venv module: install python3-venv"
+    say "--python-only: no Debian packages, no Kafka jars, no FerretDB build"
 else
-    say "Debian packages present (java, mvn, go, chromium, docker-compose)"
+    debian_packages
 fi
 
 # --- servers' binaries, in the background while pip runs ---------------------------------------
 (
     set -o pipefail
+    ((PYTHON_ONLY)) && exit 0
     deploy/local/kafka.sh install 2>&1 | sed -u 's/^/  /'
     deploy/local/ferretdb.sh install 2>&1 | sed -u 's/^/  /'
 ) &
