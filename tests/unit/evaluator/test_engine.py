@@ -4,6 +4,8 @@ token boundary), left truncation, empty contexts. Packing is deterministic."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -168,8 +170,13 @@ def test_encoder_matches_lm_eval(tiny, hflm):
 def test_generation_stops_at_stop_sequences(tiny):
     model, tokenizer = tiny
     engine = Engine(model, tokenizer)
-    texts = engine.generate_until(["Question: Anna has 3 lamps.\nAnswer:", "Question: hi\nAnswer:"],
-                                  until=["\n"], max_gen_toks=24)
-    assert all("\n" not in t for t in texts)
-    assert texts == engine.generate_until(["Question: Anna has 3 lamps.\nAnswer:", "Question: hi\nAnswer:"],
-                                          until=["\n"], max_gen_toks=24)
+    contexts = ["Question: Anna has 3 lamps.\nAnswer:", "Question: hi\nAnswer:"]
+    free = engine.generate_until(contexts, until=["\x00never"], max_gen_toks=24)
+    assert all(len(t) > 8 for t in free)  # the model does generate something to cut
+    # a stop sequence taken from the middle of the first free generation (an ASCII word, so that a
+    # partial multi-byte decode cannot hide it)
+    stop = re.findall(r"[A-Za-z]{2,}", free[0][4:])[0]
+    cut = engine.generate_until(contexts, until=[stop], max_gen_toks=24)
+    assert cut[0] == free[0].split(stop)[0] and len(cut[0]) < len(free[0])
+    assert all(stop not in t for t in cut)
+    assert cut == engine.generate_until(contexts, until=[stop], max_gen_toks=24)  # deterministic
