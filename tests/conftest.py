@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+pytest_plugins = ["tests.servers"]  # live Kafka + FerretDB fixtures for the integration and e2e tiers
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 

@@ -1,5 +1,5 @@
 """e2e tests start the services as subprocesses against the real Kafka and FerretDB (the session
-fixtures of tests/integration/conftest.py) and the local arXiv server."""
+fixtures of tests/servers.py) and the local arXiv server."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tests.integration.conftest import kafka_bootstrap, mongo_url, services_env  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.extractor.floats import find_tables
 from services.extractor.headers import Layout, analyse
 from services.extractor.models import ModelResolver
-from tests.unit.extractor.test_tables import doc_of
+from tests.unit.extractor.latex_docs import doc_of
 
 
 def layout_of(tabular_body: str, caption: str = "Results.") -> Layout:

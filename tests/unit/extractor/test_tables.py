@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 from services.extractor.floats import find_tables
-from services.extractor.latex import Document, collect_macros, flatten
-
-
-def doc_of(body: str, preamble: str = "", extra: dict[str, str] | None = None) -> Document:
-    files = {"main.tex": f"\\documentclass{{article}}{preamble}\\begin{{document}}{body}\\end{{document}}"}
-    files.update(extra or {})
-    doc = flatten(files, "main.tex")
-    doc.macros = collect_macros(doc.text)
-    return doc
+from services.extractor.latex import Document
+from tests.unit.extractor.latex_docs import doc_of
 
 
 def float_(caption: str = "C", body: str = "Model & MMLU \\\\ A & 1.0", env: str = "table") -> str:
