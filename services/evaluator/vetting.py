@@ -1,0 +1,134 @@
+"""The evaluator's untrusted bytes are parsed behind hard limits (`shared.isolation`), never in the service
+process: a model folder's config and tokenizer files (a paper names the model; anyone can publish one on
+the Hub) and task data files (a local `--data` folder, or a Hub dataset's files).
+
+- Before anything is parsed, file sizes are checked from `stat` alone (a 10 GB `config.json` is refused,
+  not read).
+- A model folder's config and tokenizer are then parsed in a child process with a memory and CPU limit
+  and a wall-clock kill: JSON first (an `auto_map`, i.e. remote code, is refused there), then
+  `AutoConfig` and `AutoTokenizer` exactly as the loader will call them. Only after the child succeeded
+  does the loader parse the same files itself; its weights are safetensors (no code, sizes checked).
+- Task data rows are parsed in a child and come back as plain dicts; the service process never parses a
+  data file.
+
+Every failure is permanent and says why: `Rejected("limit: memory over 2048 MiB during reading the
+model's config and tokenizer")`, `Rejected("config.json is 12.0 MB, above the 1 MB limit")`.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+from pathlib import Path
+from typing import Any
+
+from shared.isolation import ChildFailed, LimitExceeded, Limits, run_limited
+
+# A parse may use this much heap (RLIMIT_DATA: torch's shared libraries are mapped, not counted) and CPU.
+PARSE_LIMITS = Limits(memory_bytes=2 * 2**30, seconds=120.0, grace_seconds=15.0, rlimit=resource.RLIMIT_DATA)
+MiB = 2**20
+# The largest real files of these kinds are far smaller (Llama 3's tokenizer.json: 9 MB; chat templates
+# in tokenizer_config.json: under 1 MB); config.json of any model is a few KB.
+FILE_LIMITS = {"config.json": 1 * MiB, "generation_config.json": 1 * MiB, "tokenizer_config.json": 16 * MiB,
+               "special_tokens_map.json": 1 * MiB, "tokenizer.json": 64 * MiB}
+OTHER_FILE_LIMIT = 64 * MiB  # vocab.json, merges.txt, tokenizer.model, ...
+DATA_FILE_LIMIT = 1024 * MiB  # one split of a task (MMLU's test split as JSON lines: 9 MB)
+
+
+class Rejected(Exception):
+    """The bytes cannot be used; the message is the permanent reason."""
+
+
+def check_sizes(folder: Path) -> None:
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.suffix == ".safetensors":  # weights: the loader's own size limit
+            continue
+        limit = FILE_LIMITS.get(path.name, OTHER_FILE_LIMIT)
+        size = path.stat().st_size
+        if size > limit:
+            raise Rejected(f"{path.name} is {size / 1e6:.1f} MB, above the {limit // MiB} MB limit")
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    value = json.loads(path.read_bytes())
+    if not isinstance(value, dict):
+        raise ValueError(f"{path.name} is not a JSON object")
+    return value
+
+
+def inspect_model_files(folder: str) -> dict[str, Any]:
+    """(In the child.) Parse what the loader will parse; a summary of it comes back."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    root = Path(folder)
+    config = _json_object(root / "config.json")
+    for name in ("config.json", "tokenizer_config.json"):
+        data = config if name == "config.json" else (_json_object(root / name) if (root / name).exists() else {})
+        if "auto_map" in data:
+            raise PermissionError(f"{name} names remote code (auto_map), which is refused")
+    parsed = AutoConfig.from_pretrained(folder, trust_remote_code=False)
+    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    return {"model_type": parsed.model_type, "architectures": list(getattr(parsed, "architectures", None) or []),
+            "vocab_size": getattr(parsed.get_text_config(), "vocab_size", None), "tokenizer_size": len(tokenizer)}
+
+
+def vet_model_folder(folder: Path, limits: Limits = PARSE_LIMITS) -> dict[str, Any]:
+    """Sizes, then a limited child parses config and tokenizer; `Rejected` with the reason otherwise."""
+    check_sizes(folder)
+    if not (folder / "config.json").is_file():
+        raise Rejected("the folder has no config.json")
+    try:
+        return run_limited(inspect_model_files, str(folder), limits=limits,
+                           what="reading the model's config and tokenizer", preload=["transformers"])
+    except LimitExceeded as error:
+        raise Rejected(str(error)) from None
+    except ChildFailed as error:
+        raise Rejected(f"its config or tokenizer cannot be read: {error}") from None
+
+
+def parse_jsonl(path: str) -> list[dict[str, Any]]:
+    """(In the child.) One JSON object per non-empty line."""
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.strip():
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError(f"line {number} is not a JSON object")
+                rows.append(row)
+    return rows
+
+
+def read_jsonl(path: Path, limits: Limits = PARSE_LIMITS) -> list[dict[str, Any]]:
+    size = path.stat().st_size
+    if size > DATA_FILE_LIMIT:
+        raise Rejected(f"{path.name} is {size / 1e6:.1f} MB, above the {DATA_FILE_LIMIT // MiB} MB limit")
+    try:
+        return run_limited(parse_jsonl, str(path), limits=limits, what=f"reading {path.name}")
+    except LimitExceeded as error:
+        raise Rejected(str(error)) from None
+    except ChildFailed as error:
+        raise Rejected(f"{path.name} cannot be read: {error}") from None
+
+
+def load_hub_rows(path: str, config: str | None, split: str, revision: str, token: str | None) -> list[dict[str, Any]]:
+    """(In the child.) `datasets.load_dataset` of one split, as plain dicts."""
+    import datasets
+
+    data = datasets.load_dataset(path, config, split=split, revision=revision, token=token)
+    return [dict(row) for row in data]
+
+
+def read_hub_rows(path: str, config: str | None, split: str, revision: str, token: str | None,
+                  limits: Limits = PARSE_LIMITS) -> list[dict[str, Any]]:
+    """Raises `LookupError` subclasses' reasons as `Rejected` too: the caller decides what is missing."""
+    try:
+        return run_limited(load_hub_rows, path, config, split, revision, token, limits=limits,
+                           what=f"reading {path} ({config or 'default'}, {split})", preload=["datasets"])
+    except LimitExceeded as error:
+        raise Rejected(str(error)) from None
+    except ChildFailed as error:
+        raise Rejected(f"{path} ({config or 'default'}) {split!r} cannot be read: {error}") from None
+
+
+__all__ = ["PARSE_LIMITS", "Rejected", "read_hub_rows", "read_jsonl", "vet_model_folder"]
