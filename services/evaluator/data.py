@@ -7,11 +7,11 @@ Local layout (see fixtures/MODEL.md): `<data_dir>/<folder>/[<subset>/]<split>.js
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from services.evaluator import vetting
 from services.evaluator.tasks.base import TaskSpec
 from shared.benchmarks import REGISTRY
 
@@ -31,6 +31,10 @@ PINNED_REVISIONS: dict[str, str] = {
 
 class DataUnavailable(LookupError):
     """The data of a task (split, subset) is not in this source."""
+
+
+class DataRejected(DataUnavailable):
+    """The data is there but cannot be used (over a size, memory or time limit, not JSON): the reason."""
 
 
 class TaskDataSource(Protocol):
@@ -61,7 +65,7 @@ class LocalDataSource:
         path = self._folder(spec, subset) / f"{split}.jsonl"
         if not path.exists():
             raise DataUnavailable(f"no {split!r} split for {spec.key!r}{f'/{subset}' if subset else ''} at {path}")
-        return _read_jsonl(str(path), path.stat().st_mtime_ns)
+        return _read_jsonl(path, path.stat().st_mtime_ns)
 
     def subsets(self, spec: TaskSpec) -> tuple[str, ...]:
         if not spec.subsets:
@@ -87,9 +91,12 @@ class LocalDataSource:
 
 
 @lru_cache(maxsize=256)
-def _read_jsonl(path: str, mtime_ns: int) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+def _read_jsonl(path: Path, mtime_ns: int) -> list[dict[str, Any]]:
+    """Parsed in a limited child (`vetting`); cached per (path, mtime) in this process."""
+    try:
+        return vetting.read_jsonl(path)
+    except vetting.Rejected as error:
+        raise DataRejected(f"task data {path.parent.name}/{path.name}: {error}") from None
 
 
 class HubDataSource:
@@ -114,17 +121,14 @@ class HubDataSource:
         return self._revision_of(spec.hub_path)
 
     def rows(self, spec: TaskSpec, split: str, subset: str | None = None) -> list[dict[str, Any]]:
-        import datasets
-
         config = subset or spec.hub_config
         key = (spec.hub_path, config, split)
         if key not in self._rows:
+            revision = self._revision_of(spec.hub_path)
             try:
-                data = datasets.load_dataset(spec.hub_path, config, split=split,
-                                             revision=self._revision_of(spec.hub_path), token=self.token)
-            except (FileNotFoundError, ValueError) as error:
-                raise DataUnavailable(f"{spec.hub_path} ({config}) has no {split!r} split: {error}") from error
-            self._rows[key] = [dict(row) for row in data]
+                self._rows[key] = vetting.read_hub_rows(spec.hub_path, config, split, revision, self.token)
+            except vetting.Rejected as error:  # a split that does not exist, or data over a limit
+                raise DataUnavailable(f"{spec.hub_path} ({config}) {split!r}: {error}") from None
         return self._rows[key]
 
     def subsets(self, spec: TaskSpec) -> tuple[str, ...]:

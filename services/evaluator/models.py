@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.evaluator import vetting
 from shared.settings import EvaluatorSettings
 
 ALLOW_PATTERNS = ["*.json", "*.safetensors", "tokenizer*", "*.model", "*.tiktoken", "*.txt", "*.jinja"]
@@ -118,6 +119,10 @@ class ModelLoader:
         size = sum(p.stat().st_size for p in weights)
         if size > self.settings.max_model_bytes:
             raise ModelRejected(f"model {model_id!r} is {size / 1e9:.1f} GB, above the limit")
+        try:  # config and tokenizer files are parsed in a limited child first: only then here
+            vetting.vet_model_folder(folder)
+        except vetting.Rejected as error:
+            raise ModelRejected(f"model {model_id!r} was refused: {error}") from None
         try:
             config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
         except ValueError as error:  # an architecture that needs remote code

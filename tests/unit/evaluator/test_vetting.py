@@ -107,3 +107,23 @@ def test_an_oversized_data_file_is_refused_unread(tmp_path: Path) -> None:
         handle.truncate(vetting.DATA_FILE_LIMIT + 1)
     with pytest.raises(Rejected, match="above the 1024 MB limit"):
         vetting.read_jsonl(path)
+
+
+def test_the_loader_and_the_data_source_go_through_the_child(folder: Path, tmp_path: Path) -> None:
+    from services.evaluator.data import DataRejected, LocalDataSource
+    from services.evaluator.models import ModelLoader, ModelRejected
+    from services.evaluator.tasks import registry
+    from shared.settings import EvaluatorSettings
+
+    data = json.loads((folder / "tokenizer_config.json").read_text())
+    data["auto_map"] = {"AutoTokenizer": ["evil.Tokenizer", None]}
+    (folder / "tokenizer_config.json").write_text(json.dumps(data))
+    loader = ModelLoader(EvaluatorSettings(device="cpu", allow_local_models=True))
+    with pytest.raises(ModelRejected, match="was refused: .*PermissionError: tokenizer_config.json names remote code"):
+        loader.load(str(folder))
+
+    (tmp_path / "data" / "boolq").mkdir(parents=True)
+    (tmp_path / "data" / "boolq" / "validation.jsonl").write_text("[" * 100_000 + "\n")
+    with pytest.raises(DataRejected, match="task data boolq/validation.jsonl: validation.jsonl cannot be read: "
+                                           "RecursionError"):
+        LocalDataSource(tmp_path / "data").rows(registry.get("boolq"), "validation")
