@@ -55,6 +55,7 @@ class ExtractorSettings(BaseSettings):
     grace_seconds: float = 5.0
     max_memory_bytes: int = 1_500_000_000  # address space of the parser process
     max_claims: int = 5_000  # a paper with more result cells than this is refused, not truncated
+    max_table_cells: int = 20_000  # a tabular with more cells is refused before it is analysed
     hub_search: bool = False  # resolve unknown model names with the Hugging Face Hub search API
 
 

@@ -69,9 +69,17 @@ class BodyProtocol:
     # benchmark -> statements giving the count of a setting the paper calls "few-shot" ("In the few-shot
     # setting, there are 15 additional question / answer pairs"); used for cells labelled "few-shot"
     few_shot_counts: dict[str, list[ProtocolStatement]] = field(default_factory=dict)
+    # (benchmark, which statements) -> their keys: a table asks once per cell, the answer is per benchmark
+    _keys_cache: dict[tuple[str | None, str], tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def _keys(self, benchmark: str | None, which: str) -> tuple[str, ...]:
+        """`_keys` over `shots_by_benchmark` or `few_shot_counts`; both are complete once the body is read."""
+        if (benchmark, which) not in self._keys_cache:
+            self._keys_cache[benchmark, which] = _keys(benchmark, getattr(self, which))
+        return self._keys_cache[benchmark, which]
 
     def few_shot_count(self, benchmark: str | None) -> ProtocolStatement | None:
-        found = [st for key in _keys(benchmark, self.few_shot_counts) for st in self.few_shot_counts.get(key, [])]
+        found = [st for key in self._keys(benchmark, "few_shot_counts") for st in self.few_shot_counts.get(key, [])]
         return found[0] if found and len({st.value for st in found}) == 1 else None
 
     def shots_for(self, table_labels: set[str], section: int, benchmark: str | None,
@@ -84,7 +92,7 @@ class BodyProtocol:
                     return cited[key]
         if benchmark:
             scope = "instruct" if instruct else "base"
-            every = [(sec, st, sc) for key in _keys(benchmark, self.shots_by_benchmark)
+            every = [(sec, st, sc) for key in self._keys(benchmark, "shots_by_benchmark")
                      for sec, st, sc in self.shots_by_benchmark.get(key, [])]
             # a statement about this kind of model (instruct or base) is more specific than an unscoped one
             found = [(sec, st) for sec, st, sc in every if sc == scope] or \

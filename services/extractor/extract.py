@@ -12,7 +12,7 @@ import difflib
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from services.extractor.body import TableView, paper_protocol
 from services.extractor.claims import (
@@ -74,6 +74,15 @@ class ExtractionTimeout(RuntimeError):
     pass
 
 
+class CapExceeded(RuntimeError):
+    """A paper over a cap (cells in one table, claims per paper): refused as soon as it is known."""
+
+
+class Caps(Protocol):
+    max_claims: int
+    max_table_cells: int
+
+
 def extract(sources: PaperSources, settings: ExtractorSettings | None = None, *,
             hub: HubSearchClient | None = None) -> ExtractionResult:
     """Claims of one paper version. `hub` is used when `settings.hub_search` is on (a client is made
@@ -121,19 +130,19 @@ def _extract(sources: PaperSources, settings: ExtractorSettings, hub: HubSearchC
         return ExtractionResult([], "failed", f"unpacking the e-print failed: {exc}")
     if settings.hub_search and hub is None:
         hub = HubSearchClient()
-    result = extract_from_files(files, arxiv_id=sources.arxiv_id, version=sources.version,
-                                source_sha256=sources.source_sha256, html=sources.html, pdf=sources.pdf,
-                                hub=hub, check=check)
-    if len(result.claims) > settings.max_claims:
-        return ExtractionResult([], "failed", f"limit: {len(result.claims)} result cells, over the cap of "
-                                f"{settings.max_claims} claims per paper (PV_EXTRACT_MAX_CLAIMS)")
-    return result
+    try:
+        return extract_from_files(files, arxiv_id=sources.arxiv_id, version=sources.version,
+                                  source_sha256=sources.source_sha256, html=sources.html, pdf=sources.pdf,
+                                  hub=hub, check=check, caps=settings)
+    except CapExceeded as exc:
+        return ExtractionResult([], "failed", f"limit: {exc}")
 
 
 def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, source_sha256: str | None = None,
                        html: bytes | None = None, pdf: bytes | None = None, hub: HubSearchClient | None = None,
-                       check=lambda: None) -> ExtractionResult:
-    """The extractor on an unpacked project (no catch-all: the fuzz tests call this directly)."""
+                       check=lambda: None, caps: Caps | None = None) -> ExtractionResult:
+    """The extractor on an unpacked project (no catch-all: the fuzz tests call this directly).
+    `caps` (the settings) raise `CapExceeded` as soon as a table or the claims so far go over them."""
     main = find_main(files)
     if main is None:
         return ExtractionResult([], "no_tables",
@@ -161,6 +170,10 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
     paper_named = [named for c in captions for named in c.named]
     for table, section, caption in zip(tables, sections, captions, strict=True):
         check()
+        cells = sum(len(row.cells) for row in table.grid.rows)
+        if caps is not None and cells > caps.max_table_cells:
+            raise CapExceeded(f"{table.printed} has {cells} cells, over the cap of {caps.max_table_cells} "
+                              f"cells per table (PV_EXTRACT_MAX_TABLE_CELLS)")
         layout = analyse(table.grid, resolver)
         if layout is None:
             continue
@@ -173,6 +186,9 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
                                       source_sha256=source_sha256, body=view)
         if not candidates:
             continue
+        if caps is not None and len(claims) + len(candidates) > caps.max_claims:
+            raise CapExceeded(f"{len(claims) + len(candidates)} result cells up to {table.printed} (reading stopped "
+                              f"there), over the cap of {caps.max_claims} claims per paper (PV_EXTRACT_MAX_CLAIMS)")
         result_tables += 1
         page = pdf_pages.page_of(table.printed, [c.number.quoted for c in candidates])
         grounded = [c for c in candidates if _ground(c, doc, dropped)]

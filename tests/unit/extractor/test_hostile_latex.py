@@ -48,6 +48,9 @@ def test_unclosed_and_runaway_latex_parses_in_bounded_time(name: str) -> None:
     result = extract(_paper(HOSTILE[name]), ExtractorSettings(max_seconds=20))
     elapsed = time.monotonic() - started
     assert elapsed < 5.0, f"{name}: {elapsed:.1f} s"
+    if name == "wide spans":  # 402,000 cells once the spans are laid out: over the per-table cap
+        assert result.outcome == "failed" and result.detail.startswith("limit: Table 1 has 402000 cells"), result.detail
+        return
     assert result.outcome in ("claims", "no_tables"), result.detail
     if "45.3" in HOSTILE[name]:
         assert {c.citation.quoted_text for c in result.claims} == {"45.3", "43.2"}, name
@@ -78,7 +81,21 @@ def test_a_parser_past_its_deadline_is_stopped_with_the_reason() -> None:
 def test_more_claims_than_the_cap_is_refused_not_truncated() -> None:
     result = extract(_paper(TABLE * 30), ExtractorSettings(max_claims=50))
     assert result.outcome == "failed" and not result.claims
-    assert result.detail == "limit: 60 result cells, over the cap of 50 claims per paper (PV_EXTRACT_MAX_CLAIMS)"
+    assert result.detail == ("limit: 52 result cells up to Table 26 (reading stopped there), over the cap of 50 "
+                             "claims per paper (PV_EXTRACT_MAX_CLAIMS)")
+
+
+
+def test_a_table_over_the_cell_cap_is_refused_before_it_is_analysed() -> None:
+    wide = (r"\begin{table}\caption{R}\begin{tabular}{l" + "c" * 40 + "}Model & " + " & ".join(["MMLU"] * 40)
+            + r" \\ " + "".join(f"Llama-2-7B & " + " & ".join(["45.3"] * 40) + r" \\ " for _ in range(60))
+            + r"\end{tabular}\end{table}")
+    started = time.monotonic()
+    result = extract(_paper(TABLE + wide), ExtractorSettings(max_table_cells=2000))
+    assert result.outcome == "failed" and not result.claims
+    assert result.detail == ("limit: Table 2 has 2501 cells, over the cap of 2000 cells per table "
+                             "(PV_EXTRACT_MAX_TABLE_CELLS)")
+    assert time.monotonic() - started < 5
 
 
 ENTITIES = "".join(f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcdef", "bcdefg", strict=True))
