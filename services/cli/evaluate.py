@@ -86,7 +86,8 @@ def task_command(model: str, task: str, shots: int, limit: int | None, data: Pat
         return 2
     protocol = _protocol(task, shots, available)
     if isinstance(protocol, Unsupported):
-        print(f"error: {protocol.reason}", file=sys.stderr)
+        rejected = [getattr(source, "rejected", {}).get(key) for key in registry.components(task)]
+        print(f"error: {next((r for r in rejected if r), protocol.reason)}", file=sys.stderr)
         return 2
     if limit is not None:
         protocol = protocol.model_copy(update={"full_set": False, "examples": limit, "slice_seed": None})

@@ -50,6 +50,7 @@ class TaskDataSource(Protocol):
 class LocalDataSource:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.rejected: dict[str, str] = {}  # task key -> why its data cannot be used
 
     def _folder(self, spec: TaskSpec, subset: str | None) -> Path:
         base = self.root / spec.folder
@@ -73,10 +74,15 @@ class LocalDataSource:
         return tuple(s for s in spec.subsets if (self._folder(spec, s) / f"{spec.eval_split}.jsonl").exists())
 
     def count(self, spec: TaskSpec) -> int:
+        """Documents in the task's evaluation split; 0 when absent or rejected (the reason goes to
+        `rejected`, so that one unreadable file costs its task, not every task)."""
         try:
             if spec.subsets:
                 return sum(len(self.rows(spec, spec.eval_split, s)) for s in self.subsets(spec))
             return len(self.rows(spec, spec.eval_split))
+        except DataRejected as error:
+            self.rejected[spec.key] = str(error)
+            return 0
         except DataUnavailable:
             return 0
 

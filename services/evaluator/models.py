@@ -65,6 +65,10 @@ class ModelLoader:
         local = Path(model_id)
         if self.settings.allow_local_models and local.is_dir():
             self._check_local_size(model_id, local)
+            try:  # before anything is read or hashed
+                vetting.check_sizes(local)
+            except vetting.Rejected as error:
+                raise ModelRejected(f"model {model_id!r} was refused: {error}") from None
             return local, folder_revision(local)
         from huggingface_hub import snapshot_download
 

@@ -26,6 +26,8 @@ from shared.isolation import ChildFailed, LimitExceeded, Limits, run_limited
 
 # A parse may use this much heap (RLIMIT_DATA: torch's shared libraries are mapped, not counted) and CPU.
 PARSE_LIMITS = Limits(memory_bytes=2 * 2**30, seconds=120.0, grace_seconds=15.0, rlimit=resource.RLIMIT_DATA)
+# A JSON-lines split: HellaSwag's validation split (10,042 rows) parses in under 100 MB.
+JSONL_LIMITS = Limits(memory_bytes=1 * 2**30, seconds=60.0, grace_seconds=10.0, rlimit=resource.RLIMIT_DATA)
 MiB = 2**20
 # The largest real files of these kinds are far smaller (Llama 3's tokenizer.json: 9 MB; chat templates
 # in tokenizer_config.json: under 1 MB); config.json of any model is a few KB.
@@ -99,7 +101,7 @@ def parse_jsonl(path: str) -> list[dict[str, Any]]:
     return rows
 
 
-def read_jsonl(path: Path, limits: Limits = PARSE_LIMITS) -> list[dict[str, Any]]:
+def read_jsonl(path: Path, limits: Limits = JSONL_LIMITS) -> list[dict[str, Any]]:
     size = path.stat().st_size
     if size > DATA_FILE_LIMIT:
         raise Rejected(f"{path.name} is {size / 1e6:.1f} MB, above the {DATA_FILE_LIMIT // MiB} MB limit")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -133,3 +134,64 @@ def test_hostile_eprint_ends_in_a_clear_outcome_within_bounds(tmp_path: Path, na
     assert 0 < cli_mib <= LIMIT_MIB, cli_mib
     assert repo_state() == before  # nothing written outside the work folder
     assert sorted(p.name for p in tmp_path.iterdir()) == ["eprint.bin", "home", "tmp"]
+
+
+SNAPSHOT = next((ROOT / "fixtures" / "hub" / "models--paperverdict-fixtures--tiny-llama" / "snapshots").iterdir())
+
+
+def _model(work: Path, damage: str) -> Path:
+    folder = work / "model"
+    folder.mkdir()
+    for path in SNAPSHOT.iterdir():
+        (folder / path.name).write_bytes(path.resolve().read_bytes())
+    config = folder / "config.json"
+    if damage == "auto_map":
+        config.write_text(config.read_text().replace("{", '{"auto_map": {"AutoModelForCausalLM": "evil.M"}, ', 1))
+    elif damage == "nested":
+        config.write_text("[" * 300_000 + "]" * 300_000)
+    elif damage == "huge":
+        with open(config, "r+b") as handle:
+            handle.truncate(3 * 2**30)  # sparse
+    elif damage == "pickle":
+        (folder / "model.safetensors").rename(folder / "pytorch_model.bin")
+    return folder
+
+
+def _data(work: Path, content: bytes) -> Path:
+    folder = work / "data" / "arc_easy"
+    folder.mkdir(parents=True)
+    (folder / "REVISION").write_text("hostile\n")
+    (folder / "test.jsonl").write_bytes(content)
+    return work / "data"
+
+
+# (model damage, data file or None, what the CLI must say)
+EVAL_INPUTS = {
+    "model config with auto_map": ("auto_map", None, "names remote code (auto_map), which is refused"),
+    "model config nested 3x10^5 deep": ("nested", None, "cannot be read: RecursionError"),
+    "model config of 3 GiB (sparse)": ("huge", None, "config.json is 3221.2 MB, above the 1 MB limit"),
+    "pickle-only model folder": ("pickle", None, "has no safetensors weights"),
+    "task data, invalid UTF-8": ("", b'{"question": "\xff\xfe"}\n', "UnicodeDecodeError"),
+    "task data, 60 MB of empty lists": ("", (b'{"a": [' + b"[]," * 20_000 + b'[]]}\n') * 1_000,
+                                        "limit: memory over 1024 MiB during reading test.jsonl"),
+}
+
+
+@pytest.mark.parametrize("name", list(EVAL_INPUTS))
+def test_hostile_model_or_data_ends_in_a_clear_reason_within_bounds(tmp_path: Path, name: str) -> None:
+    damage, content, expected = EVAL_INPUTS[name]
+    model = _model(tmp_path, damage) if damage else SNAPSHOT
+    data = _data(tmp_path, content) if content is not None else ROOT / "fixtures" / "data"
+    before = repo_state()
+    done, seconds = run(tmp_path, "eval", "task", "--model", str(model), "--task", "arc_easy", "--data", str(data),
+                        "--limit", "4")
+    lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+    cli_mib = int(lines.pop().removeprefix("cli_peak_kib=")) // 1024 if lines and lines[-1].startswith("cli_peak") else 0
+    said = done.stdout + "\n".join(lines)
+    reason = next((line.strip() for line in said.splitlines() if expected in line), said[-300:])
+    reason = re.sub(r"^\"failure\": \"model '[^']*' (was refused: )?", "", reason)
+    ROWS.append((name, seconds, None, f"cli {cli_mib} MiB: {reason}"))
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert expected in said and done.returncode != 0, said[-2000:]
+    assert seconds <= LIMIT_S and 0 < cli_mib <= LIMIT_MIB, (seconds, cli_mib)
+    assert repo_state() == before
