@@ -191,23 +191,13 @@ class _Converter:
         if name in _KEEP_LAST:
             n_opt, n_drop = _KEEP_LAST[name]
             pos = self._skip_args(pos, n_opt, n_drop)
-            pos = _skip_optional_all(s, pos)
-            arg = read_group(s, pos)
-            if arg is None:
-                return pos
-            out.append(self._sub(arg[0]))
-            return arg[2]
+            return self._last_group(_skip_optional_all(s, pos), out)
         if name == "multirow":
             pos = _skip_optional_all(s, pos)
             pos = self._skip_args(pos, 0, 1)
             pos = _skip_optional_all(s, pos)
             pos = self._skip_args(pos, 0, 1)
-            pos = _skip_optional_all(s, pos)
-            arg = read_group(s, pos)
-            if arg is None:
-                return pos
-            out.append(self._sub(arg[0]))
-            return arg[2]
+            return self._last_group(_skip_optional_all(s, pos), out)
         if name in ("begin", "end"):
             arg = read_group(s, pos)
             if arg is None:
@@ -219,6 +209,14 @@ class _Converter:
             out.append(" ")
             return pos
         return pos  # unknown command: it prints nothing itself, its braced arguments print as text
+
+    def _last_group(self, pos: int, out: list[str]) -> int:
+        """The braced argument at `pos`, as text (the printed argument of \\textcolor, \\multirow, ...)."""
+        arg = read_group(self.s, pos)
+        if arg is None:
+            return pos
+        out.append(self._sub(arg[0]))
+        return arg[2]
 
     def _skip_args(self, pos: int, n_opt: int, n_args: int) -> int:
         s = self.s

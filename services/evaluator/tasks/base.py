@@ -47,14 +47,10 @@ class Formulation(Protocol):
     def requests(self, prompt_prefix: str, doc: Doc) -> list[tuple[str, str]]: ...  # (context, continuation)
 
 
-class MultipleChoice:
-    """lm-eval's `output_type: multiple_choice`: context = prefix + query, continuation =
-    target delimiter + choice, one request per choice. Families override the `doc_to_*` pieces."""
+class Prompted:
+    """lm-eval's task defaults: documents as they come, no description, " " before a target and a blank
+    line between few-shot examples."""
 
-    harness: Harness = "lm-eval"
-    kind: Literal["multiple_choice", "generate"] = "multiple_choice"
-    name = "cloze"
-    metrics: tuple[str, ...] = ("acc", "acc_norm")
     target_delimiter = " "
     fewshot_delimiter = "\n\n"
 
@@ -63,6 +59,16 @@ class MultipleChoice:
 
     def description(self, subset: str | None) -> str:
         return ""
+
+
+class MultipleChoice(Prompted):
+    """lm-eval's `output_type: multiple_choice`: context = prefix + query, continuation =
+    target delimiter + choice, one request per choice. Families override the `doc_to_*` pieces."""
+
+    harness: Harness = "lm-eval"
+    kind: Literal["multiple_choice", "generate"] = "multiple_choice"
+    name = "cloze"
+    metrics: tuple[str, ...] = ("acc", "acc_norm")
 
     def query(self, doc: Doc) -> str:
         raise NotImplementedError

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from services.evaluator.tasks.base import Doc, TaskSpec
+from services.evaluator.tasks.base import Doc, Prompted, TaskSpec
 
 UNTIL = ("Question:", "</s>", "<|im_end|>")
 MAX_GEN_TOKS = 256  # lm-eval's HFLM default when the task sets none
@@ -16,19 +16,11 @@ IGNORE = (",", "\\$", "(?s).*#### ", "\\.$")  # `regexes_to_ignore` of the exact
 FALLBACK = "[invalid]"
 
 
-class Gsm8kLmEval:
+class Gsm8kLmEval(Prompted):
     harness: Literal["lm-eval"] = "lm-eval"
     kind: Literal["generate"] = "generate"
     name = "generate"
     metrics = ("exact_match", "exact_match_flexible")
-    target_delimiter = " "
-    fewshot_delimiter = "\n\n"
-
-    def prepare(self, doc: Doc) -> Doc:
-        return doc
-
-    def description(self, subset: str | None) -> str:
-        return ""
 
     def query(self, doc: Doc) -> str:
         return f"Question: {doc['question']}\nAnswer:"
