@@ -176,110 +176,115 @@ class Faults:
         return None
 
 
-def make_handler(papers_dir: Path, faults: Faults) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "paperverdict-arxiv/1"
+class ArxivHandler(BaseHTTPRequestHandler):
+    """arxiv.org's endpoints over `papers_dir`, with the faults tests inject (a subclass sets both)."""
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
-            pass
+    papers_dir: Path
+    faults: Faults
+    server_version = "paperverdict-arxiv/1"
 
-        @property
-        def base_url(self) -> str:
-            host, port = self.server.server_address[:2]
-            return f"http://{host}:{port}"
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass
 
-        def send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
 
-        def not_found(self, what: str) -> None:
-            self.send(404, f"{what} not found\n".encode(), "text/plain; charset=utf-8")
+    def send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
-        def do_POST(self) -> None:  # noqa: N802 - stdlib naming
-            url = urlparse(self.path)
-            if url.path != "/_faults":
-                return self.not_found(url.path)
-            query = parse_qs(url.query)
-            with faults.lock:
-                faults.count = int(query.get("count", ["0"])[0])
-                faults.status = int(query.get("status", ["503"])[0])
-                faults.retry_after = query.get("retry_after", [None])[0]
-            self.send(200, b'{"ok": true}', "application/json")
+    def not_found(self, what: str) -> None:
+        self.send(404, f"{what} not found\n".encode(), "text/plain; charset=utf-8")
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-            url = urlparse(self.path)
-            path = unquote(url.path)
-            if path == "/_stats":
-                with faults.lock:
-                    body = json.dumps({"requests": faults.requests, "faulted": faults.faulted, "paths": faults.paths})
-                return self.send(200, body.encode(), "application/json")
-            if path == "/_health":
-                return self.send(200, b"ok", "text/plain")
-            fault = faults.take(path)
-            if fault:
-                status, retry_after = fault
-                return self.send(status, b"injected fault\n", "text/plain", {"Retry-After": retry_after} if retry_after else None)
-            papers = load_papers(papers_dir)  # re-read: tests may add papers while it runs
-            if path == "/api/query":
-                return self.api_query(papers, url.query)
-            for prefix, kind in (("/e-print/", "eprint"), ("/src/", "eprint"), ("/html/", "html"), ("/pdf/", "pdf"), ("/abs/", "abs")):
-                if path.startswith(prefix):
-                    return self.artifact(papers, kind, path[len(prefix):].strip("/"))
-            return self.not_found(path)
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        url = urlparse(self.path)
+        if url.path != "/_faults":
+            return self.not_found(url.path)
+        query = parse_qs(url.query)
+        with self.faults.lock:
+            self.faults.count = int(query.get("count", ["0"])[0])
+            self.faults.status = int(query.get("status", ["503"])[0])
+            self.faults.retry_after = query.get("retry_after", [None])[0]
+        self.send(200, b'{"ok": true}', "application/json")
 
-        do_HEAD = do_GET
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        url = urlparse(self.path)
+        path = unquote(url.path)
+        if path == "/_stats":
+            with self.faults.lock:
+                body = json.dumps({"requests": self.faults.requests, "faulted": self.faults.faulted, "paths": self.faults.paths})
+            return self.send(200, body.encode(), "application/json")
+        if path == "/_health":
+            return self.send(200, b"ok", "text/plain")
+        fault = self.faults.take(path)
+        if fault:
+            status, retry_after = fault
+            return self.send(status, b"injected fault\n", "text/plain", {"Retry-After": retry_after} if retry_after else None)
+        papers = load_papers(self.papers_dir)  # re-read: tests may add papers while it runs
+        if path == "/api/query":
+            return self.api_query(papers, url.query)
+        for prefix, kind in (("/e-print/", "eprint"), ("/src/", "eprint"), ("/html/", "html"), ("/pdf/", "pdf"), ("/abs/", "abs")):
+            if path.startswith(prefix):
+                return self.artifact(papers, kind, path[len(prefix):].strip("/"))
+        return self.not_found(path)
 
-        def api_query(self, papers: dict[str, Paper], query: str) -> None:
-            ids = [i.strip() for i in ",".join(parse_qs(query).get("id_list", [""])).split(",") if i.strip()]
-            entries = []
-            for requested in ids:
-                match = _ID.match(requested)
-                if not match:
-                    entries.append(error_entry(requested, "incorrect id format for"))
-                    continue
-                paper = papers.get(match.group("base"))
-                if paper is None:
-                    entries.append(error_entry(requested, "incorrect id format for"))
-                    continue
-                entries.append(entry_xml(paper, self.base_url))
-            self.send(200, feed_xml(entries, query).encode("utf-8"), "application/atom+xml; charset=utf-8")
+    do_HEAD = do_GET
 
-        def artifact(self, papers: dict[str, Paper], kind: str, requested: str) -> None:
+    def api_query(self, papers: dict[str, Paper], query: str) -> None:
+        ids = [i.strip() for i in ",".join(parse_qs(query).get("id_list", [""])).split(",") if i.strip()]
+        entries = []
+        for requested in ids:
             match = _ID.match(requested)
-            paper = papers.get(match.group("base")) if match else None
+            if not match:
+                entries.append(error_entry(requested, "incorrect id format for"))
+                continue
+            paper = papers.get(match.group("base"))
             if paper is None:
-                return self.not_found(f"paper {requested}")
-            version = int(match.group("v") or paper.latest_version)
-            if version > paper.latest_version:
-                return self.not_found(f"version {version} of {paper.arxiv_id}")
-            if kind == "abs":
-                title = escape(str(paper.meta.get("title") or paper.arxiv_id))
-                body = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
-                return self.send(200, body.encode(), "text/html; charset=utf-8")
-            if kind == "eprint":
-                found = paper.file("eprint.tar.gz", "eprint.tex.gz", "eprint.tar", "eprint.tex", "eprint.pdf")
-                if found is None:
-                    return self.not_found(f"source of {paper.arxiv_id}")
-                content_type = "application/pdf" if found.suffix == ".pdf" else "application/gzip"
-                return self.send(200, found.read_bytes(), content_type,
-                                 {"Content-Disposition": f'attachment; filename="{paper.arxiv_id.replace("/", "_")}v{version}"'})
-            if kind == "html":
-                found = paper.file("render/paper.html", "paper.html")
-                if found is None:
-                    return self.not_found(f"HTML of {paper.arxiv_id}")
-                return self.send(200, found.read_bytes(), "text/html; charset=utf-8")
-            found = paper.file("render/paper.pdf", "paper.pdf")
-            if found is None:
-                return self.not_found(f"PDF of {paper.arxiv_id}")
-            return self.send(200, found.read_bytes(), "application/pdf")
+                entries.append(error_entry(requested, "incorrect id format for"))
+                continue
+            entries.append(entry_xml(paper, self.base_url))
+        self.send(200, feed_xml(entries, query).encode("utf-8"), "application/atom+xml; charset=utf-8")
 
-    return Handler
+    def artifact(self, papers: dict[str, Paper], kind: str, requested: str) -> None:
+        match = _ID.match(requested)
+        paper = papers.get(match.group("base")) if match else None
+        if paper is None:
+            return self.not_found(f"paper {requested}")
+        version = int(match.group("v") or paper.latest_version)
+        if version > paper.latest_version:
+            return self.not_found(f"version {version} of {paper.arxiv_id}")
+        if kind == "abs":
+            title = escape(str(paper.meta.get("title") or paper.arxiv_id))
+            body = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
+            return self.send(200, body.encode(), "text/html; charset=utf-8")
+        if kind == "eprint":
+            found = paper.file("eprint.tar.gz", "eprint.tex.gz", "eprint.tar", "eprint.tex", "eprint.pdf")
+            if found is None:
+                return self.not_found(f"source of {paper.arxiv_id}")
+            content_type = "application/pdf" if found.suffix == ".pdf" else "application/gzip"
+            return self.send(200, found.read_bytes(), content_type,
+                             {"Content-Disposition": f'attachment; filename="{paper.arxiv_id.replace("/", "_")}v{version}"'})
+        if kind == "html":
+            found = paper.file("render/paper.html", "paper.html")
+            if found is None:
+                return self.not_found(f"HTML of {paper.arxiv_id}")
+            return self.send(200, found.read_bytes(), "text/html; charset=utf-8")
+        found = paper.file("render/paper.pdf", "paper.pdf")
+        if found is None:
+            return self.not_found(f"PDF of {paper.arxiv_id}")
+        return self.send(200, found.read_bytes(), "application/pdf")
+
+
+def make_handler(papers_dir: Path, faults: Faults) -> type[BaseHTTPRequestHandler]:
+    return type("Handler", (ArxivHandler,), {"papers_dir": papers_dir, "faults": faults})
 
 
 def serve(host: str, port: int, papers_dir: Path, faults: Faults | None = None) -> ThreadingHTTPServer:

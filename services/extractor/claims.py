@@ -22,6 +22,7 @@ from services.extractor.names import (
 from services.extractor.plaintext import ParsedNumber, parse_number, plain_label
 from services.extractor.protocol import (
     CaptionInfo,
+    LabelInfo,
     is_base_text,
     is_instruct_text,
     parse_label,
@@ -77,17 +78,34 @@ class ProtocolDecision:
     statements: list[ProtocolStatement] = field(default_factory=list)
 
 
+@dataclass
+class _Labels:
+    """What one cell's labels say, parsed once: its benchmark levels (legend-expanded), group rows above
+    it, and its model's levels."""
+
+    levels: list[str]
+    infos: list[LabelInfo]
+    context: list[LabelInfo]
+    model_infos: list[LabelInfo]
+
+
 def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, shots_text: str = "",
                     metric_text: str = "", body: TableBody | None = None, instruct: bool = False) -> ProtocolDecision:
-    printed_levels = bench.levels
-    levels = [caption.legend.get(level.strip(), level) for level in printed_levels]  # "IFE" -> "IFEval"
-    infos = [parse_label(level) for level in levels]
-    context = [parse_label(c) for c in bench.context + model.context]
-    model_infos = [parse_label(level) for level in model.levels]
-    label = " / ".join(printed_levels)
-    d = ProtocolDecision(ClaimProtocol(benchmark_label=label))
-    p = d.protocol
+    """The claimed protocol of one cell, each field with where the paper states it (or that it does not)."""
+    levels = [caption.legend.get(level.strip(), level) for level in bench.levels]  # "IFE" -> "IFEval"
+    labels = _Labels(levels, [parse_label(level) for level in levels],
+                     [parse_label(c) for c in bench.context + model.context],
+                     [parse_label(level) for level in model.levels])
+    d = ProtocolDecision(ClaimProtocol(benchmark_label=" / ".join(bench.levels)))
+    _decide_benchmark(d, labels, caption)
+    _decide_shots(d, labels, caption, shots_text, metric_text, body, instruct)
+    _decide_metric(d, labels, caption, metric_text)
+    _decide_formulation_split_harness(d, labels, caption, body)
+    return d
 
+
+def _decide_benchmark(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo) -> None:
+    p, levels, infos = d.protocol, labels.levels, labels.infos
     for k in range(len(levels) - 1, -1, -1):
         joined = " ".join(levels[k:])
         if (key := match_benchmark(joined)) is not None:
@@ -106,15 +124,20 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
     p.is_aggregate = bool(infos) and infos[-1].aggregate and p.benchmark is None
     if p.benchmark is None and infos:
         p.derived = infos[-1].derived  # type: ignore[assignment]
-    p.held_out = any(i.held_out for i in (*infos, *context))
+    p.held_out = any(i.held_out for i in (*infos, *labels.context))
 
-    # shots: the label (deepest level first), a Shots column, the model label, group rows, the caption
+
+def _decide_shots(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo, shots_text: str, metric_text: str,
+                  body: TableBody | None, instruct: bool) -> None:
+    """The label (deepest level first), a Shots column, the model label, group rows, the caption; then
+    the body text."""
+    p, infos, context = d.protocol, labels.infos, labels.context
     shot_sources: list[tuple[str, int | None]] = [(f"label '{i.text}'", i.n_shot) for i in reversed(infos)]
     bare_count = re.fullmatch(r"\s*\d{1,3}\s*", shots_text)  # a Shots column prints "5", not "5-shot"
     column_shots, _ = parse_shots(f"{shots_text}-shot" if bare_count else shots_text)
     shot_sources.append(("the Shots column", column_shots))
     shot_sources.append(("the Metric column", parse_shots(metric_text)[0]))  # "5-shot, top-1"
-    shot_sources += [(f"label '{i.text}'", i.n_shot) for i in reversed(model_infos)]
+    shot_sources += [(f"label '{i.text}'", i.n_shot) for i in reversed(labels.model_infos)]
     shot_sources += [(f"group '{i.text}'", i.n_shot) for i in context]
     shot_sources += [("caption", v) for k, v in caption.shots_by_benchmark.items()
                      if p.benchmark in benchmark_family(k) or (p.benchmark is None and k == printed_key(d.bench_name))]
@@ -123,26 +146,29 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
         if value is not None:
             p.n_shot = value
             d.stated.append(f"n_shot={value} ({source})")
-            break
+            return
+    key = _body_key(p, d, labels.levels)
+    statement = body.shots(key, instruct) if body is not None and not p.derived else None
+    if statement is not None:
+        p.n_shot = int(statement.value)
+        d.statements.append(statement)
+        d.stated.append(f"n_shot={statement.value} (body text, {statement.source_file}: {statement.plain[:120]!r})")
+        return
+    few = any(i.few_shot for i in (*infos, *context, *labels.model_infos))
+    counted = body.few_shot_count(key) if few and body is not None else None
+    if counted is not None:  # "few-shot" here, "15 additional pairs in the few-shot setting" there
+        p.n_shot = int(counted.value)
+        d.statements.append(counted)
+        d.stated.append(f"n_shot={counted.value} (label says few-shot; {counted.source_file}: "
+                        f"{counted.plain[:120]!r})")
     else:
-        statement = body.shots(_body_key(p, d, levels), instruct) if body is not None and not p.derived else None
-        if statement is not None:
-            p.n_shot = int(statement.value)
-            d.statements.append(statement)
-            d.stated.append(f"n_shot={statement.value} (body text, {statement.source_file}: {statement.plain[:120]!r})")
-        else:
-            few = any(i.few_shot for i in (*infos, *context, *model_infos))
-            counted = body.few_shot_count(_body_key(p, d, levels)) if few and body is not None else None
-            if counted is not None:  # "few-shot" here, "15 additional pairs in the few-shot setting" there
-                p.n_shot = int(counted.value)
-                d.statements.append(counted)
-                d.stated.append(f"n_shot={counted.value} (label says few-shot; {counted.source_file}: "
-                                f"{counted.plain[:120]!r})")
-            else:
-                d.unstated.append("n_shot (the paper says 'few-shot' without a count)" if few else "n_shot")
+        d.unstated.append("n_shot (the paper says 'few-shot' without a count)" if few else "n_shot")
 
+
+def _decide_metric(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo, metric_text: str) -> None:
+    p = d.protocol
     default = BENCHMARKS.get(p.benchmark or "")
-    stated_metric = next((i.metric for i in reversed(infos) if i.metric), None)
+    stated_metric = next((i.metric for i in reversed(labels.infos) if i.metric), None)
     source = "label"
     if stated_metric is None and metric_text:
         stated_metric = "acc" if re.fullmatch(r"\s*acc\.?\s*", metric_text.lower()) else parse_metric(metric_text)
@@ -168,8 +194,13 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
     else:
         d.unstated.append("metric" + (f" (the evaluator runs the benchmark default: {default.metric})" if default else ""))
 
+
+def _decide_formulation_split_harness(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo,
+                                      body: TableBody | None) -> None:
+    p, infos = d.protocol, labels.infos
+    default = BENCHMARKS.get(p.benchmark or "")
     formulation = next((i.formulation for i in reversed(infos) if i.formulation), None) \
-        or next((i.formulation for i in context if i.formulation), None) \
+        or next((i.formulation for i in labels.context if i.formulation), None) \
         or next((v for k, v in caption.formulation_by_benchmark.items() if p.benchmark in benchmark_family(k)), None) \
         or caption.formulation
     if formulation is not None:
@@ -189,7 +220,6 @@ def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, sh
         p.harness = body.harness.value
         d.statements.append(body.harness)
         d.stated.append(f"harness={body.harness.value} (body text)")
-    return d
 
 
 def _body_key(p: ClaimProtocol, d: ProtocolDecision, levels: list[str]) -> str | None:

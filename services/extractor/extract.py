@@ -170,10 +170,7 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
     paper_named = [named for c in captions for named in c.named]
     for table, section, caption in zip(tables, sections, captions, strict=True):
         check()
-        cells = sum(len(row.cells) for row in table.grid.rows)
-        if caps is not None and cells > caps.max_table_cells:
-            raise CapExceeded(f"{table.printed} has {cells} cells, over the cap of {caps.max_table_cells} "
-                              f"cells per table (PV_EXTRACT_MAX_TABLE_CELLS)")
+        _check_table_cells(table, caps)
         layout = analyse(table.grid, resolver)
         if layout is None:
             continue
@@ -190,14 +187,9 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
             raise CapExceeded(f"{len(claims) + len(candidates)} result cells up to {table.printed} (reading stopped "
                               f"there), over the cap of {caps.max_claims} claims per paper (PV_EXTRACT_MAX_CLAIMS)")
         result_tables += 1
-        page = pdf_pages.page_of(table.printed, [c.number.quoted for c in candidates])
         grounded = [c for c in candidates if _ground(c, doc, dropped)]
-        html_grid = _html_grid(html_tables, table)
-        if html and html_grid is None:
-            disagreements.append({"table": table.label, "claim_id": None, "latex": f"{len(grounded)} claims",
-                                  "html": None, "detail": "the table is not in the HTML rendering"})
-        elif html_grid is not None:
-            disagreements.extend(_corroborate(table, html_grid, grounded))
+        disagreements.extend(_html_disagreements(table, grounded, html_tables, bool(html)))
+        page = pdf_pages.page_of(table.printed, [c.number.quoted for c in candidates])
         for c in grounded:
             c.claim.citation.pdf_page = page
         link_aggregates(grounded)
@@ -210,6 +202,22 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
     if dropped:
         detail += f"; {len(dropped)} cells dropped by gate G1"
     return ExtractionResult(claims, "claims", detail, disagreements, dropped)
+
+
+def _check_table_cells(table: TableSource, caps: Caps | None) -> None:
+    cells = sum(len(row.cells) for row in table.grid.rows)
+    if caps is not None and cells > caps.max_table_cells:
+        raise CapExceeded(f"{table.printed} has {cells} cells, over the cap of {caps.max_table_cells} "
+                          f"cells per table (PV_EXTRACT_MAX_TABLE_CELLS)")
+
+
+def _html_disagreements(table: TableSource, grounded: list[Candidate], html_tables: dict, have_html: bool) -> list[dict]:
+    """Where arXiv's HTML rendering of the table disagrees with the LaTeX (or lacks the table)."""
+    html_grid = _html_grid(html_tables, table)
+    if have_html and html_grid is None:
+        return [{"table": table.label, "claim_id": None, "latex": f"{len(grounded)} claims",
+                 "html": None, "detail": "the table is not in the HTML rendering"}]
+    return _corroborate(table, html_grid, grounded) if html_grid is not None else []
 
 
 def _is_results_table(layout: Layout, caption: CaptionInfo, resolver: ModelResolver) -> bool:

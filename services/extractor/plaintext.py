@@ -166,7 +166,11 @@ class _Converter:
         if not m:
             out.append(_ESCAPES.get(nxt, nxt))
             return i + 2
-        name, pos = m.group(1), m.end()
+        return self._command(m.group(1), m.end(), out)
+
+    def _command(self, name: str, pos: int, out: list[str]) -> int:
+        """A named command `\\name` whose name ends before `pos`: what it prints goes to `out`."""
+        s = self.s
         if name in _SYMBOLS:
             out.append(_SYMBOLS[name])
             return pos
