@@ -78,7 +78,7 @@ class ArtifactStore:
 
     async def get(self, sha256: str) -> bytes:
         stream = await self._open(sha256)
-        data = await stream.read()
+        data: bytes = await stream.read()
         if sha256_hex(data) != sha256:
             raise ArtifactNotFound(f"artifact {sha256} is incomplete or corrupt in GridFS")
         return data

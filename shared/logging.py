@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -82,7 +83,7 @@ def configure_logging(settings: LogSettings | None = None, *, stream: Any = None
     )
 
 
-def _stringify_event(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _stringify_event(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """stdlib messages may be any object (FastStream logs exceptions as the message): keep JSON valid."""
     if not isinstance(event_dict.get("event"), str):
         event_dict["event"] = str(event_dict.get("event"))
@@ -101,4 +102,5 @@ def bind_message(**fields: object) -> None:
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger(name)
+    logger: structlog.stdlib.BoundLogger = structlog.get_logger(name)
+    return logger

@@ -8,8 +8,8 @@ from collections import OrderedDict
 from typing import Any
 
 from shared.artifacts import ArtifactNotFound
-from shared.gates import G1, GateOutcome, check_g1
-from shared.models import Claim
+from shared.gates import G1, check_g1
+from shared.models import Claim, GateOutcome
 from shared.unpack import ArchiveTooLarge, CorruptArchive, UnsafeArchive, unpack_eprint
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.evaluator.tasks import registry
-from shared.benchmarks import BENCHMARKS
+from shared.benchmarks import BENCHMARKS, COMPOSITES
 from shared.models import Claim, RunProtocol
 
 
@@ -35,7 +35,7 @@ def plan_run(claim: Claim, *, max_examples: int | None, slice_seed: int,
     try:
         parts = [registry.get(key) for key in registry.components(benchmark)]
     except KeyError:
-        known = ", ".join(sorted(set(registry.TASKS) | set(registry.COMPOSITES)))
+        known = ", ".join(sorted(set(registry.TASKS) | set(COMPOSITES)))
         return Unsupported(f"benchmark {benchmark!r} is not implemented (supported: {known})")
 
     harness = "lm-eval"

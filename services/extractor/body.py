@@ -20,6 +20,7 @@ import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.extractor.floats import TableSource
 from services.extractor.latex import Document, find_environment_end, read_group
@@ -112,7 +113,7 @@ class BodyProtocol:
         return self.global_shots
 
 
-def _keys(benchmark: str | None, statements: dict[str, list]) -> tuple[str, ...]:
+def _keys(benchmark: str | None, statements: dict[str, list[Any]]) -> tuple[str, ...]:
     """The keys statements about a cell's benchmark are filed under: its family ("ARC" covers ARC-e and
     ARC-c), or, when the paper filed nothing under those, the one name the label abbreviates."""
     if not benchmark:
@@ -124,7 +125,7 @@ def _keys(benchmark: str | None, statements: dict[str, list]) -> tuple[str, ...]
     return (expanded,) if expanded else family
 
 
-def _expand(abbreviation: str, keys: dict[str, list]) -> str | None:
+def _expand(abbreviation: str, keys: dict[str, list[Any]]) -> str | None:
     """The one benchmark the paper names whose letters a short label follows in order ("tfqa" ->
     "truthfulqa", same first letter), or that contains a longer label ("fren15" in "wmtfren15"); None when
     none or several fit."""

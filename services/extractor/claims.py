@@ -61,7 +61,8 @@ class Candidate:
 class TableBody(Protocol):
     """What the rest of the paper says about one table's cells (`body.BodyProtocol` seen from a table)."""
 
-    harness: ProtocolStatement | None
+    @property
+    def harness(self) -> ProtocolStatement | None: ...
 
     def shots(self, benchmark: str | None, instruct: bool) -> ProtocolStatement | None: ...
 

@@ -12,7 +12,8 @@ import difflib
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
 
 from services.extractor.body import TableView, paper_protocol
 from services.extractor.claims import (
@@ -65,8 +66,8 @@ class ExtractionResult:
     claims: list[Claim]
     outcome: Outcome
     detail: str
-    disagreements: list[dict] = field(default_factory=list)  # LaTeX vs HTML, each with both values
-    dropped: list[dict] = field(default_factory=list)  # cells that failed gate G1, with the reason
+    disagreements: list[dict[str, Any]] = field(default_factory=list)  # LaTeX vs HTML, each with both values
+    dropped: list[dict[str, Any]] = field(default_factory=list)  # cells that failed gate G1, with the reason
     peak_rss_kib: int | None = None  # the isolated parser process's peak resident memory
 
 
@@ -140,7 +141,7 @@ def _extract(sources: PaperSources, settings: ExtractorSettings, hub: HubSearchC
 
 def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, source_sha256: str | None = None,
                        html: bytes | None = None, pdf: bytes | None = None, hub: HubSearchClient | None = None,
-                       check=lambda: None, caps: Caps | None = None) -> ExtractionResult:
+                       check: Callable[[], None] = lambda: None, caps: Caps | None = None) -> ExtractionResult:
     """The extractor on an unpacked project (no catch-all: the fuzz tests call this directly).
     `caps` (the settings) raise `CapExceeded` as soon as a table or the claims so far go over them."""
     main = find_main(files)
@@ -163,8 +164,8 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
     html_tables = parse_html_tables(html) if html else {}
     pdf_pages = PdfPages(pdf, check)
     claims: list[Claim] = []
-    disagreements: list[dict] = []
-    dropped: list[dict] = []
+    disagreements: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []
     result_tables = 0
     captions = [parse_caption(t.caption, t.notes) for t in tables]
     paper_named = [named for c in captions for named in c.named]
@@ -211,7 +212,7 @@ def _check_table_cells(table: TableSource, caps: Caps | None) -> None:
                           f"cells per table (PV_EXTRACT_MAX_TABLE_CELLS)")
 
 
-def _html_disagreements(table: TableSource, grounded: list[Candidate], html_tables: dict, have_html: bool) -> list[dict]:
+def _html_disagreements(table: TableSource, grounded: list[Candidate], html_tables: dict[tuple[str, str | None], list[HtmlGrid]], have_html: bool) -> list[dict[str, Any]]:
     """Where arXiv's HTML rendering of the table disagrees with the LaTeX (or lacks the table)."""
     html_grid = _html_grid(html_tables, table)
     if have_html and html_grid is None:
@@ -230,7 +231,7 @@ def _is_results_table(layout: Layout, caption: CaptionInfo, resolver: ModelResol
     return model_like or caption.ablation or benchmarks
 
 
-def _ground(c: Candidate, doc: Document, dropped: list[dict]) -> bool:
+def _ground(c: Candidate, doc: Document, dropped: list[dict[str, Any]]) -> bool:
     """Gate G1: the quoted number is in the source file at the cell's span, as a whole number."""
     claim = c.claim
     evidence = evidence_for(doc, c.cell)
@@ -260,7 +261,7 @@ def _ground(c: Candidate, doc: Document, dropped: list[dict]) -> bool:
     return True
 
 
-def _html_grid(html_tables: dict, table: TableSource) -> HtmlGrid | None:
+def _html_grid(html_tables: dict[tuple[str, str | None], list[HtmlGrid]], table: TableSource) -> HtmlGrid | None:
     main, tag, index = table.html_key
     grids = html_tables.get((main, tag)) or []
     return grids[index] if index < len(grids) else None
@@ -284,7 +285,7 @@ def _align_rows(table: TableSource, grid: HtmlGrid) -> dict[int, int]:
     return mapping
 
 
-def _corroborate(table: TableSource, grid: HtmlGrid, candidates: list[Candidate]) -> list[dict]:
+def _corroborate(table: TableSource, grid: HtmlGrid, candidates: list[Candidate]) -> list[dict[str, Any]]:
     rows = _align_rows(table, grid)
     same_width = bool(grid.rows) and len(grid.rows[0]) == table.grid.ncols
     out = []

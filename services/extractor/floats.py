@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.extractor.latex import (
     Document,
@@ -357,7 +358,7 @@ def _subfloats(text: str, start: int, end: int) -> list[tuple[int, int]]:
 Caption = tuple[int, int, str, bool, bool]  # (start, end, printed text, numbered, a subcaption)
 
 
-def _captions(text: str, start: int, end: int, macros: dict | None = None) -> list[Caption]:
+def _captions(text: str, start: int, end: int, macros: dict[str, Any] | None = None) -> list[Caption]:
     out = []
     for m in re.finditer(r"\\(sub)?caption(?:of\s*\{table\})?(?![A-Za-z@])(\*?)", text[start:end]):
         pos = start + m.end()

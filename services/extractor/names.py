@@ -104,13 +104,13 @@ def benchmarks_in(plain: str) -> list[tuple[int, str]]:
             if not any(b[0] <= m.start() < b[0] + 3 for b in benches):  # ARC-e is not also ARC
                 benches.append((m.start(), key))
     for a, b in excluded:  # "MMLU-STEM", "MMLU-Pro": benchmarks too, filed under their printed names
-        if (key := printed_key(plain[a:b])) and not any(a <= x[0] < b for x in benches):
-            benches.append((a, key))
+        if (printed := printed_key(plain[a:b])) and not any(a <= x[0] < b for x in benches):
+            benches.append((a, printed))
     others = [m for pattern, _ in _UNMEASURABLE for m in pattern.finditer(low)] + list(_MATH.finditer(plain))
     for m in others:
-        key = printed_key(m.group(0))
-        if key and not any(b[0] <= m.start() < b[0] + 3 for b in benches):
-            benches.append((m.start(), key))
+        other = printed_key(m.group(0))
+        if other and not any(b[0] <= m.start() < b[0] + 3 for b in benches):
+            benches.append((m.start(), other))
     return sorted(benches)
 
 

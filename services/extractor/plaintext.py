@@ -113,7 +113,8 @@ class _Converter:
         self.depth = depth
 
     def run(self) -> str:
-        s, out, i, n = self.s, [], 0, len(self.s)
+        s, i, n = self.s, 0, len(self.s)
+        out: list[str] = []
         while i < n:
             c = s[i]
             if c == "\\":

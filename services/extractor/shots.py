@@ -43,8 +43,8 @@ def shots_per_benchmark(plain: str) -> dict[str | None, int]:
     if _NOT_PROMPTING.search(plain):
         plain = _NOT_PROMPTING.sub(" ", plain)
     plain = _SHOT_RANGE.sub(" mixed ", plain)  # "3-5 shot" is not one count
-    shots = [(m.start(), m.end(), parse_shots(m.group(0))[0]) for m in _SHOT_TOKEN.finditer(plain)]
-    shots = [s for s in shots if s[2] is not None]
+    shots = [(m.start(), m.end(), n) for m in _SHOT_TOKEN.finditer(plain)
+             if (n := parse_shots(m.group(0))[0]) is not None]
     if not shots:
         return {}
     benches = benchmarks_in(plain)
@@ -75,7 +75,7 @@ _MODIFIES = re.compile(r"\s*(?:(?:accuracy|performance|results?|evaluations?|sco
                        r"(?:the\s+)?")
 
 
-def _owning_shot(plain: str, shots: list[tuple[int, int, int | None]], pos: int) -> int | None:
+def _owning_shot(plain: str, shots: list[tuple[int, int, int]], pos: int) -> int | None:
     """The shot count a benchmark at `pos` belongs to: one that opens a list ("0-shot: A, B, C") up to the
     next count, else the nearest count in the same comma-separated clause."""
     preceding = [s for s in shots if s[1] <= pos]

@@ -30,6 +30,7 @@ def _norm(value: object) -> str | None:
 
 def _field(name: str, claimed: object, measured: object, *, critical: bool) -> FieldMatch:
     c, m = _norm(claimed), _norm(measured)
+    outcome: ProtocolMatch
     if c is None or m is None:
         outcome = "unknown"
     else:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from typing import Any
 from datetime import datetime
 
 from shared.benchmarks import FRACTION_METRICS
@@ -33,6 +34,7 @@ from shared.models import (
     ProtocolMatch,
     RunProtocol,
     Verdict,
+    VerdictKind,
     VerdictStatus,
 )
 from services.validator import confidence as conf
@@ -77,7 +79,7 @@ def _plan_key(protocol: RunProtocol) -> str:
 def _verdict(
     claim: Claim,
     *,
-    kind: str,
+    kind: VerdictKind,
     key: str | None,
     status: VerdictStatus,
     fields: list[FieldMatch],
@@ -85,7 +87,7 @@ def _verdict(
     confidence: float,
     now: datetime,
     notes: str,
-    **extra: object,
+    **extra: Any,
 ) -> Verdict:
     verdict = Verdict(
         id=verdict_id(claim.claim_id, kind, key, AGENT_VERSION),
@@ -137,20 +139,20 @@ def post_verdict(claim: Claim, measurement: Measurement, *, now: datetime) -> Ve
     )
     match = overall_match(fields)
     finite = measurement.value is not None and math.isfinite(measurement.value)
-    common = dict(
-        kind="POST",
-        key=measurement.measurement_id,
-        fields=fields,
-        match=match,
-        now=now,
-        score=measurement.value if finite else None,
-        measurement_id=measurement.measurement_id,
-        run_protocol=measurement.protocol,
-        stderr=stats.standard_error(
+    common: dict[str, Any] = {
+        "kind": "POST",
+        "key": measurement.measurement_id,
+        "fields": fields,
+        "match": match,
+        "now": now,
+        "score": measurement.value if finite else None,
+        "measurement_id": measurement.measurement_id,
+        "run_protocol": measurement.protocol,
+        "stderr": stats.standard_error(
             measurement, stats.is_fraction_metric(stats.metric_of(claim, measurement), measurement.value)
         ),
-        examples_used=measurement.examples_used,
-    )
+        "examples_used": measurement.examples_used,
+    }
     reason = _unusable_reason(claim, measurement)
     if reason is not None:  # nothing was measured that speaks to the claim: confidence 0
         return _verdict(claim, status="inconclusive", confidence=0.0, notes=f"Inconclusive: {reason}.", **common)
