@@ -118,10 +118,9 @@ def _decide_benchmark(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo
             if (known := match_unmeasurable(" ".join(levels[k:]))) is not None:
                 d.bench_name, d.bench_reason = known[0], f"benchmark '{known[0]}' {known[1]}"
                 break
-    if p.benchmark is None and not d.bench_name and levels:
-        if (key := caption.benchmark_for(levels[-1])) is not None:
-            p.benchmark = key
-            d.stated.append(f"benchmark={key} (the caption explains '{levels[-1]}')")
+    if p.benchmark is None and not d.bench_name and levels and (key := caption.benchmark_for(levels[-1])) is not None:
+        p.benchmark = key
+        d.stated.append(f"benchmark={key} (the caption explains '{levels[-1]}')")
     p.is_aggregate = bool(infos) and infos[-1].aggregate and p.benchmark is None
     if p.benchmark is None and infos:
         p.derived = infos[-1].derived  # type: ignore[assignment]

@@ -33,7 +33,7 @@ class PdfPages:
 
                 self._reader = PdfReader(io.BytesIO(data))
                 self._count = min(len(self._reader.pages), MAX_PAGES)
-            except Exception as exc:  # a broken PDF costs the page numbers, never the claims
+            except Exception as exc:  # noqa: BLE001 - pypdf raises anything on a broken PDF; it costs the page numbers, never the claims
                 log.warning("pdf_unreadable", error=f"{type(exc).__name__}: {exc}")
                 self._reader = None
 
@@ -46,7 +46,7 @@ class PdfPages:
             self._check()
             try:
                 raw = self._reader.pages[len(self._texts)].extract_text() or ""
-            except Exception as exc:  # a broken page must not lose the others
+            except Exception as exc:  # noqa: BLE001 - pypdf raises anything; a broken page must not lose the others
                 log.warning("pdf_page_unreadable", page=len(self._texts) + 1, error=f"{type(exc).__name__}: {exc}")
                 raw = ""
             self._texts.append(re.sub(r"\s+", " ", raw))

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.timeout(120)
 
 def _cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "services.cli.main", *args], cwd=ROOT, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 async def test_publish_sends_a_keyed_ingest_request(services_env: dict[str, str], kafka_bootstrap: str) -> None:
