@@ -63,7 +63,7 @@ def test_compose_binary_accepts_the_file() -> None:
 
 
 def test_every_service_is_declared(compose: dict) -> None:
-    assert set(compose["services"]) == {"kafka", "kafka-topics", "mongo", *APP_SERVICES}
+    assert set(compose["services"]) == {"kafka", "kafka-topics", "mongo", *APP_SERVICES, "evaluator-cpu"}
 
 
 def test_infrastructure_has_healthchecks(compose: dict) -> None:
@@ -118,3 +118,26 @@ def test_topic_init_creates_every_topic_and_its_dead_letter_topic(compose: dict)
     assert '"$topic.dlq"' in script.replace("$$", "$")
     assert topics.dead_letter(topics.ALL[0]) == f"{topics.ALL[0]}.dlq"  # the suffix the script appends
     assert "--partitions 3" in script
+
+
+
+def test_cpu_profile_runs_the_evaluator_without_a_gpu(compose: dict) -> None:
+    """`--profile cpu --scale evaluator=0` swaps in evaluator-cpu: same code and wiring, no GPU."""
+    cpu, gpu = compose["services"]["evaluator-cpu"], compose["services"]["evaluator"]
+    assert cpu["profiles"] == ["cpu"]
+    assert "profiles" not in gpu  # a plain `up` keeps the GPU evaluator
+    assert cpu["command"] == gpu["command"]
+    assert cpu["environment"]["PV_EVAL_DEVICE"] == "cpu"
+    assert cpu["environment"]["PV_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    assert cpu["depends_on"] == gpu["depends_on"]
+    assert cpu.get("deploy", {}).get("resources", {}).get("reservations", {}).get("devices", []) == []
+
+
+def test_evaluators_can_scale(compose: dict) -> None:
+    """`--scale evaluator=N` needs no fixed container name and no host port on the evaluator."""
+    for name in ("evaluator", "evaluator-cpu"):
+        assert "container_name" not in compose["services"][name], name
+        assert not compose["services"][name].get("ports"), name
+    header = COMPOSE_FILE.read_text()
+    assert "--scale evaluator=N" in header
+    assert "--profile cpu up --build --scale evaluator=0" in header
