@@ -4,8 +4,10 @@ Log-likelihood (the same contract as lm-eval's `loglikelihood`: per request the 
 the continuation and whether it is the greedy continuation):
 
 1. requests are encoded exactly as lm-eval encodes them (`tokenization.py`);
-2. the requests of one document form a token tree, a group's shared prefix (an MMLU subject's
-   5-shot prefix) is cut off and computed once (`packing.py`);
+2. the requests of one document form a token tree (`packing.py`); prefixes shared by many documents
+   (an MMLU subject's 5-shot prefix) are found from the token ids of any request list, no caller help
+   needed, and each is computed once when that saves tokens (`prefixes.py`: a radix tree over the
+   documents' common prefixes, under a memory budget for the cached keys and values);
 3. trees are packed into rows of about one tree and rows into token-budget batches, longest first;
 4. each batch is one forward pass of the decoder with an ancestor mask (SDPA) on top of the group
    prefix's cached keys/values; the LM head runs only at the scored positions, log-probs are
@@ -28,11 +30,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from services.evaluator import packing
+from services.evaluator import packing, prefixes
 from services.evaluator.tokenization import EncodedRequest, RequestEncoder
 
 MIN_ROW_TOKENS = 64  # rows of tiny units are packed at least this long
-MIN_SHARED_PREFIX = 16  # below this, caching a group prefix is not worth a forward pass
+PREFIX_CACHE_BYTES = 1 << 30  # default budget for one shared prefix's cached keys and values
 
 
 @dataclass
@@ -40,9 +42,6 @@ class EngineStats:
     forward_tokens: int = 0  # tokens actually run through the model (prefixes once)
     forward_passes: int = 0
     seconds: float = 0.0
-
-    def reset(self) -> None:
-        self.forward_tokens, self.forward_passes, self.seconds = 0, 0, 0.0
 
 
 def common_prefix_length(sequences: Sequence[Sequence[int]]) -> int:
@@ -59,9 +58,16 @@ def common_prefix_length(sequences: Sequence[Sequence[int]]) -> int:
     return n
 
 
+def _stem(contexts: Sequence[Sequence[int]]) -> list[int]:
+    """What a document's requests share and a group may cut off: their common context prefix, short of
+    each context's last token (its output predicts the continuation)."""
+    length = min(common_prefix_length(contexts), *(len(c) - 1 for c in contexts))
+    return list(contexts[0][:max(0, length)])
+
+
 class Engine:
     def __init__(self, model: Any, tokenizer: Any, *, token_budget: int = 16_384, row_tokens: int = 1_024,
-                 max_length: int | None = None) -> None:
+                 max_length: int | None = None, prefix_cache_bytes: int = PREFIX_CACHE_BYTES) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.encoder = RequestEncoder(tokenizer)
@@ -73,6 +79,7 @@ class Engine:
         self.lm_head = model.get_output_embeddings()
         self.stats = EngineStats()
         self.sliding = _uses_sliding_window(model.config)
+        self.max_prefix_tokens = max(0, prefix_cache_bytes // _kv_bytes_per_token(model))
         # transformers renamed `past_key_values` to `cache` (5.2x); pass whichever this version takes
         self.cache_kw = "cache" if "cache" in inspect.signature(self.decoder.forward).parameters else "past_key_values"
 
@@ -80,8 +87,9 @@ class Engine:
 
     def loglikelihood(self, requests: Sequence[tuple[str, str]], *, documents: Sequence[Any] | None = None,
                       prefix_groups: Sequence[str | None] | None = None) -> list[tuple[float, bool]]:
-        """`documents[i]` says which requests belong to one document (their contexts may share tokens),
-        `prefix_groups[i]` names a prefix shared by many documents (e.g. an MMLU subject)."""
+        """`documents[i]` says which requests belong to one document (default: requests with the same
+        context); `prefix_groups[i]` is an optional hint (e.g. an MMLU subject): prefixes are found
+        without it, and are never shared across two hints when it is given."""
         return self.loglikelihood_tokens(self.encoder.encode(requests), documents=documents,
                                          prefix_groups=prefix_groups)
 
@@ -91,23 +99,26 @@ class Engine:
         started = time.perf_counter()
         encoded = [self._truncate(r) for r in encoded]
         documents = documents if documents is not None else [r.context for r in encoded]
-        groups: dict[Any, list[int]] = defaultdict(list)
-        for i in range(len(encoded)):
-            groups[prefix_groups[i] if prefix_groups is not None else None].append(i)
+        by_document: dict[Any, list[int]] = defaultdict(list)
+        for i, document in enumerate(documents):
+            by_document[document].append(i)
+        keys = list(by_document)
         lls = np.zeros(len(encoded), dtype=np.float64)
         greedy = np.ones(len(encoded), dtype=bool)
-        for group_key in sorted(groups, key=lambda k: (k is not None, str(k))):
-            members = groups[group_key]
-            prefix_len = 0
-            if group_key is not None and not self.sliding:
-                prefix_len = common_prefix_length([encoded[i].context for i in members])
-                prefix_len = min([prefix_len] + [len(encoded[i].context) - 1 for i in members])
-                # a multiple of 8 keeps every key length aligned for the fused SDPA kernels (rows are
-                # padded to multiples of 8 too); a shorter shared prefix is still a true prefix
-                prefix_len -= prefix_len % packing.PAD_TO
-                if prefix_len < MIN_SHARED_PREFIX:
-                    prefix_len = 0
-            self._score_group(encoded, members, documents, prefix_len, lls, greedy)
+        shared: set[int] = set()
+        if not self.sliding:  # sliding-window layers would see past a cached prefix: no sharing there
+            stems = [_stem([encoded[i].context for i in by_document[key]]) for key in keys]
+            hints = [prefix_groups[by_document[key][0]] for key in keys] if prefix_groups is not None else None
+            for group in prefixes.plan(stems, hints, max_tokens=self.max_prefix_tokens):
+                members = [i for d in group.documents for i in by_document[keys[d]]]
+                head = encoded[members[0]].context[:group.length]
+                if any(encoded[i].context[:group.length] != head for i in members):  # never: a stem is a prefix
+                    raise AssertionError("a shared prefix is not a token prefix of every member")
+                self._score_group(encoded, members, documents, group.length, lls, greedy)
+                shared.update(group.documents)
+        rest = [i for d, key in enumerate(keys) if d not in shared for i in by_document[key]]
+        if rest:
+            self._score_group(encoded, rest, documents, 0, lls, greedy)
         self.stats.seconds += time.perf_counter() - started
         return [(float(ll), bool(g)) for ll, g in zip(lls, greedy)]
 
@@ -313,6 +324,16 @@ def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
     if eos is None:
         eos = tokenizer.eos_token_id
     return set(eos) if isinstance(eos, (list, tuple)) else {int(eos)}
+
+
+def _kv_bytes_per_token(model: Any) -> int:
+    """Bytes of cached keys and values per token, all layers (the memory a shared prefix holds)."""
+    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    heads = getattr(config, "num_attention_heads", 1)
+    kv_heads = getattr(config, "num_key_value_heads", None) or heads
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
+    dtype_bytes = next(model.parameters()).element_size()
+    return max(1, 2 * config.num_hidden_layers * kv_heads * head_dim * dtype_bytes)
 
 
 def _uses_sliding_window(config: Any) -> bool:
