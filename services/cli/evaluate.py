@@ -3,12 +3,21 @@
     paperverdict eval loglikelihood --model DIR_OR_REPO --requests requests.jsonl
         reads {"id", "context", "continuation"} per line, prints {"id", "ll", "greedy"} per line
         (lm-eval's `loglikelihood` contract)
-    paperverdict eval task --model M --task arc_easy --shots 0 [--limit N] [--data DIR]
+    paperverdict eval task --model M --task arc_easy --shots 0 [--limit N] [--data DIR] [--records F]
         prints one Measurement as JSON (--limit: the first N documents of each subset, as lm-eval's)
+        and a one-line summary on stderr ("± N/A" where a standard error cannot be computed);
+        --records F writes the per-document records (gzipped when F ends in .gz, the bytes whose
+        sha256 is the measurement's records_sha256, as the evaluator stores them in GridFS)
+
+--model takes a Hugging Face repo id or a local model folder (config.json, safetensors weights,
+tokenizer files); a folder is recorded without this machine's path ("org/name" for a Hugging Face
+cache snapshot, else "local:<folder name>") and its revision as "local-sha256:<digest>".
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -19,7 +28,7 @@ from services.evaluator.models import ModelLoader, ModelLoadError
 from services.evaluator.planner import Unsupported, plan_run
 from services.evaluator.runner import EvaluationRunner
 from services.evaluator.tasks import registry
-from shared.models import RunProtocol
+from shared.models import Measurement, RunProtocol
 from shared.settings import EvaluatorSettings
 
 
@@ -67,7 +76,8 @@ def loglikelihood_command(model: str, requests: Path) -> int:
     return 0
 
 
-def task_command(model: str, task: str, shots: int, limit: int | None, data: Path | None) -> int:
+def task_command(model: str, task: str, shots: int, limit: int | None, data: Path | None,
+                 records: Path | None = None) -> int:
     settings = EvaluatorSettings(allow_local_models=True)  # `--model DIR` is the user's own choice
     if data is not None:
         settings = settings.model_copy(update={"data_dir": data})
@@ -92,9 +102,24 @@ def task_command(model: str, task: str, shots: int, limit: int | None, data: Pat
     if limit is not None:
         protocol = protocol.model_copy(update={"full_set": False, "examples": limit, "slice_seed": None})
     runner = EvaluationRunner(settings, ModelLoader(settings), source)
-    measurement, _ = runner.run(model, protocol)
+    measurement, blob = runner.run(model, protocol)
+    if blob is not None:
+        measurement = measurement.model_copy(update={"records_sha256": hashlib.sha256(blob).hexdigest()})
+        if records is not None:
+            records.write_bytes(blob if records.name.endswith(".gz") else gzip.decompress(blob))
     print(measurement.model_dump_json(indent=2))
+    print(summary(measurement), file=sys.stderr)
     return 0 if measurement.failure is None else 1
+
+
+def summary(measurement: Measurement) -> str:
+    """One line as lm-eval's table shows it: value ± stderr, "N/A" where the stderr is undefined."""
+    if measurement.failure is not None:
+        return f"{measurement.task}: failed: {measurement.failure}"
+    stderr = "N/A" if measurement.stderr is None else f"{measurement.stderr:.4f}"
+    return (f"{measurement.task} {measurement.protocol.n_shot if measurement.protocol else '?'}-shot "
+            f"{measurement.metric}: {measurement.value:.4f} ± {stderr} ({measurement.examples_used} examples, "
+            f"{measurement.model_id} @ {measurement.model_revision})")
 
 
 def _protocol(task: str, shots: int, available: dict[str, int]) -> RunProtocol | Unsupported:

@@ -189,7 +189,7 @@ def extract(
 
 @eval_app.command("loglikelihood")
 def eval_loglikelihood(
-    model: str = typer.Option(..., help="Hugging Face repo id"),
+    model: str = typer.Option(..., help="Hugging Face repo id or a local model folder (safetensors)"),
     requests: Path = typer.Option(..., help="JSON lines of {context, continuation}"),
 ) -> None:
     """Score (context, continuation) pairs with a causal LM."""
@@ -200,16 +200,17 @@ def eval_loglikelihood(
 
 @eval_app.command("task")
 def eval_task(
-    model: str = typer.Option(..., help="Hugging Face repo id"),
+    model: str = typer.Option(..., help="Hugging Face repo id or a local model folder (safetensors)"),
     task: str = typer.Option(..., help="benchmark key, e.g. arc_easy"),
     shots: int = typer.Option(0, help="few-shot examples"),
     limit: Optional[int] = typer.Option(None, help="at most this many examples"),
     data: Optional[Path] = typer.Option(None, help="local task data (default: PV_EVAL_DATA_DIR or the Hub)"),
+    records: Optional[Path] = typer.Option(None, help="write the per-document records here (.gz: gzipped)"),
 ) -> None:
     """Run one benchmark on a model and print the measurement."""
     from services.cli.evaluate import task_command
 
-    raise typer.Exit(task_command(model, task, shots, limit, data))
+    raise typer.Exit(task_command(model, task, shots, limit, data, records))
 
 
 @app.command()

@@ -150,6 +150,19 @@ def _reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
 
 
+def public_model_id(model_id: str) -> str:
+    """What a measurement records for `model_id`: a Hub id as given; a local folder without the
+    machine's path: "org/name" for a Hugging Face cache snapshot (models--org--name/snapshots/REV),
+    else "local:<folder name>"."""
+    path = Path(model_id)
+    if not path.is_dir():
+        return model_id
+    parts = path.resolve().parts
+    if len(parts) >= 3 and parts[-2] == "snapshots" and parts[-3].startswith("models--"):
+        return parts[-3].removeprefix("models--").replace("--", "/", 1)
+    return f"local:{path.resolve().name}"
+
+
 _revisions: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
 CHUNK = 1 << 20
 

@@ -9,6 +9,7 @@ import io
 import json
 import resource
 import time
+from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +17,7 @@ from services.evaluator import stats
 from services.evaluator.data import DataUnavailable, TaskDataSource, data_source
 from services.evaluator.engine import Engine
 from services.evaluator.evaluation import Selection, TaskResult, run_task
-from services.evaluator.models import LoadedModel, ModelLoader, ModelLoadError
+from services.evaluator.models import LoadedModel, ModelLoader, ModelLoadError, public_model_id
 from services.evaluator.planner import protocol_key
 from services.evaluator.tasks import registry
 from shared.ids import measurement_id
@@ -64,10 +65,14 @@ class EvaluationRunner:
         """The measurement of `protocol` on `model_id` and its gzipped per-example records."""
         started = time.perf_counter()
         task = protocol.benchmark
+        local = self.settings.allow_local_models  # as ModelLoader.resolve decides
+        public_id = public_model_id(model_id) if local else model_id  # no path of this machine is recorded
 
         def failed(reason: str, **extra: Any) -> tuple[Measurement, None]:
-            key = measurement_id(extra.get("model_revision") or model_id, task, "failed", reason)
-            return Measurement(measurement_id=key, model_id=model_id, task=task, protocol=protocol,
+            if public_id != model_id:
+                reason = reason.replace(str(Path(model_id).resolve()), public_id).replace(model_id, public_id)
+            key = measurement_id(extra.get("model_revision") or public_id, task, "failed", reason)
+            return Measurement(measurement_id=key, model_id=public_id, task=task, protocol=protocol,
                                failure=reason, seconds=time.perf_counter() - started, **extra), None
 
         try:
@@ -107,7 +112,7 @@ class EvaluationRunner:
         used = sum(r.examples for r in results)
         run = run.model_copy(update={"examples": used, "full_set": protocol.full_set})
         measurement = Measurement(
-            measurement_id=key, model_id=model_id, model_revision=loaded.revision, task=task, protocol=run,
+            measurement_id=key, model_id=public_id, model_revision=loaded.revision, task=task, protocol=run,
             value=value, stderr=stderr, metric=run.metric, examples_used=used, is_slice=not run.full_set,
             device=loaded.device, seconds=time.perf_counter() - started,
             tokens=engine.stats.forward_tokens - tokens_before, peak_memory_bytes=_peak_memory(loaded.device),
