@@ -60,7 +60,11 @@ class LocalDataSource:
         marker = self.root / spec.folder / "REVISION"
         if not marker.exists():
             raise DataUnavailable(f"no data for {spec.key!r} under {self.root} (expected {marker})")
-        return marker.read_text(encoding="utf-8").strip()
+        # the first line is the revision; lines after it may say where each split came from
+        lines = marker.read_text(encoding="utf-8").strip().splitlines()
+        if not lines or not lines[0].strip():
+            raise DataUnavailable(f"empty REVISION for {spec.key!r} at {marker}")
+        return lines[0].strip()
 
     def rows(self, spec: TaskSpec, split: str, subset: str | None = None) -> list[dict[str, Any]]:
         path = self._folder(spec, subset) / f"{split}.jsonl"
@@ -84,6 +88,11 @@ class LocalDataSource:
             self.rejected[spec.key] = str(error)
             return 0
         except DataUnavailable:
+            folder = self.root / spec.folder
+            if folder.is_dir():  # data for the task, but not the split it is evaluated on
+                present = sorted({p.stem for p in folder.rglob("*.jsonl")})
+                self.rejected[spec.key] = (f"{spec.key} is evaluated on its {spec.eval_split!r} split, which "
+                                           f"{folder} does not have (it has: {', '.join(present) or 'none'})")
             return 0
 
     def available(self) -> dict[str, int]:

