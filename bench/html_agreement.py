@@ -53,13 +53,17 @@ def main() -> int:
         labelled = [lab for lab in paper.labels if not lab.get("derived")]
         html_found = sum(1 for lab in labelled if lab["value"].lstrip("+-−") in html_values.get(lab["table"], []))
         rows.append((paper.arxiv_id, len(labelled), len(result.claims), agree, disagree, missing_tables, html_found))
-    print(f"{'paper':<16} {'labelled':>8} {'claims':>7} {'html=':>6} {'html≠':>6} {'tables∅':>7} {'html-only found':>15}")
+    print(
+        f"{'paper':<16} {'labelled':>8} {'claims':>7} {'html=':>6} {'html≠':>6} {'tables∅':>7} {'html-only found':>15}"
+    )
     for r in rows:
         print(f"{r[0]:<16} {r[1]:>8} {r[2]:>7} {r[3]:>6} {r[4]:>6} {r[5]:>7} {r[6]:>10} ({r[6] / max(r[1], 1):.3f})")
     if rows:
         t = [sum(r[k] for r in rows) for k in range(1, 7)]
-        print(f"{'total':<16} {t[0]:>8} {t[1]:>7} {t[2]:>6} {t[3]:>6} {t[4]:>7} {t[5]:>10} ({t[5] / max(t[0], 1):.3f}); "
-              f"agreement {t[2] / max(t[1], 1):.3f} of claims")
+        print(
+            f"{'total':<16} {t[0]:>8} {t[1]:>7} {t[2]:>6} {t[3]:>6} {t[4]:>7} {t[5]:>10} ({t[5] / max(t[0], 1):.3f}); "
+            f"agreement {t[2] / max(t[1], 1):.3f} of claims"
+        )
     return 0
 
 

@@ -52,12 +52,28 @@ async def seconds_per_verdict(client: AsyncIOMotorClient, claim_count: int, verd
         seeded, history = [], []
         for claim in claims:
             pre = pre_verdict(claim, f.run(), now=f.NOW, model_id=f.MODEL)
-            history.append({**pre.model_dump(mode="python"), "_id": pre.id, "arxiv_id": "2502.02737",
-                            "claim_id": claim.claim_id, "paper_version": claim.version})
-            seeded.append({"_id": claim.claim_id, "claim_id": claim.claim_id, "arxiv_id": claim.arxiv_id,
-                           "version": claim.version, "claim": claim.model_dump(mode="python"),
-                           "verdicts": {"pre": pre.model_copy(update={"is_current": True}).model_dump(mode="python"),
-                                        "post": None}})
+            history.append(
+                {
+                    **pre.model_dump(mode="python"),
+                    "_id": pre.id,
+                    "arxiv_id": "2502.02737",
+                    "claim_id": claim.claim_id,
+                    "paper_version": claim.version,
+                }
+            )
+            seeded.append(
+                {
+                    "_id": claim.claim_id,
+                    "claim_id": claim.claim_id,
+                    "arxiv_id": claim.arxiv_id,
+                    "version": claim.version,
+                    "claim": claim.model_dump(mode="python"),
+                    "verdicts": {
+                        "pre": pre.model_copy(update={"is_current": True}).model_dump(mode="python"),
+                        "post": None,
+                    },
+                }
+            )
         await store.claims.insert_many(seeded)
         await store.verdicts.insert_many(history)
         rebuild = getattr(store, "rebuild_document", None) or store._refresh  # _refresh: before the change

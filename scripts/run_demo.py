@@ -56,8 +56,16 @@ def free_port() -> int:
 class Pipeline:
     """The five services + API + local arXiv server as subprocesses, with their logs in `log_dir`."""
 
-    def __init__(self, infra_env: dict[str, str], *, database: str | None = None, log_dir: Path | None = None,
-                 papers_dir: Path | None = None, extra_env: dict[str, str] | None = None, with_api: bool = True) -> None:
+    def __init__(
+        self,
+        infra_env: dict[str, str],
+        *,
+        database: str | None = None,
+        log_dir: Path | None = None,
+        papers_dir: Path | None = None,
+        extra_env: dict[str, str] | None = None,
+        with_api: bool = True,
+    ) -> None:
         self.database = database or f"paperverdict_run_{time.strftime('%Y%m%d_%H%M%S')}_{uuid.uuid4().hex[:6]}"
         self.log_dir = log_dir or RUN_DIR / "logs" / self.database
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -91,15 +99,25 @@ class Pipeline:
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         logfile = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=logfile, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
+        )
         logfile.close()
         self.procs[name] = proc
         return proc
 
     def start_arxiv_server(self) -> None:
-        self._spawn("arxiv_server", [str(PYTHON), "deploy/local/arxiv_server.py", "--port", str(self.arxiv_port),
-                                     "--papers", str(self.papers_dir)])
+        self._spawn(
+            "arxiv_server",
+            [
+                str(PYTHON),
+                "deploy/local/arxiv_server.py",
+                "--port",
+                str(self.arxiv_port),
+                "--papers",
+                str(self.papers_dir),
+            ],
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -192,8 +210,10 @@ class Pipeline:
                 done = sum(1 for entry in doc.claims if entry.verdicts.post is not None)
                 state = (doc.expected_claims, done)
                 if state != last:
-                    log(f"{arxiv_id}: {done} of {doc.expected_claims if doc.expected_claims is not None else '?'} "
-                        "POST verdicts published")
+                    log(
+                        f"{arxiv_id}: {done} of {doc.expected_claims if doc.expected_claims is not None else '?'} "
+                        "POST verdicts published"
+                    )
                     last = state
                 if doc.expected_claims is not None and done >= doc.expected_claims:
                     return doc
@@ -206,8 +226,7 @@ def ensure_infra(skip_install: bool) -> dict[str, str]:
         log("deploy/install.sh")
         subprocess.run(["bash", str(ROOT / "deploy" / "install.sh")], cwd=ROOT, check=True)
     log("deploy/local/up.sh")
-    subprocess.run(["bash", str(ROOT / "deploy" / "local" / "up.sh")], cwd=ROOT, check=True,
-                   stdout=sys.stderr)
+    subprocess.run(["bash", str(ROOT / "deploy" / "local" / "up.sh")], cwd=ROOT, check=True, stdout=sys.stderr)
     return {k: v for k, v in read_env_file(SERVICES_ENV).items() if k.startswith("PV_")}
 
 
@@ -225,8 +244,10 @@ async def demo(pipeline: Pipeline, arxiv_id: str, timeout_s: float) -> int:
             print(partial.model_dump_json(indent=2))
         return 1
     print(json.dumps(json.loads(doc.model_dump_json()), indent=2, ensure_ascii=False))
-    log(f"{arxiv_id}: {doc.expected_claims} claims, all with POST verdicts, in {time.monotonic() - started:.0f}s; "
-        f"headline verdict: {doc.verdict.status if doc.verdict else None}")
+    log(
+        f"{arxiv_id}: {doc.expected_claims} claims, all with POST verdicts, in {time.monotonic() - started:.0f}s; "
+        f"headline verdict: {doc.verdict.status if doc.verdict else None}"
+    )
     return 0
 
 
@@ -256,8 +277,9 @@ def main() -> int:
             pipeline.stop()
         if args.stop_infra:
             log("deploy/local/down.sh")
-            subprocess.run(["bash", str(ROOT / "deploy" / "local" / "down.sh")], cwd=ROOT, check=False,
-                           stdout=sys.stderr)
+            subprocess.run(
+                ["bash", str(ROOT / "deploy" / "local" / "down.sh")], cwd=ROOT, check=False, stdout=sys.stderr
+            )
 
 
 if __name__ == "__main__":

@@ -9,16 +9,15 @@ from __future__ import annotations
 from faststream import FastStream
 from faststream.specification import AsyncAPI
 
-from shared import topics
-from shared.bus import Bus, DeadLetter, make_broker
-from shared.messages import IngestPaper
-from shared.settings import KafkaSettings
-
 from services.evaluator import app as evaluator
 from services.extractor import app as extractor
 from services.ingestor import app as ingestor
 from services.publisher import app as publisher
 from services.validator import app as validator
+from shared import topics
+from shared.bus import Bus, DeadLetter, make_broker
+from shared.messages import IngestPaper
+from shared.settings import KafkaSettings
 
 
 def create_docs_app() -> FastStream:

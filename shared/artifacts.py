@@ -7,7 +7,6 @@ twice is a no-op and messages reference artifacts by `ArtifactRef.sha256` only.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-
 from typing import Any
 
 from motor.motor_asyncio import AsyncIOMotorDatabase, AsyncIOMotorGridFSBucket

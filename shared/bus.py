@@ -17,7 +17,7 @@ import base64
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from faststream import AckPolicy
@@ -221,8 +221,10 @@ class Bus:
         encoded = [(out, out.message.model_dump_json().encode("utf-8")) for out in outputs]
         for out, payload in encoded:
             if len(payload) > max_bytes:
-                raise OutputTooLarge(f"{type(out.message).__name__} for {out.topic} is {len(payload)} bytes, over "
-                                     f"the {max_bytes}-byte message limit (PV_KAFKA_MAX_MESSAGE_BYTES): nothing was sent")
+                raise OutputTooLarge(
+                    f"{type(out.message).__name__} for {out.topic} is {len(payload)} bytes, over "
+                    f"the {max_bytes}-byte message limit (PV_KAFKA_MAX_MESSAGE_BYTES): nothing was sent"
+                )
         return encoded
 
     async def dead_letter(
@@ -251,7 +253,7 @@ class Bus:
             original_truncated=len(original) > DLQ_MAX_ORIGINAL_BYTES,
             original_b64=base64.b64encode(original[:DLQ_MAX_ORIGINAL_BYTES]).decode("ascii"),
             original_headers=headers,
-            failed_at=datetime.now(timezone.utc),
+            failed_at=datetime.now(UTC),
         )
         await self.broker.publish(
             letter.model_dump_json().encode("utf-8"),
@@ -282,7 +284,7 @@ class RetryPolicy:
         return cls(attempts=max(1, settings.retry_attempts), backoff_s=settings.retry_backoff_s)
 
     def delay(self, attempt: int) -> float:
-        return min(self.max_backoff_s, self.backoff_s * (2 ** (attempt - 1)))
+        return min(self.max_backoff_s, self.backoff_s * 2.0 ** (attempt - 1))
 
 
 @dataclass
@@ -297,7 +299,8 @@ class ConsumerStats:
 
 async def _raw_body(message: Any) -> bytes:
     # Decoding happens in `consume`, where a failure can be dead-lettered with the original bytes.
-    return message.body
+    body: bytes = message.body
+    return body
 
 
 def consume(
@@ -336,6 +339,7 @@ def consume(
     )
     async def on_message(body: bytes, message: KafkaMessage) -> None:
         record = message.raw_message
+        assert not isinstance(record, tuple), "one record per message (not a batch subscriber)"
         headers = decode_headers(record.headers)
         bind_message(
             topic=topic,
@@ -419,7 +423,7 @@ def consume(
                 await bus.dead_letter(record, error=error, stage=stage, attempts=attempts)
                 log.info("message_dead_lettered", dlq=topics.dead_letter(record.topic), stage=stage)
                 return
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if time.monotonic() - started > 60:
                     raise
                 log.warning("dead_letter_retrying", error=repr(exc)[:500])

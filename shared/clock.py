@@ -3,7 +3,7 @@ back compares equal only when it was truncated to milliseconds first."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def bson_time(moment: datetime) -> datetime:
@@ -11,4 +11,4 @@ def bson_time(moment: datetime) -> datetime:
 
 
 def utc_now() -> datetime:
-    return bson_time(datetime.now(timezone.utc))
+    return bson_time(datetime.now(UTC))

@@ -48,8 +48,9 @@ def check_c1(verdict: Verdict) -> GateOutcome:
             passed=False,
             detail=f"status 'wrong' requires protocol_match 'match', got {verdict.protocol_match!r}",
         )
-    return GateOutcome(gate=C1, passed=True, detail=f"status {verdict.status!r} allowed with protocol_match "
-                       f"{verdict.protocol_match!r}")
+    return GateOutcome(
+        gate=C1, passed=True, detail=f"status {verdict.status!r} allowed with protocol_match {verdict.protocol_match!r}"
+    )
 
 
 def enforce_c1(verdict: Verdict) -> Verdict:
@@ -85,12 +86,14 @@ def check_g1(claim: Claim, source_files: Mapping[str, str]) -> GateOutcome:
     start, end = evidence.char_start, evidence.char_end
     if not 0 <= start <= end <= len(text):
         return GateOutcome(
-            gate=G1, passed=False,
+            gate=G1,
+            passed=False,
             detail=f"span [{start}, {end}) is outside {evidence.source_file!r} ({len(text)} characters)",
         )
     if quoted not in text[start:end]:
         return GateOutcome(
-            gate=G1, passed=False,
+            gate=G1,
+            passed=False,
             detail=f"{quoted!r} is not in {evidence.source_file}[{start}:{end}] = {text[start:end][:80]!r}",
         )
     return GateOutcome(gate=G1, passed=True, detail=f"{quoted!r} found in {evidence.source_file}[{start}:{end}]")

@@ -45,7 +45,7 @@ def parse_arxiv_id(text: str) -> ArxivId:
     candidate = text.strip()
     for prefix in _PREFIXES:
         if candidate.lower().startswith(prefix):
-            candidate = candidate[len(prefix):]
+            candidate = candidate[len(prefix) :]
     for pattern in (_NEW_STYLE, _OLD_STYLE):
         match = pattern.match(candidate)
         if match:

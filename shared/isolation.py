@@ -59,8 +59,13 @@ def _ctx(preload: Sequence[str]) -> ForkServerContext:
     return _context
 
 
-def _child(conn: multiprocessing.connection.Connection, target: Callable[..., Any], args: tuple[Any, ...],
-           limits: Limits, setup: Callable[[], None] | None) -> None:
+def _child(
+    conn: multiprocessing.connection.Connection,
+    target: Callable[..., Any],
+    args: tuple[Any, ...],
+    limits: Limits,
+    setup: Callable[[], None] | None,
+) -> None:
     if setup is not None:
         setup()
     resource.setrlimit(limits.rlimit, (limits.memory_bytes, limits.memory_bytes))
@@ -83,8 +88,14 @@ def _child(conn: multiprocessing.connection.Connection, target: Callable[..., An
         conn.close()
 
 
-def run_limited(target: Callable[..., T], *args: Any, limits: Limits, what: str,
-                preload: Sequence[str] = (), setup: Callable[[], None] | None = None) -> T:
+def run_limited(
+    target: Callable[..., T],
+    *args: Any,
+    limits: Limits,
+    what: str,
+    preload: Sequence[str] = (),
+    setup: Callable[[], None] | None = None,
+) -> T:
     """`target(*args)` in a child under `limits`; `what` names the work in limit messages ("extraction")."""
     ctx = _ctx(preload)
     receive, send = ctx.Pipe(duplex=False)

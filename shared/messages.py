@@ -8,7 +8,7 @@ into every log line). Evolve additively: add optional fields, never rename or re
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import Field
@@ -33,7 +33,7 @@ def new_correlation_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Message(Model):

@@ -22,8 +22,24 @@ SourceFormat = Literal["tar", "tex", "pdf", "none"]
 
 # Files whose text the extractor reads (LaTeX sources, bibliographies, style files, small data files).
 TEXT_SUFFIXES = frozenset(
-    {".tex", ".ltx", ".latex", ".bbl", ".sty", ".cls", ".bib", ".txt", ".def", ".cfg", ".clo", ".csv",
-     ".dat", ".tikz", ".pgf", ".inc"}
+    {
+        ".tex",
+        ".ltx",
+        ".latex",
+        ".bbl",
+        ".sty",
+        ".cls",
+        ".bib",
+        ".txt",
+        ".def",
+        ".cfg",
+        ".clo",
+        ".csv",
+        ".dat",
+        ".tikz",
+        ".pgf",
+        ".inc",
+    }
 )
 SINGLE_TEX_NAME = "main.tex"  # arXiv serves a lone gzipped .tex without a file name
 

@@ -21,7 +21,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -29,9 +29,7 @@ from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PAPERS = ROOT / "fixtures" / "papers"
-_ID = re.compile(
-    r"^(?P<base>(\d{4}\.\d{4,5})|([a-z]+(-[a-z]+)?(\.[A-Z]{2})?/\d{7}))(v(?P<v>\d+))?$"
-)
+_ID = re.compile(r"^(?P<base>(\d{4}\.\d{4,5})|([a-z]+(-[a-z]+)?(\.[A-Z]{2})?/\d{7}))(v(?P<v>\d+))?$")
 
 
 @dataclass
@@ -109,7 +107,9 @@ def entry_xml(paper: Paper, base_url: str) -> str:
     if comment:
         parts.append(f"<arxiv:comment>{escape(comment)}</arxiv:comment>")
     if meta.get("journal_ref") or meta.get("venue"):
-        parts.append(f"<arxiv:journal_ref>{escape(str(meta.get('journal_ref') or meta.get('venue')))}</arxiv:journal_ref>")
+        parts.append(
+            f"<arxiv:journal_ref>{escape(str(meta.get('journal_ref') or meta.get('venue')))}</arxiv:journal_ref>"
+        )
     parts += [
         f'<link href="{base_url}/abs/{paper.arxiv_id}v{version}" rel="alternate" type="text/html"/>',
         f'<link title="pdf" href="{base_url}/pdf/{paper.arxiv_id}v{version}" rel="related" type="application/pdf"/>',
@@ -122,7 +122,7 @@ def entry_xml(paper: Paper, base_url: str) -> str:
 
 def error_entry(requested: str, reason: str) -> str:
     slug = reason.replace(" ", "_")
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S-05:00")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S-05:00")
     return (
         "<entry>"
         f"<id>http://arxiv.org/api/errors#{escape(slug)}_{escape(requested)}</id>"
@@ -141,14 +141,12 @@ def feed_xml(entries: list[str], query: str) -> str:
         '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
         'xmlns:arxiv="http://arxiv.org/schemas/atom">\n'
         f'<link href="http://arxiv.org/api/query?{escape(query)}" rel="self" type="application/atom+xml"/>\n'
-        "<title type=\"html\">ArXiv Query: " + escape(query) + "</title>\n"
+        '<title type="html">ArXiv Query: ' + escape(query) + "</title>\n"
         "<id>http://arxiv.org/api/local</id>\n"
-        f"<updated>{datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S-05:00')}</updated>\n"
+        f"<updated>{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%S-05:00')}</updated>\n"
         f"<opensearch:totalResults>{len(entries)}</opensearch:totalResults>\n"
         "<opensearch:startIndex>0</opensearch:startIndex>\n"
-        f"<opensearch:itemsPerPage>{len(entries)}</opensearch:itemsPerPage>\n"
-        + "\n".join(entries)
-        + "\n</feed>\n"
+        f"<opensearch:itemsPerPage>{len(entries)}</opensearch:itemsPerPage>\n" + "\n".join(entries) + "\n</feed>\n"
     )
 
 
@@ -183,7 +181,7 @@ class ArxivHandler(BaseHTTPRequestHandler):
     faults: Faults
     server_version = "paperverdict-arxiv/1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     @property
@@ -204,7 +202,7 @@ class ArxivHandler(BaseHTTPRequestHandler):
     def not_found(self, what: str) -> None:
         self.send(404, f"{what} not found\n".encode(), "text/plain; charset=utf-8")
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+    def do_POST(self) -> None:
         url = urlparse(self.path)
         if url.path != "/_faults":
             return self.not_found(url.path)
@@ -215,25 +213,35 @@ class ArxivHandler(BaseHTTPRequestHandler):
             self.faults.retry_after = query.get("retry_after", [None])[0]
         self.send(200, b'{"ok": true}', "application/json")
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         url = urlparse(self.path)
         path = unquote(url.path)
         if path == "/_stats":
             with self.faults.lock:
-                body = json.dumps({"requests": self.faults.requests, "faulted": self.faults.faulted, "paths": self.faults.paths})
+                body = json.dumps(
+                    {"requests": self.faults.requests, "faulted": self.faults.faulted, "paths": self.faults.paths}
+                )
             return self.send(200, body.encode(), "application/json")
         if path == "/_health":
             return self.send(200, b"ok", "text/plain")
         fault = self.faults.take(path)
         if fault:
             status, retry_after = fault
-            return self.send(status, b"injected fault\n", "text/plain", {"Retry-After": retry_after} if retry_after else None)
+            return self.send(
+                status, b"injected fault\n", "text/plain", {"Retry-After": retry_after} if retry_after else None
+            )
         papers = load_papers(self.papers_dir)  # re-read: tests may add papers while it runs
         if path == "/api/query":
             return self.api_query(papers, url.query)
-        for prefix, kind in (("/e-print/", "eprint"), ("/src/", "eprint"), ("/html/", "html"), ("/pdf/", "pdf"), ("/abs/", "abs")):
+        for prefix, kind in (
+            ("/e-print/", "eprint"),
+            ("/src/", "eprint"),
+            ("/html/", "html"),
+            ("/pdf/", "pdf"),
+            ("/abs/", "abs"),
+        ):
             if path.startswith(prefix):
-                return self.artifact(papers, kind, path[len(prefix):].strip("/"))
+                return self.artifact(papers, kind, path[len(prefix) :].strip("/"))
         return self.not_found(path)
 
     do_HEAD = do_GET
@@ -270,8 +278,12 @@ class ArxivHandler(BaseHTTPRequestHandler):
             if found is None:
                 return self.not_found(f"source of {paper.arxiv_id}")
             content_type = "application/pdf" if found.suffix == ".pdf" else "application/gzip"
-            return self.send(200, found.read_bytes(), content_type,
-                             {"Content-Disposition": f'attachment; filename="{paper.arxiv_id.replace("/", "_")}v{version}"'})
+            return self.send(
+                200,
+                found.read_bytes(),
+                content_type,
+                {"Content-Disposition": f'attachment; filename="{paper.arxiv_id.replace("/", "_")}v{version}"'},
+            )
         if kind == "html":
             found = paper.file("render/paper.html", "paper.html")
             if found is None:

@@ -15,11 +15,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from services.api import routes, ui
+from services.publisher.store import PublisherStore
 from shared.artifacts import ArtifactStore
 from shared.mongo import mongo_client
 from shared.settings import MongoSettings
-from services.api import routes, ui
-from services.publisher.store import PublisherStore
 
 API_VERSION = "0.1.0"
 

@@ -67,7 +67,9 @@ async def read_records(chunks: AsyncIterator[bytes], limit: int) -> Records:
         produced += len(data)
         lines.feed(data[:room])
         if produced > MAX_TEXT_BYTES or inflate.unconsumed_tail:
-            lines.records.error = f"records decompress to more than {MAX_TEXT_BYTES // 2**20} MiB: counted the first part"
+            lines.records.error = (
+                f"records decompress to more than {MAX_TEXT_BYTES // 2**20} MiB: counted the first part"
+            )
             break
     return lines.close()
 

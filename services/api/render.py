@@ -5,10 +5,10 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote
 
+from services.validator.stats import printed_decimals
 from shared.benchmarks import FRACTION_METRICS
 from shared.documents import ClaimEntry, PublishedDocument
 from shared.models import Claim, Verdict, VerdictStatus
-from services.validator.stats import printed_decimals
 
 STATUS_COLOURS: dict[VerdictStatus, str] = {
     "confirmed": "#1a7f37",
@@ -42,8 +42,10 @@ def status_badge(status: str | None) -> str:
     if status is None:
         return '<span class="status" style="background:#8c959f" data-status="none">no verdict</span>'
     colour = STATUS_COLOURS.get(status, "#8c959f")
-    return (f'<span class="status status-{_e(status)}" style="background:{colour}" '
-            f'data-status="{_e(status)}">{_e(status)}</span>')
+    return (
+        f'<span class="status status-{_e(status)}" style="background:{colour}" '
+        f'data-status="{_e(status)}">{_e(status)}</span>'
+    )
 
 
 def page(title: str, body: str) -> str:
@@ -52,7 +54,7 @@ def page(title: str, body: str) -> str:
         f"<title>{_e(title)} · paperverdict</title><style>{CSS}</style></head>"
         f'<body><h1><a href="/">paperverdict</a></h1>{body}'
         '<p class="muted">JSON: <a href="/papers">/papers</a> · OpenAPI: <a href="/openapi.json">/openapi.json</a>'
-        " · <a href=\"/docs\">/docs</a></p></body></html>"
+        ' · <a href="/docs">/docs</a></p></body></html>'
     )
 
 
@@ -73,7 +75,8 @@ def paper_list(docs: list[PublishedDocument], total: int) -> str:
     table = (
         "<table id=papers><thead><tr><th>arXiv ID</th><th>Title</th><th>Version</th><th>Headline verdict</th>"
         f"<th>Claims</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        if rows else "<p>No papers published yet.</p>"
+        if rows
+        else "<p>No papers published yet.</p>"
     )
     return page("Papers", f"<h2>Papers ({total})</h2>{table}")
 
@@ -129,8 +132,8 @@ def claim_row(entry: ClaimEntry) -> str:
     current = post or pre
     page_text = f"p. {c.pdf_page}" if c.pdf_page else "page unknown"
     cited = (
-        f'<div><div class=muted>cited cell</div><div>{_e(c.section)} · row <b>{_e(c.row)}</b> · column '
-        f'<b>{_e(c.column)}</b> · {_e(page_text)}</div><div class=cell>“{_e(c.quoted_text)}”</div>'
+        f"<div><div class=muted>cited cell</div><div>{_e(c.section)} · row <b>{_e(c.row)}</b> · column "
+        f"<b>{_e(c.column)}</b> · {_e(page_text)}</div><div class=cell>“{_e(c.quoted_text)}”</div>"
         f"<div class=muted>{_e(c.reported_metric)} {c.reported_value:g}</div></div>"
     )
     measured_value = on_printed_scale(claim, post) if post else "not measured yet"
@@ -155,9 +158,13 @@ def paper_detail(doc: PublishedDocument) -> str:
     headline = doc.verdict
     head = (
         f"<p>Headline verdict: {status_badge(headline.status if headline else None)} "
-        + (f"<span class=muted>({_e(headline.kind)}, confidence {headline.confidence:.2f}, "
-           f"{_e(headline.claim_citation.section)} / {_e(headline.claim_citation.row)} / "
-           f"{_e(headline.claim_citation.column)})</span>" if headline else "")
+        + (
+            f"<span class=muted>({_e(headline.kind)}, confidence {headline.confidence:.2f}, "
+            f"{_e(headline.claim_citation.section)} / {_e(headline.claim_citation.row)} / "
+            f"{_e(headline.claim_citation.column)})</span>"
+            if headline
+            else ""
+        )
         + "</p>"
     )
     expected = f" of {doc.expected_claims} expected" if doc.expected_claims is not None else ""
@@ -165,7 +172,8 @@ def paper_detail(doc: PublishedDocument) -> str:
     claims = (
         "<table id=claims><thead><tr><th>Cited cell and measured value</th><th>POST verdict</th>"
         f"<th>PRE verdict</th></tr></thead><tbody>{rows}</tbody></table>"
-        if rows else "<p>No claims yet.</p>"
+        if rows
+        else "<p>No claims yet.</p>"
     )
     body = (
         f"<h2 id=title>{_e(doc.paper.title)}{withdrawn}</h2>"

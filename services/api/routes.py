@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from services.api.records import load_records
+from services.publisher.documents import status_counts
 from shared.documents import PublishedDocument, VerdictPair
 from shared.ids import InvalidArxivId, parse_arxiv_id
 from shared.models import Claim, Measurement, Verdict
-from services.publisher.documents import status_counts
-from services.api.records import load_records
 
 router = APIRouter()
 
@@ -93,8 +93,9 @@ async def list_papers(
     """Published papers, most recently updated first."""
     store = request.app.state.store
     docs = await store.list_documents(limit=limit, offset=offset)
-    return PaperList(total=await store.count_documents(), limit=limit, offset=offset,
-                     items=[summarize(d) for d in docs])
+    return PaperList(
+        total=await store.count_documents(), limit=limit, offset=offset, items=[summarize(d) for d in docs]
+    )
 
 
 # Declared before `/papers/{arxiv_id:path}`, which would otherwise swallow ".../verdicts".
@@ -114,8 +115,9 @@ async def paper_verdicts(
     return VerdictHistory(arxiv_id=key, verdicts=verdicts, total=total, limit=limit, offset=offset)
 
 
-@router.get("/papers/{arxiv_id:path}", response_model=PublishedDocument, response_model_exclude_none=False,
-            tags=["papers"])
+@router.get(
+    "/papers/{arxiv_id:path}", response_model=PublishedDocument, response_model_exclude_none=False, tags=["papers"]
+)
 async def get_paper(
     arxiv_id: str,
     request: Request,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from shared.ids import InvalidArxivId, parse_arxiv_id
 from services.api import render
+from shared.ids import InvalidArxivId, parse_arxiv_id
 
 router = APIRouter(include_in_schema=False)
 

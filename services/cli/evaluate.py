@@ -58,9 +58,12 @@ def loglikelihood_command(model: str, requests: Path) -> int:
     if isinstance(rows, str):
         print(f"error: {rows}", file=sys.stderr)
         return 2
-    missing = [i for i, row in enumerate(rows, 1)
-               if not {"context", "continuation"} <= row.keys() or not all(isinstance(row[k], str) for k in
-                                                                       ("context", "continuation"))]
+    missing = [
+        i
+        for i, row in enumerate(rows, 1)
+        if not {"context", "continuation"} <= row.keys()
+        or not all(isinstance(row[k], str) for k in ("context", "continuation"))
+    ]
     if missing:
         print(f"error: lines {missing[:5]} of {requests} lack a text 'context' or 'continuation'", file=sys.stderr)
         return 2
@@ -76,8 +79,9 @@ def loglikelihood_command(model: str, requests: Path) -> int:
     return 0
 
 
-def task_command(model: str, task: str, shots: int, limit: int | None, data: Path | None,
-                 records: Path | None = None) -> int:
+def task_command(
+    model: str, task: str, shots: int, limit: int | None, data: Path | None, records: Path | None = None
+) -> int:
     settings = EvaluatorSettings(allow_local_models=True)  # `--model DIR` is the user's own choice
     if data is not None:
         settings = settings.model_copy(update={"data_dir": data})
@@ -117,18 +121,28 @@ def summary(measurement: Measurement) -> str:
     if measurement.failure is not None:
         return f"{measurement.task}: failed: {measurement.failure}"
     stderr = "N/A" if measurement.stderr is None else f"{measurement.stderr:.4f}"
-    return (f"{measurement.task} {measurement.protocol.n_shot if measurement.protocol else '?'}-shot "
-            f"{measurement.metric}: {measurement.value:.4f} ± {stderr} ({measurement.examples_used} examples, "
-            f"{measurement.model_id} @ {measurement.model_revision})")
+    return (
+        f"{measurement.task} {measurement.protocol.n_shot if measurement.protocol else '?'}-shot "
+        f"{measurement.metric}: {measurement.value:.4f} ± {stderr} ({measurement.examples_used} examples, "
+        f"{measurement.model_id} @ {measurement.model_revision})"
+    )
 
 
 def _protocol(task: str, shots: int, available: dict[str, int]) -> RunProtocol | Unsupported:
     from shared.models import Claim, ClaimCitation, ClaimProtocol
 
     claim = Claim(
-        claim_id="cli", arxiv_id="cli", version=1, table_label="cli", row_index=0, col_index=0,
-        citation=ClaimCitation(paper_arxiv_id="cli", section="", row="", column="", reported_value=0.0,
-                               reported_metric="", quoted_text=""),
-        model_label="cli", model_id="cli", protocol=ClaimProtocol(benchmark=task, n_shot=shots),
+        claim_id="cli",
+        arxiv_id="cli",
+        version=1,
+        table_label="cli",
+        row_index=0,
+        col_index=0,
+        citation=ClaimCitation(
+            paper_arxiv_id="cli", section="", row="", column="", reported_value=0.0, reported_metric="", quoted_text=""
+        ),
+        model_label="cli",
+        model_id="cli",
+        protocol=ClaimProtocol(benchmark=task, n_shot=shots),
     )
     return plan_run(claim, max_examples=None, slice_seed=0, available=available)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import io
 import json
 import re
-import tarfile
 import sys
+import tarfile
 from pathlib import Path
 
 import structlog
@@ -38,13 +38,17 @@ class _CurrentStderr:
         return sys.stderr.isatty()
 
 
-def extract_command(source: Path | None, html: Path | None, pdf: Path | None, arxiv_id: str | None,
-                    version: int) -> int:
+def extract_command(
+    source: Path | None, html: Path | None, pdf: Path | None, arxiv_id: str | None, version: int
+) -> int:
     """Print one JSON line per claim; return 0 on claims or no tables, 1 when extraction failed, 2 on
     bad arguments. Without `arxiv_id`, the ID is read from the path (fixtures/papers/2611.00101/...)."""
     if source is None or not source.exists():
-        print(f"extract: SOURCE {str(source) if source else ''!r} does not exist: give an e-print file "
-              "(tar.gz, tex.gz, .tex, PDF) or a folder with a LaTeX project", file=sys.stderr)
+        print(
+            f"extract: SOURCE {str(source) if source else ''!r} does not exist: give an e-print file "
+            "(tar.gz, tex.gz, .tex, PDF) or a folder with a LaTeX project",
+            file=sys.stderr,
+        )
         return 2
     arxiv_id = arxiv_id or _arxiv_id_from_path(source)
     if not structlog.is_configured():  # stdout carries the claims: logs must go to stderr
@@ -53,8 +57,14 @@ def extract_command(source: Path | None, html: Path | None, pdf: Path | None, ar
     pdf_bytes = pdf.read_bytes() if pdf else None
     data = _pack_folder(source) if source.is_dir() else source.read_bytes()
     result = extract_isolated(
-        PaperSources(arxiv_id=arxiv_id, version=version, source=data, source_sha256=sha256_hex(data),
-                     html=html_bytes, pdf=pdf_bytes),
+        PaperSources(
+            arxiv_id=arxiv_id,
+            version=version,
+            source=data,
+            source_sha256=sha256_hex(data),
+            html=html_bytes,
+            pdf=pdf_bytes,
+        ),
         ExtractorSettings(),
         LogSettings(level="WARNING"),
     )

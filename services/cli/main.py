@@ -67,7 +67,9 @@ async def _publish(requests: list) -> None:
     # Create the topics with their partitions before the first message, not by broker auto-creation.
     await ensure_topics(settings)
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, enable_idempotence=True, acks="all",
+        bootstrap_servers=settings.bootstrap_servers,
+        enable_idempotence=True,
+        acks="all",
         client_id="paperverdict-cli",
     )
     await producer.start()
@@ -98,8 +100,9 @@ def watch(
     raise typer.Exit(code)
 
 
-async def _watch(from_beginning: bool, arxiv: str | None, status: str | None, count: int | None,
-                 timeout: float | None, dedupe: bool) -> int:
+async def _watch(
+    from_beginning: bool, arxiv: str | None, status: str | None, count: int | None, timeout: float | None, dedupe: bool
+) -> int:
     from aiokafka import AIOKafkaConsumer
 
     from services.cli.verdicts import matches_filter
@@ -157,7 +160,7 @@ def show(arxiv_id: str = typer.Argument(..., metavar="ARXIV_ID")) -> None:
     typer.echo(document.model_dump_json(indent=2))
 
 
-async def _load_document(arxiv_id: str):  # noqa: ANN202 - PublishedDocument | None
+async def _load_document(arxiv_id: str):
     from services.publisher.store import PublisherStore
     from shared.mongo import mongo_client
     from shared.settings import MongoSettings

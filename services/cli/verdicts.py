@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,7 +55,7 @@ def validate_command(claim_path: Path, measurement_path: Path) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    verdict = post_verdict(claim, measurement, now=datetime.now(timezone.utc))
+    verdict = post_verdict(claim, measurement, now=datetime.now(UTC))
     sys.stdout.write(verdict.model_dump_json(indent=2) + "\n")
     return 0
 

@@ -15,16 +15,15 @@ from typing import Any
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
+from services.evaluator.adapters import build_cache, build_runner, mongo_client
 from shared import topics
 from shared.bus import Bus, Outgoing, consume, json_decoder
-from shared.service import service_app
 from shared.ids import measurement_id
 from shared.logging import get_logger
 from shared.messages import ClaimExtracted, EvaluationCompleted, EvaluationPlanned
 from shared.models import Claim, Measurement
+from shared.service import service_app
 from shared.settings import EvaluatorSettings, KafkaSettings, MongoSettings
-
-from services.evaluator.adapters import build_cache, build_runner, mongo_client
 
 SERVICE = "evaluator"
 UNRESOLVED_MODEL_KEY = "unresolved"
@@ -55,8 +54,12 @@ class Evaluator:
 
         if self._available is None:  # task sizes: read once per process
             self._available = dict(self.runner.available())
-        return plan_run(claim, max_examples=self.settings.max_examples, slice_seed=self.settings.slice_seed,
-                        available=self._available)
+        return plan_run(
+            claim,
+            max_examples=self.settings.max_examples,
+            slice_seed=self.settings.slice_seed,
+            available=self._available,
+        )
 
     async def handle(self, msg: ClaimExtracted) -> list[Outgoing]:
         from shared.models import RunProtocol
@@ -75,13 +78,24 @@ class Evaluator:
             log.info("evaluation_unsupported", reason=reason)
             measurement = unsupported_measurement(claim, reason)
         else:
-            planned = EvaluationPlanned(correlation_id=msg.correlation_id, paper=msg.paper, version=msg.version,
-                                        claim=claim, protocol=plan, model_id=key)
+            planned = EvaluationPlanned(
+                correlation_id=msg.correlation_id,
+                paper=msg.paper,
+                version=msg.version,
+                claim=claim,
+                protocol=plan,
+                model_id=key,
+            )
             await self.bus.publish(topics.EVALUATIONS_PLANNED, planned, key=key)
             log.info("evaluation_planned", benchmark=plan.benchmark, examples=plan.examples, model_id=key)
             measurement = await self._measure(claim, plan)
-        completed = EvaluationCompleted(correlation_id=msg.correlation_id, paper=msg.paper, version=msg.version,
-                                        claim=claim, measurement=measurement)
+        completed = EvaluationCompleted(
+            correlation_id=msg.correlation_id,
+            paper=msg.paper,
+            version=msg.version,
+            claim=claim,
+            measurement=measurement,
+        )
         return [Outgoing(topics.EVALUATIONS_COMPLETED, completed, key=key)]
 
     async def _measure(self, claim: Claim, plan: Any) -> Measurement:
@@ -91,13 +105,22 @@ class Evaluator:
             return cached.model_copy(update={"cached": True})
         measurement, records = await asyncio.to_thread(self.runner.measure, claim, plan)
         if records:
-            ref = await self.artifacts.put(records, kind="records", content_type="application/gzip",
-                                           filename=f"{measurement.measurement_id}.records.jsonl.gz")
+            ref = await self.artifacts.put(
+                records,
+                kind="records",
+                content_type="application/gzip",
+                filename=f"{measurement.measurement_id}.records.jsonl.gz",
+            )
             measurement = measurement.model_copy(update={"records_sha256": ref.sha256})
         if measurement.failure is None:
             await self.cache.put(measurement)
-        log.info("evaluation_completed", value=measurement.value, failure=measurement.failure,
-                 seconds=measurement.seconds, examples=measurement.examples_used)
+        log.info(
+            "evaluation_completed",
+            value=measurement.value,
+            failure=measurement.failure,
+            seconds=measurement.seconds,
+            examples=measurement.examples_used,
+        )
         return measurement
 
     async def _cache_get(self, claim: Claim, plan: Any) -> Measurement | None:
@@ -109,15 +132,29 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, deps: dict[str
     async def handle(msg: ClaimExtracted) -> list[Outgoing]:
         return await deps["evaluator"].handle(msg)
 
-    consume(broker, topics.CLAIMS_EXTRACTED, bus=bus, group_id="paperverdict-evaluator",
-            decode=json_decoder(ClaimExtracted), handler=handle, settings=kafka,
-            max_poll_interval_ms=kafka.max_poll_interval_ms,
-            description="One claim to measure (keyed by model id: one evaluator loads a model once).")
-    broker.publisher(topics.EVALUATIONS_PLANNED, schema=EvaluationPlanned, title=f"{topics.EVALUATIONS_PLANNED}:publish",
-                     description="The protocol the evaluator will run; key = model id.")
-    broker.publisher(topics.EVALUATIONS_COMPLETED, schema=EvaluationCompleted,
-                     title=f"{topics.EVALUATIONS_COMPLETED}:publish",
-                     description="A measurement or a failure with its reason; key = model id.")
+    consume(
+        broker,
+        topics.CLAIMS_EXTRACTED,
+        bus=bus,
+        group_id="paperverdict-evaluator",
+        decode=json_decoder(ClaimExtracted),
+        handler=handle,
+        settings=kafka,
+        max_poll_interval_ms=kafka.max_poll_interval_ms,
+        description="One claim to measure (keyed by model id: one evaluator loads a model once).",
+    )
+    broker.publisher(
+        topics.EVALUATIONS_PLANNED,
+        schema=EvaluationPlanned,
+        title=f"{topics.EVALUATIONS_PLANNED}:publish",
+        description="The protocol the evaluator will run; key = model id.",
+    )
+    broker.publisher(
+        topics.EVALUATIONS_COMPLETED,
+        schema=EvaluationCompleted,
+        title=f"{topics.EVALUATIONS_COMPLETED}:publish",
+        description="A measurement or a failure with its reason; key = model id.",
+    )
 
 
 def create_app() -> FastStream:
@@ -131,5 +168,6 @@ def create_app() -> FastStream:
         deps["evaluator"] = Evaluator(bus, settings, build_runner(settings), await build_cache(db), ArtifactStore(db))
 
     return service_app(SERVICE, register, start)
+
 
 app = create_app()

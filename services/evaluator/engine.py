@@ -62,12 +62,20 @@ def _stem(contexts: Sequence[Sequence[int]]) -> list[int]:
     """What a document's requests share and a group may cut off: their common context prefix, short of
     each context's last token (its output predicts the continuation)."""
     length = min(common_prefix_length(contexts), *(len(c) - 1 for c in contexts))
-    return list(contexts[0][:max(0, length)])
+    return list(contexts[0][: max(0, length)])
 
 
 class Engine:
-    def __init__(self, model: Any, tokenizer: Any, *, token_budget: int = 16_384, row_tokens: int = 1_024,
-                 max_length: int | None = None, prefix_cache_bytes: int = PREFIX_CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        token_budget: int = 16_384,
+        row_tokens: int = 1_024,
+        max_length: int | None = None,
+        prefix_cache_bytes: int = PREFIX_CACHE_BYTES,
+    ) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.encoder = RequestEncoder(tokenizer)
@@ -85,17 +93,28 @@ class Engine:
 
     # ------------------------------------------------------------ log-likelihood
 
-    def loglikelihood(self, requests: Sequence[tuple[str, str]], *, documents: Sequence[Any] | None = None,
-                      prefix_groups: Sequence[str | None] | None = None) -> list[tuple[float, bool]]:
+    def loglikelihood(
+        self,
+        requests: Sequence[tuple[str, str]],
+        *,
+        documents: Sequence[Any] | None = None,
+        prefix_groups: Sequence[str | None] | None = None,
+    ) -> list[tuple[float, bool]]:
         """`documents[i]` says which requests belong to one document (default: requests with the same
         context); `prefix_groups[i]` is an optional hint (e.g. an MMLU subject): prefixes are found
         without it, and are never shared across two hints when it is given."""
-        return self.loglikelihood_tokens(self.encoder.encode(requests), documents=documents,
-                                         prefix_groups=prefix_groups)
+        return self.loglikelihood_tokens(
+            self.encoder.encode(requests), documents=documents, prefix_groups=prefix_groups
+        )
 
     @torch.inference_mode()
-    def loglikelihood_tokens(self, encoded: Sequence[EncodedRequest], *, documents: Sequence[Any] | None = None,
-                             prefix_groups: Sequence[str | None] | None = None) -> list[tuple[float, bool]]:
+    def loglikelihood_tokens(
+        self,
+        encoded: Sequence[EncodedRequest],
+        *,
+        documents: Sequence[Any] | None = None,
+        prefix_groups: Sequence[str | None] | None = None,
+    ) -> list[tuple[float, bool]]:
         started = time.perf_counter()
         encoded = [self._truncate(r) for r in encoded]
         documents = documents if documents is not None else [r.context for r in encoded]
@@ -111,8 +130,8 @@ class Engine:
             hints = [prefix_groups[by_document[key][0]] for key in keys] if prefix_groups is not None else None
             for group in prefixes.plan(stems, hints, max_tokens=self.max_prefix_tokens):
                 members = [i for d in group.documents for i in by_document[keys[d]]]
-                head = encoded[members[0]].context[:group.length]
-                if any(encoded[i].context[:group.length] != head for i in members):  # never: a stem is a prefix
+                head = encoded[members[0]].context[: group.length]
+                if any(encoded[i].context[: group.length] != head for i in members):  # never: a stem is a prefix
                     raise AssertionError("a shared prefix is not a token prefix of every member")
                 self._score_group(encoded, members, documents, group.length, lls, greedy)
                 shared.update(group.documents)
@@ -127,16 +146,25 @@ class Engine:
         total = len(request.context) + len(request.continuation)
         if total <= self.max_length + 1:
             return request
-        whole = (request.context + request.continuation)[-(self.max_length + 1):]
+        whole = (request.context + request.continuation)[-(self.max_length + 1) :]
         return EncodedRequest(whole[: len(whole) - len(request.continuation)], request.continuation)
 
-    def _score_group(self, encoded: Sequence[EncodedRequest], members: list[int], documents: Sequence[Any],
-                     prefix_len: int, lls: np.ndarray, greedy: np.ndarray) -> None:
+    def _score_group(
+        self,
+        encoded: Sequence[EncodedRequest],
+        members: list[int],
+        documents: Sequence[Any],
+        prefix_len: int,
+        lls: np.ndarray,
+        greedy: np.ndarray,
+    ) -> None:
         by_document: dict[Any, list[int]] = defaultdict(list)
         for i in members:
             by_document[documents[i]].append(i)
-        units = [packing.build_unit([(i, encoded[i].context[prefix_len:], encoded[i].continuation) for i in reqs])
-                 for reqs in by_document.values()]
+        units = [
+            packing.build_unit([(i, encoded[i].context[prefix_len:], encoded[i].continuation) for i in reqs])
+            for reqs in by_document.values()
+        ]
         prefix_kv = None
         if prefix_len:
             prefix_kv = self._prefix_cache(encoded[members[0]].context[:prefix_len])
@@ -167,9 +195,15 @@ class Engine:
         self.stats.forward_passes += 1
         return [(layer.keys, layer.values) for layer in cache.layers]
 
-    def _run_batch(self, units: list[packing.Unit], rows: list[list[int]], prefix_len: int,
-                   prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None, lls: np.ndarray,
-                   greedy: np.ndarray) -> None:
+    def _run_batch(
+        self,
+        units: list[packing.Unit],
+        rows: list[list[int]],
+        prefix_len: int,
+        prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None,
+        lls: np.ndarray,
+        greedy: np.ndarray,
+    ) -> None:
         lay = packing.layout(units, rows, prefix_len)
         ids = torch.from_numpy(lay.input_ids).to(self.device)
         pos = torch.from_numpy(lay.position_ids).to(self.device)
@@ -184,8 +218,13 @@ class Engine:
                 cache.update(keys.expand(batch, -1, -1, -1), values.expand(batch, -1, -1, -1), layer)
             seen = torch.ones((batch, ids.shape[1], prefix_len), dtype=torch.bool, device=self.device)
             mask = torch.cat([seen, mask], dim=2)
-        out = self.decoder(input_ids=ids, attention_mask=self._attention_mask(mask[:, None]), position_ids=pos,
-                           use_cache=cache is not None, **{self.cache_kw: cache})
+        out = self.decoder(
+            input_ids=ids,
+            attention_mask=self._attention_mask(mask[:, None]),
+            position_ids=pos,
+            use_cache=cache is not None,
+            **{self.cache_kw: cache},
+        )
         hidden = out.last_hidden_state
         self.stats.forward_tokens += lay.real_tokens
         self.stats.forward_passes += 1
@@ -253,7 +292,7 @@ class Engine:
         while start < len(order):
             width = len(encoded[order[start]]) + max_gen_toks
             size = max(1, min(len(order) - start, self.token_budget // width))
-            chunk = order[start:start + size]
+            chunk = order[start : start + size]
             texts = self._generate_batch([encoded[i] for i in chunk], stops, eos_ids, max_gen_toks)
             for i, text in zip(chunk, texts):
                 results[i] = text
@@ -261,8 +300,9 @@ class Engine:
         self.stats.seconds += time.perf_counter() - started
         return results
 
-    def _generate_batch(self, prompts: list[list[int]], stops: list[str], eos_ids: set[int],
-                        max_gen_toks: int) -> list[str]:
+    def _generate_batch(
+        self, prompts: list[list[int]], stops: list[str], eos_ids: set[int], max_gen_toks: int
+    ) -> list[str]:
         from transformers import DynamicCache
 
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else min(eos_ids)
@@ -275,8 +315,14 @@ class Engine:
         step_ids = ids
         positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 0)  # as HF generate does
         for _ in range(max_gen_toks):
-            out = self.model(input_ids=step_ids, attention_mask=attention, position_ids=positions,
-                             use_cache=True, logits_to_keep=1, **{self.cache_kw: cache})
+            out = self.model(
+                input_ids=step_ids,
+                attention_mask=attention,
+                position_ids=positions,
+                use_cache=True,
+                logits_to_keep=1,
+                **{self.cache_kw: cache},
+            )
             self.stats.forward_tokens += int(step_ids.numel())
             self.stats.forward_passes += 1
             next_tokens = out.logits[:, -1, :].float().argmax(dim=-1)

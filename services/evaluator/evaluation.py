@@ -62,14 +62,22 @@ def stratified(strata: dict[Any, list[int]], size: int, seed: int) -> dict[Any, 
     return {k: sorted(rng.sample(strata[k], take[k])) for k in keys}
 
 
-def run_task(engine: Engine, data: TaskDataSource, spec: TaskSpec, harness: str, n_shot: int, metric: str,
-             selection: Selection | None = None) -> TaskResult:
+def run_task(
+    engine: Engine,
+    data: TaskDataSource,
+    spec: TaskSpec,
+    harness: str,
+    n_shot: int,
+    metric: str,
+    selection: Selection | None = None,
+) -> TaskResult:
     formulation = spec.formulations[harness]
     selection = selection or Selection()
     subsets: Sequence[str | None] = data.subsets(spec) if spec.subsets else (None,)
     docs = {s: [formulation.prepare(d) for d in data.rows(spec, spec.eval_split, s)] for s in subsets}
-    pools = {s: ([formulation.prepare(d) for d in data.rows(spec, spec.fewshot_split, s)] if n_shot else [])
-             for s in subsets}
+    pools = {
+        s: ([formulation.prepare(d) for d in data.rows(spec, spec.fewshot_split, s)] if n_shot else []) for s in subsets
+    }
     chosen: dict[str | None, list[int] | None] = {s: None for s in subsets}
     if selection.limit_per_subset is not None:
         chosen = {s: list(range(min(selection.limit_per_subset, len(docs[s])))) for s in subsets}
@@ -104,35 +112,58 @@ def _run_choices(engine: Engine, examples: list[Example], metric: str, task: str
     results = engine.loglikelihood(requests, documents=documents, prefix_groups=groups)
     scores, records, k = [], [], 0
     for ex in examples:
-        out = results[k:k + len(ex.requests)]
+        out = results[k : k + len(ex.requests)]
         k += len(ex.requests)
         lls = [ll for ll, _ in out]
         score = score_choices(lls, ex.choice_lengths, ex.gold)
         scores.append(score.acc_norm if metric == "acc_norm" else score.acc)
-        records.append({"task": task, "subset": ex.subset, "doc_id": ex.doc_id,
-                        "prompt_sha256": prompt_hash(ex.requests), "ll": lls, "greedy": [g for _, g in out],
-                        "pred": score.pred, "pred_norm": score.pred_norm, "gold": ex.gold,
-                        "acc": score.acc, "acc_norm": score.acc_norm})
+        records.append(
+            {
+                "task": task,
+                "subset": ex.subset,
+                "doc_id": ex.doc_id,
+                "prompt_sha256": prompt_hash(ex.requests),
+                "ll": lls,
+                "greedy": [g for _, g in out],
+                "pred": score.pred,
+                "pred_norm": score.pred_norm,
+                "gold": ex.gold,
+                "acc": score.acc,
+                "acc_norm": score.acc_norm,
+            }
+        )
     return scores, records
 
 
 def _run_generation(engine: Engine, examples: list[Example], metric: str) -> tuple[list[float], list[dict]]:
-    outputs = engine.generate_until([ex.generation_context or "" for ex in examples], list(gsm8k.UNTIL),
-                                    max_gen_toks=gsm8k.MAX_GEN_TOKS)
+    outputs = engine.generate_until(
+        [ex.generation_context or "" for ex in examples], list(gsm8k.UNTIL), max_gen_toks=gsm8k.MAX_GEN_TOKS
+    )
     scores, records = [], []
     for ex, text in zip(examples, outputs):
         strict, flexible = gsm8k.extract(text, "strict"), gsm8k.extract(text, "flexible")
         em, em_flex = gsm8k.exact_match(strict, ex.target or ""), gsm8k.exact_match(flexible, ex.target or "")
         scores.append(em_flex if metric == "exact_match_flexible" else em)
-        records.append({"task": "gsm8k", "subset": None, "doc_id": ex.doc_id,
-                        "prompt_sha256": prompt_hash(ex.generation_context), "generation": text,
-                        "strict": strict, "flexible": flexible, "target": ex.target,
-                        "exact_match": em, "exact_match_flexible": em_flex})
+        records.append(
+            {
+                "task": "gsm8k",
+                "subset": None,
+                "doc_id": ex.doc_id,
+                "prompt_sha256": prompt_hash(ex.generation_context),
+                "generation": text,
+                "strict": strict,
+                "flexible": flexible,
+                "target": ex.target,
+                "exact_match": em,
+                "exact_match_flexible": em_flex,
+            }
+        )
     return scores, records
 
 
-def _aggregate(spec: TaskSpec, metric: str, harness: str, examples: list[Example], scores: list[float],
-               records: list[dict]) -> TaskResult:
+def _aggregate(
+    spec: TaskSpec, metric: str, harness: str, examples: list[Example], scores: list[float], records: list[dict]
+) -> TaskResult:
     by_subset: dict[str | None, list[float]] = defaultdict(list)
     for ex, score in zip(examples, scores):
         by_subset[ex.subset].append(score)
@@ -145,6 +176,12 @@ def _aggregate(spec: TaskSpec, metric: str, harness: str, examples: list[Example
         stderr = stats.pooled_stderr([stats.mean_stderr(by_subset[k]) for k in keys], sizes)
     else:  # one task (lighteval's MMLU is one task over all subjects)
         value, stderr = stats.mean(scores), stats.mean_stderr(scores)
-    return TaskResult(task=spec.key, metric=metric, value=value, stderr=stderr, examples=len(scores),
-                      records=records,
-                      by_subset={str(k): (stats.mean(v), len(v)) for k, v in by_subset.items() if k is not None})
+    return TaskResult(
+        task=spec.key,
+        metric=metric,
+        value=value,
+        stderr=stderr,
+        examples=len(scores),
+        records=records,
+        by_subset={str(k): (stats.mean(v), len(v)) for k, v in by_subset.items() if k is not None},
+    )

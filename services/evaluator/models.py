@@ -74,11 +74,13 @@ class ModelLoader:
 
         try:
             self._check_remote_size(model_id, revision)
-            folder = Path(snapshot_download(model_id, revision=revision, allow_patterns=ALLOW_PATTERNS,
-                                            token=self.token))
+            folder = Path(
+                snapshot_download(model_id, revision=revision, allow_patterns=ALLOW_PATTERNS, token=self.token)
+            )
         except (OSError, ValueError) as error:  # not found, gated, unknown revision, offline, not a repo id
-            raise ModelNotFound(f"model {model_id!r} (revision {revision or 'main'}) is not available: "
-                                f"{type(error).__name__}") from error
+            raise ModelNotFound(
+                f"model {model_id!r} (revision {revision or 'main'}) is not available: {type(error).__name__}"
+            ) from error
         return folder, folder.name
 
     def _check_local_size(self, model_id: str, folder: Path) -> None:
@@ -87,8 +89,10 @@ class ModelLoader:
             raise ModelRejected(f"model {model_id!r} has no safetensors weights; only safetensors are loaded")
         size = sum(p.stat().st_size for p in weights)
         if size > self.settings.max_model_bytes:
-            raise ModelRejected(f"model {model_id!r} is {size / 1e9:.1f} GB, above the "
-                                f"{self.settings.max_model_bytes / 1e9:.1f} GB limit (PV_EVAL_MAX_MODEL_BYTES)")
+            raise ModelRejected(
+                f"model {model_id!r} is {size / 1e9:.1f} GB, above the "
+                f"{self.settings.max_model_bytes / 1e9:.1f} GB limit (PV_EVAL_MAX_MODEL_BYTES)"
+            )
 
     def _check_remote_size(self, model_id: str, revision: str | None) -> None:
         from huggingface_hub import HfApi, constants
@@ -101,8 +105,10 @@ class ModelLoader:
             raise ModelRejected(f"model {model_id!r} has no safetensors weights; only safetensors are loaded")
         total = sum(s.size or 0 for s in weights)
         if total > self.settings.max_model_bytes:
-            raise ModelRejected(f"model {model_id!r} is {total / 1e9:.1f} GB, above the "
-                                f"{self.settings.max_model_bytes / 1e9:.1f} GB limit (PV_EVAL_MAX_MODEL_BYTES)")
+            raise ModelRejected(
+                f"model {model_id!r} is {total / 1e9:.1f} GB, above the "
+                f"{self.settings.max_model_bytes / 1e9:.1f} GB limit (PV_EVAL_MAX_MODEL_BYTES)"
+            )
 
     def load(self, model_id: str, revision: str | None = None) -> LoadedModel:
         with self._lock:
@@ -135,15 +141,27 @@ class ModelLoader:
             raise ModelRejected(f"model {model_id!r} has no usable config: {_reason(error)}") from error
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
         try:
-            model = AutoModelForCausalLM.from_pretrained(folder, config=config, dtype=dtype, use_safetensors=True,
-                                                         trust_remote_code=False, attn_implementation="sdpa")
+            model = AutoModelForCausalLM.from_pretrained(
+                folder,
+                config=config,
+                dtype=dtype,
+                use_safetensors=True,
+                trust_remote_code=False,
+                attn_implementation="sdpa",
+            )
             model.to(self.device).eval()
             tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
         except (SafetensorError, OSError, ValueError, RuntimeError, KeyError) as error:  # truncated weights, ...
             raise ModelRejected(f"model {model_id!r} could not be loaded: {_reason(error)}") from error
-        return LoadedModel(model_id=model_id, revision=sha, model=model, tokenizer=tokenizer, device=self.device,
-                           dtype=str(dtype).removeprefix("torch."),
-                           parameters=sum(p.numel() for p in model.parameters()))
+        return LoadedModel(
+            model_id=model_id,
+            revision=sha,
+            model=model,
+            tokenizer=tokenizer,
+            device=self.device,
+            dtype=str(dtype).removeprefix("torch."),
+            parameters=sum(p.numel() for p in model.parameters()),
+        )
 
 
 def _reason(error: BaseException) -> str:

@@ -89,7 +89,7 @@ def build_unit(requests: Sequence[tuple[int, Sequence[int], Sequence[int]]]) -> 
         while len(nodes) <= len(fed) and (nodes[-1], fed[len(nodes) - 1]) in children:
             nodes.append(children[(nodes[-1], fed[len(nodes) - 1])])  # shared with an earlier continuation
         if len(nodes) <= len(fed):  # the rest is new: one chain
-            rest = fed[len(nodes) - 1:]
+            rest = fed[len(nodes) - 1 :]
             for token, node in zip(rest, unit._chain(nodes[-1], rest)):
                 children[(nodes[-1], token)] = node
                 nodes.append(node)
@@ -161,9 +161,9 @@ def layout(units: Sequence[Unit], rows: Sequence[Sequence[int]], prefix_len: int
         for u in row:
             unit = units[u]
             n = len(unit)
-            ids[b, offset:offset + n] = unit.tokens
-            pos[b, offset:offset + n] = np.asarray(unit.depths) + prefix_len
-            block = mask[b, offset:offset + n, offset:offset + n]
+            ids[b, offset : offset + n] = unit.tokens
+            pos[b, offset : offset + n] = np.asarray(unit.depths) + prefix_len
+            block = mask[b, offset : offset + n, offset : offset + n]
             for start, end, parent in unit.chains:  # chains come parent-first
                 if parent >= 0:
                     block[start:end] = block[parent]

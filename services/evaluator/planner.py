@@ -18,8 +18,9 @@ class Unsupported:
     reason: str
 
 
-def plan_run(claim: Claim, *, max_examples: int | None, slice_seed: int,
-             available: Mapping[str, int]) -> RunProtocol | Unsupported:
+def plan_run(
+    claim: Claim, *, max_examples: int | None, slice_seed: int, available: Mapping[str, int]
+) -> RunProtocol | Unsupported:
     claimed = claim.protocol
     if not claim.measurable:
         return Unsupported(claim.unmeasurable_reason or "the claim is marked unmeasurable")
@@ -45,8 +46,9 @@ def plan_run(claim: Claim, *, max_examples: int | None, slice_seed: int,
         harness = "lighteval"
     n_shot = claimed.n_shot if claimed.n_shot is not None else parts[0].default_shots[harness]
     if harness == "lighteval" and n_shot != 0:
-        return Unsupported("the lighteval formulations are implemented 0-shot (as SmolLM2 ran them), "
-                           f"the claim states {n_shot}-shot")
+        return Unsupported(
+            f"the lighteval formulations are implemented 0-shot (as SmolLM2 ran them), the claim states {n_shot}-shot"
+        )
     if n_shot < 0:
         return Unsupported(f"n_shot {n_shot} is not a number of examples")
 
@@ -54,8 +56,9 @@ def plan_run(claim: Claim, *, max_examples: int | None, slice_seed: int,
     default_metric = "acc_norm" if harness == "lighteval" else BENCHMARKS[benchmark].metric
     metric = claimed.metric or default_metric
     if metric not in formulation.metrics:
-        return Unsupported(f"metric {metric!r} is not computed for {benchmark!r} "
-                           f"(available: {', '.join(formulation.metrics)})")
+        return Unsupported(
+            f"metric {metric!r} is not computed for {benchmark!r} (available: {', '.join(formulation.metrics)})"
+        )
 
     total = available.get(benchmark, 0)
     if total <= 0:
@@ -77,6 +80,18 @@ def plan_run(claim: Claim, *, max_examples: int | None, slice_seed: int,
 
 def protocol_key(protocol: RunProtocol) -> str:
     """What makes two runs the same run (with the model sha and data revision, the measurement id)."""
-    fields = ("benchmark", "subset", "split", "n_shot", "metric", "formulation", "harness", "full_set",
-              "examples", "slice_seed", "dtype", "chat_template")
+    fields = (
+        "benchmark",
+        "subset",
+        "split",
+        "n_shot",
+        "metric",
+        "formulation",
+        "harness",
+        "full_set",
+        "examples",
+        "slice_seed",
+        "dtype",
+        "chat_template",
+    )
     return "|".join(f"{name}={getattr(protocol, name)}" for name in fields)

@@ -59,8 +59,9 @@ def usable(depth: int, max_tokens: int) -> int:
     return length if length >= MIN_SHARED_PREFIX else 0
 
 
-def plan(stems: Sequence[Sequence[int]], hints: Sequence[Hashable] | None = None, *,
-         max_tokens: int = 1 << 30) -> list[PrefixGroup]:
+def plan(
+    stems: Sequence[Sequence[int]], hints: Sequence[Hashable] | None = None, *, max_tokens: int = 1 << 30
+) -> list[PrefixGroup]:
     """Groups of documents (indices of `stems`) that share a computed-once prefix; a document in no
     group is computed whole. Deterministic: the same stems give the same groups in the same order."""
     by_hint: dict[Hashable, list[int]] = {}
@@ -81,8 +82,10 @@ def _plan_one(stems: Sequence[Sequence[int]], ids: list[int], max_tokens: int) -
     root = _interval_tree(lcp)
     chosen: list[_Node] = []
     _collect(root, chosen, max_tokens)
-    return [PrefixGroup(usable(node.depth, max_tokens), sorted(ids[order[p]] for p in range(node.start, node.end + 1)))
-            for node in chosen]
+    return [
+        PrefixGroup(usable(node.depth, max_tokens), sorted(ids[order[p]] for p in range(node.start, node.end + 1)))
+        for node in chosen
+    ]
 
 
 def _interval_tree(lcp: list[int]) -> _Node:

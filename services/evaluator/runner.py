@@ -9,8 +9,8 @@ import io
 import json
 import resource
 import time
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from services.evaluator import stats
@@ -72,8 +72,15 @@ class EvaluationRunner:
             if public_id != model_id:
                 reason = reason.replace(str(Path(model_id).resolve()), public_id).replace(model_id, public_id)
             key = measurement_id(extra.get("model_revision") or public_id, task, "failed", reason)
-            return Measurement(measurement_id=key, model_id=public_id, task=task, protocol=protocol,
-                               failure=reason, seconds=time.perf_counter() - started, **extra), None
+            return Measurement(
+                measurement_id=key,
+                model_id=public_id,
+                task=task,
+                protocol=protocol,
+                failure=reason,
+                seconds=time.perf_counter() - started,
+                **extra,
+            ), None
 
         try:
             parts = [registry.get(key) for key in registry.components(task)]
@@ -89,33 +96,49 @@ class EvaluationRunner:
             loaded = self.models.load(model_id, protocol.model_revision)
         except ModelLoadError as error:
             return failed(str(error))
-        run = protocol.model_copy(update={"model_revision": loaded.revision, "dtype": loaded.dtype,
-                                          "data_revision": revision})
+        run = protocol.model_copy(
+            update={"model_revision": loaded.revision, "dtype": loaded.dtype, "data_revision": revision}
+        )
         key = measurement_id(loaded.revision, task, protocol_key(run), revision)
         engine = self.engine(loaded)
         started = time.perf_counter()  # the evaluation itself; a model is loaded once for many claims
         _reset_peak_memory(loaded.device)
         tokens_before = engine.stats.forward_tokens
         try:
-            results = [run_task(engine, self.data, spec, run.harness, run.n_shot, run.metric,
-                                selection_for(run, len(parts))) for spec in parts]
+            results = [
+                run_task(engine, self.data, spec, run.harness, run.n_shot, run.metric, selection_for(run, len(parts)))
+                for spec in parts
+            ]
         except DataUnavailable as error:
             return failed(str(error), model_revision=loaded.revision)
         except Exception as error:
             if not _is_out_of_memory(error):
                 raise
             _release_memory(loaded.device)
-            return failed(f"out of memory on {loaded.device} evaluating {task} with {loaded.parameters:,} "
-                          f"parameters; lower PV_EVAL_TOKEN_BUDGET or use a larger device",
-                          model_revision=loaded.revision, device=loaded.device)
+            return failed(
+                f"out of memory on {loaded.device} evaluating {task} with {loaded.parameters:,} "
+                f"parameters; lower PV_EVAL_TOKEN_BUDGET or use a larger device",
+                model_revision=loaded.revision,
+                device=loaded.device,
+            )
         value, stderr = combine(results)
         used = sum(r.examples for r in results)
         run = run.model_copy(update={"examples": used, "full_set": protocol.full_set})
         measurement = Measurement(
-            measurement_id=key, model_id=public_id, model_revision=loaded.revision, task=task, protocol=run,
-            value=value, stderr=stderr, metric=run.metric, examples_used=used, is_slice=not run.full_set,
-            device=loaded.device, seconds=time.perf_counter() - started,
-            tokens=engine.stats.forward_tokens - tokens_before, peak_memory_bytes=_peak_memory(loaded.device),
+            measurement_id=key,
+            model_id=public_id,
+            model_revision=loaded.revision,
+            task=task,
+            protocol=run,
+            value=value,
+            stderr=stderr,
+            metric=run.metric,
+            examples_used=used,
+            is_slice=not run.full_set,
+            device=loaded.device,
+            seconds=time.perf_counter() - started,
+            tokens=engine.stats.forward_tokens - tokens_before,
+            peak_memory_bytes=_peak_memory(loaded.device),
         )
         return measurement, records_blob([rec for r in results for rec in r.records])
 

@@ -33,8 +33,16 @@ class RequestEncoder:
         unique = list(dict.fromkeys(texts))
         found: dict[str, list[int]] = {}
         for flag in (True, False):
-            batch = [t for t in unique if (add_special_tokens if add_special_tokens is not None
-                                           else not (self.prefix_text and t.startswith(self.prefix_text))) is flag]
+            batch = [
+                t
+                for t in unique
+                if (
+                    add_special_tokens
+                    if add_special_tokens is not None
+                    else not (self.prefix_text and t.startswith(self.prefix_text))
+                )
+                is flag
+            ]
             if not batch:
                 continue
             kwargs = {} if (add_special_tokens is None and flag) else {"add_special_tokens": flag}
@@ -58,7 +66,7 @@ class RequestEncoder:
         for context, _ in pairs:
             if context:
                 ctx, whole = next(contexts), next(wholes)
-                out.append(EncodedRequest(tuple(ctx), tuple(whole[len(ctx):])))
+                out.append(EncodedRequest(tuple(ctx), tuple(whole[len(ctx) :])))
                 continue
             cont = next(bare)
             if cont and cont[0] == self.prefix_token_id:

@@ -31,8 +31,13 @@ JSONL_LIMITS = Limits(memory_bytes=1 * 2**30, seconds=60.0, grace_seconds=10.0, 
 MiB = 2**20
 # The largest real files of these kinds are far smaller (Llama 3's tokenizer.json: 9 MB; chat templates
 # in tokenizer_config.json: under 1 MB); config.json of any model is a few KB.
-FILE_LIMITS = {"config.json": 1 * MiB, "generation_config.json": 1 * MiB, "tokenizer_config.json": 16 * MiB,
-               "special_tokens_map.json": 1 * MiB, "tokenizer.json": 64 * MiB}
+FILE_LIMITS = {
+    "config.json": 1 * MiB,
+    "generation_config.json": 1 * MiB,
+    "tokenizer_config.json": 16 * MiB,
+    "special_tokens_map.json": 1 * MiB,
+    "tokenizer.json": 64 * MiB,
+}
 OTHER_FILE_LIMIT = 64 * MiB  # vocab.json, merges.txt, tokenizer.model, ...
 DATA_FILE_LIMIT = 1024 * MiB  # one split of a task (MMLU's test split as JSON lines: 9 MB)
 
@@ -70,8 +75,12 @@ def inspect_model_files(folder: str) -> dict[str, Any]:
             raise PermissionError(f"{name} names remote code (auto_map), which is refused")
     parsed = AutoConfig.from_pretrained(folder, trust_remote_code=False)
     tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
-    return {"model_type": parsed.model_type, "architectures": list(getattr(parsed, "architectures", None) or []),
-            "vocab_size": getattr(parsed.get_text_config(), "vocab_size", None), "tokenizer_size": len(tokenizer)}
+    return {
+        "model_type": parsed.model_type,
+        "architectures": list(getattr(parsed, "architectures", None) or []),
+        "vocab_size": getattr(parsed.get_text_config(), "vocab_size", None),
+        "tokenizer_size": len(tokenizer),
+    }
 
 
 def vet_model_folder(folder: Path, limits: Limits = PARSE_LIMITS) -> dict[str, Any]:
@@ -80,8 +89,13 @@ def vet_model_folder(folder: Path, limits: Limits = PARSE_LIMITS) -> dict[str, A
     if not (folder / "config.json").is_file():
         raise Rejected("the folder has no config.json")
     try:
-        return run_limited(inspect_model_files, str(folder), limits=limits,
-                           what="reading the model's config and tokenizer", preload=["transformers"])
+        return run_limited(
+            inspect_model_files,
+            str(folder),
+            limits=limits,
+            what="reading the model's config and tokenizer",
+            preload=["transformers"],
+        )
     except LimitExceeded as error:
         raise Rejected(str(error)) from None
     except ChildFailed as error:
@@ -121,12 +135,22 @@ def load_hub_rows(path: str, config: str | None, split: str, revision: str, toke
     return [dict(row) for row in data]
 
 
-def read_hub_rows(path: str, config: str | None, split: str, revision: str, token: str | None,
-                  limits: Limits = PARSE_LIMITS) -> list[dict[str, Any]]:
+def read_hub_rows(
+    path: str, config: str | None, split: str, revision: str, token: str | None, limits: Limits = PARSE_LIMITS
+) -> list[dict[str, Any]]:
     """Raises `LookupError` subclasses' reasons as `Rejected` too: the caller decides what is missing."""
     try:
-        return run_limited(load_hub_rows, path, config, split, revision, token, limits=limits,
-                           what=f"reading {path} ({config or 'default'}, {split})", preload=["datasets"])
+        return run_limited(
+            load_hub_rows,
+            path,
+            config,
+            split,
+            revision,
+            token,
+            limits=limits,
+            what=f"reading {path} ({config or 'default'}, {split})",
+            preload=["datasets"],
+        )
     except LimitExceeded as error:
         raise Rejected(str(error)) from None
     except ChildFailed as error:

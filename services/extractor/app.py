@@ -79,14 +79,28 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, deps: dict[str
     async def handle(msg: PaperIngested) -> list[Outgoing]:
         return await deps["extractor"].handle(msg)
 
-    consume(broker, topics.PAPERS_INGESTED, bus=bus, group_id="paperverdict-extractor",
-            decode=json_decoder(PaperIngested), handler=handle, settings=kafka,
-            description="Stored LaTeX/HTML/PDF of a paper version (keyed by arXiv ID).")
-    broker.publisher(topics.CLAIMS_EXTRACTED, schema=ClaimExtracted, title=f"{topics.CLAIMS_EXTRACTED}:publish",
-                     description="One numeric result cell, grounded in the source; key = model id.")
-    broker.publisher(topics.EXTRACTION_COMPLETED, schema=ExtractionCompleted,
-                     title=f"{topics.EXTRACTION_COMPLETED}:publish",
-                     description="Extraction done for a paper version; key = arXiv ID.")
+    consume(
+        broker,
+        topics.PAPERS_INGESTED,
+        bus=bus,
+        group_id="paperverdict-extractor",
+        decode=json_decoder(PaperIngested),
+        handler=handle,
+        settings=kafka,
+        description="Stored LaTeX/HTML/PDF of a paper version (keyed by arXiv ID).",
+    )
+    broker.publisher(
+        topics.CLAIMS_EXTRACTED,
+        schema=ClaimExtracted,
+        title=f"{topics.CLAIMS_EXTRACTED}:publish",
+        description="One numeric result cell, grounded in the source; key = model id.",
+    )
+    broker.publisher(
+        topics.EXTRACTION_COMPLETED,
+        schema=ExtractionCompleted,
+        title=f"{topics.EXTRACTION_COMPLETED}:publish",
+        description="Extraction done for a paper version; key = arXiv ID.",
+    )
 
 
 def create_app() -> FastStream:
@@ -99,5 +113,6 @@ def create_app() -> FastStream:
         deps["extractor"] = Extractor(ArtifactStore(deps["mongo"][mongo.database]), settings)
 
     return service_app(SERVICE, register, start)
+
 
 app = create_app()

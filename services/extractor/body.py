@@ -47,17 +47,27 @@ _FLOATS = re.compile(r"\\begin\s*\{(table\*?|figure\*?|sidewaystable\*?|wraptabl
 _SECTION = re.compile(r"\\(?:chapter|section|appendix)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\(])|\n\s*\n|\\(?:paragraph|subsection|subsubsection|item)\b")
 _REF = re.compile(r"\\(?:c|C|auto|eq|name|v)?ref\*?\s*\{([^{}]{1,100})\}")
-_SETUP = re.compile(r"\b(?:details?|setup|settings?|configurations?|hyper-?parameters?|protocols?|suite)\b.*"
-                    r"\b(?:evaluations?|tasks?|benchmarks?)\b|\b(?:evaluations?|tasks?|benchmarks?)\b.*"
-                    r"\b(?:details?|setup|settings?|configurations?|protocols?|suite)\b", re.I)
+_SETUP = re.compile(
+    r"\b(?:details?|setup|settings?|configurations?|hyper-?parameters?|protocols?|suite)\b.*"
+    r"\b(?:evaluations?|tasks?|benchmarks?)\b|\b(?:evaluations?|tasks?|benchmarks?)\b.*"
+    r"\b(?:details?|setup|settings?|configurations?|protocols?|suite)\b",
+    re.I,
+)
 _ITEM = re.compile(r"\\item\b")
 _ITEM_END = re.compile(r"\\end\s*\{(?:itemize|enumerate|description)\}")
 _LABEL = re.compile(r"\\label\s*\{([^{}]{1,100})\}")
-_GLOBAL = re.compile(r"\bunless\b|\botherwise\b|\bby default\b|\ball (?:the )?(?:evaluations?|results|experiments|"
-                     r"models|numbers|scores|tasks|benchmarks|metrics)\b|\bevery (?:evaluation|benchmark|task|metric)\b",
-                     re.I)
-_LOCAL_SCOPE = re.compile(r"\bthis (?:category|group|section|suite)\b|\bthese (?:tasks|benchmarks|datasets)\b|"
-                          r"\bthe following\b|\bbelow\b", re.I)
+_GLOBAL = re.compile(
+    r"\bunless\b|\botherwise\b|\bby default\b|\ball (?:the )?(?:evaluations?|results|experiments|"
+    r"models|numbers|scores|tasks|benchmarks|metrics)\b|\bevery (?:evaluation|benchmark|task|metric)\b",
+    re.I,
+)
+_LOCAL_SCOPE = re.compile(
+    r"\bthis (?:category|group|section|suite)\b|\bthese (?:tasks|benchmarks|datasets)\b|"
+    r"\bthe following\b|\bbelow\b",
+    re.I,
+)
+
+
 @dataclass
 class BodyProtocol:
     """What the body text says, by scope; each value with the statement that says it."""
@@ -83,8 +93,9 @@ class BodyProtocol:
         found = [st for key in self._keys(benchmark, "few_shot_counts") for st in self.few_shot_counts.get(key, [])]
         return found[0] if found and len({st.value for st in found}) == 1 else None
 
-    def shots_for(self, table_labels: set[str], section: int, benchmark: str | None,
-                  instruct: bool = False) -> ProtocolStatement | None:
+    def shots_for(
+        self, table_labels: set[str], section: int, benchmark: str | None, instruct: bool = False
+    ) -> ProtocolStatement | None:
         """The body's shot statement for a cell: table-cited, then per benchmark, then global."""
         for label in table_labels:
             cited = self.shots_by_table.get(label, {})
@@ -93,11 +104,15 @@ class BodyProtocol:
                     return cited[key]
         if benchmark:
             scope = "instruct" if instruct else "base"
-            every = [(sec, st, sc) for key in self._keys(benchmark, "shots_by_benchmark")
-                     for sec, st, sc in self.shots_by_benchmark.get(key, [])]
+            every = [
+                (sec, st, sc)
+                for key in self._keys(benchmark, "shots_by_benchmark")
+                for sec, st, sc in self.shots_by_benchmark.get(key, [])
+            ]
             # a statement about this kind of model (instruct or base) is more specific than an unscoped one
-            found = [(sec, st) for sec, st, sc in every if sc == scope] or \
-                [(sec, st) for sec, st, sc in every if sc is None]
+            found = [(sec, st) for sec, st, sc in every if sc == scope] or [
+                (sec, st) for sec, st, sc in every if sc is None
+            ]
             values = {st.value for _, st in found}
             if len(values) == 1:
                 return found[0][1]
@@ -214,14 +229,24 @@ _COUNT_CELL = re.compile(r"(\d{1,3})\s*(?:\([^()]{0,20}\))?")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9+\-. ]{1,30}")
 _FEW_SHOT_COUNT = re.compile(
     r"\bfew[\s\-]*shot\b[^.;]{0,80}?\b(\d{1,3})\s+(?:additional\s+|in-context\s+)?[\w/ ]{0,40}?"
-    r"\b(?:pairs|examples|demonstrations|exemplars|passages|paragraphs|questions|shots)\b", re.I)
+    r"\b(?:pairs|examples|demonstrations|exemplars|passages|paragraphs|questions|shots)\b",
+    re.I,
+)
 _CAPTION_SUBJECT = re.compile(r"\s*([A-Z][^:.]{0,40}?)\s*:")
 _FIGURE = re.compile(r"\\begin\s*\{(figure\*?)\}")
 
 
-def _few_shot_count(doc: Document, start: int, end: int, out: BodyProtocol, *, plain: str | None = None,
-                    statement: ProtocolStatement | None = None, head: str = "") -> None:
-    """"In the few-shot setting, there are 15 additional pairs": the count behind a "few-shot" label, for
+def _few_shot_count(
+    doc: Document,
+    start: int,
+    end: int,
+    out: BodyProtocol,
+    *,
+    plain: str | None = None,
+    statement: ProtocolStatement | None = None,
+    head: str = "",
+) -> None:
+    """ "In the few-shot setting, there are 15 additional pairs": the count behind a "few-shot" label, for
     the one benchmark the sentence (or the box it stands in, `head`) names."""
     if end - start > MAX_SENTENCE or not re.search(r"few[\s\-]*shot", doc.text[start:end], re.I):
         return
@@ -236,7 +261,8 @@ def _few_shot_count(doc: Document, start: int, end: int, out: BodyProtocol, *, p
     if len(named) != 1 or statement is None:
         return
     out.few_shot_counts.setdefault(named.pop(), []).append(
-        statement.model_copy(update={"field": "n_shot", "value": m.group(1)}))
+        statement.model_copy(update={"field": "n_shot", "value": m.group(1)})
+    )
 
 
 def _read_figures(doc: Document, out: BodyProtocol) -> None:
@@ -283,8 +309,7 @@ def caption_defaults(doc: Document, tables: list[TableSource], out: BodyProtocol
                     out.global_shots = statement.model_copy(update={"field": "n_shot", "value": str(per_bench[None])})
 
 
-def protocol_table_shots(doc: Document, tables: list[TableSource], sections: list[int],
-                         out: BodyProtocol) -> None:
+def protocol_table_shots(doc: Document, tables: list[TableSource], sections: list[int], out: BodyProtocol) -> None:
     """Evaluation-setup tables ("Task | Split | # shots | Metric"): each row's shot count, filed like a
     body statement about that benchmark, with the row's source span as evidence."""
     for table, section in zip(tables, sections, strict=True):
@@ -301,16 +326,24 @@ def protocol_table_shots(doc: Document, tables: list[TableSource], sections: lis
                 count = counted.group(1)
                 cells = [c for c in dict.fromkeys(body_row.cells[:col]) if plain_label(c.text)]
                 known = [(c, _known_key(plain_label(c.text))) for c in cells]
-                hits = [(c, k) for c, k in known if k] or \
-                    [(c, printed_key(plain_label(c.text))) for c in cells if _NAME.fullmatch(plain_label(c.text))][-1:]
+                hits = [(c, k) for c, k in known if k] or [
+                    (c, printed_key(plain_label(c.text))) for c in cells if _NAME.fullmatch(plain_label(c.text))
+                ][-1:]
                 for label_cell, key in hits[:1]:  # a known benchmark, else the name nearest the count ("PopQA")
                     located = doc.locate(label_cell.start, body_row.cells[col].end)
                     if key is None or located is None:
                         continue
                     path, start, end = located
                     name = plain_label(label_cell.text)
-                    st = ProtocolStatement(field="n_shot", value=count, source_file=path, char_start=start, char_end=end,
-                                           text=doc.files[path][start:end], plain=f"{table.printed}: {name} | {count} shots")
+                    st = ProtocolStatement(
+                        field="n_shot",
+                        value=count,
+                        source_file=path,
+                        char_start=start,
+                        char_end=end,
+                        text=doc.files[path][start:end],
+                        plain=f"{table.printed}: {name} | {count} shots",
+                    )
                     out.shots_by_benchmark.setdefault(key, []).append((section, st, _scope(table.caption)))
             break
 
@@ -368,8 +401,15 @@ def _statement(doc: Document, start: int, end: int, plain: str) -> ProtocolState
         return None
     path, f_start, f_end = located
     raw = doc.files[path][f_start:f_end]
-    return ProtocolStatement(field="", value="", source_file=path, char_start=f_start, char_end=f_end,
-                             text=raw.strip()[:MAX_SENTENCE], plain=plain[:MAX_SENTENCE])
+    return ProtocolStatement(
+        field="",
+        value="",
+        source_file=path,
+        char_start=f_start,
+        char_end=f_end,
+        text=raw.strip()[:MAX_SENTENCE],
+        plain=plain[:MAX_SENTENCE],
+    )
 
 
 def labels_of_tables(doc: Document, floats: list[tuple[int, str, str]]) -> dict[str, str]:

@@ -40,9 +40,16 @@ from shared.models import (
     ProtocolStatement,
 )
 
-METRIC_WORDS = {"acc": "accuracy", "acc_norm": "normalized accuracy", "exact_match": "exact match",
-                "exact_match_flexible": "exact match (flexible)", "pass@1": "pass@1", "f1": "F1",
-                "rouge": "ROUGE", "other": "score"}
+METRIC_WORDS = {
+    "acc": "accuracy",
+    "acc_norm": "normalized accuracy",
+    "exact_match": "exact match",
+    "exact_match_flexible": "exact match (flexible)",
+    "pass@1": "pass@1",
+    "f1": "F1",
+    "rouge": "ROUGE",
+    "other": "score",
+}
 
 
 @dataclass
@@ -90,13 +97,23 @@ class _Labels:
     model_infos: list[LabelInfo]
 
 
-def decide_protocol(bench: AxisEntry, model: AxisEntry, caption: CaptionInfo, shots_text: str = "",
-                    metric_text: str = "", body: TableBody | None = None, instruct: bool = False) -> ProtocolDecision:
+def decide_protocol(
+    bench: AxisEntry,
+    model: AxisEntry,
+    caption: CaptionInfo,
+    shots_text: str = "",
+    metric_text: str = "",
+    body: TableBody | None = None,
+    instruct: bool = False,
+) -> ProtocolDecision:
     """The claimed protocol of one cell, each field with where the paper states it (or that it does not)."""
     levels = [caption.legend.get(level.strip(), level) for level in bench.levels]  # "IFE" -> "IFEval"
-    labels = _Labels(levels, [parse_label(level) for level in levels],
-                     [parse_label(c) for c in bench.context + model.context],
-                     [parse_label(level) for level in model.levels])
+    labels = _Labels(
+        levels,
+        [parse_label(level) for level in levels],
+        [parse_label(c) for c in bench.context + model.context],
+        [parse_label(level) for level in model.levels],
+    )
     d = ProtocolDecision(ClaimProtocol(benchmark_label=" / ".join(bench.levels)))
     _decide_benchmark(d, labels, caption)
     _decide_shots(d, labels, caption, shots_text, metric_text, body, instruct)
@@ -127,8 +144,15 @@ def _decide_benchmark(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo
     p.held_out = any(i.held_out for i in (*infos, *labels.context))
 
 
-def _decide_shots(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo, shots_text: str, metric_text: str,
-                  body: TableBody | None, instruct: bool) -> None:
+def _decide_shots(
+    d: ProtocolDecision,
+    labels: _Labels,
+    caption: CaptionInfo,
+    shots_text: str,
+    metric_text: str,
+    body: TableBody | None,
+    instruct: bool,
+) -> None:
     """The label (deepest level first), a Shots column, the model label, group rows, the caption; then
     the body text."""
     p, infos, context = d.protocol, labels.infos, labels.context
@@ -139,8 +163,11 @@ def _decide_shots(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo, sh
     shot_sources.append(("the Metric column", parse_shots(metric_text)[0]))  # "5-shot, top-1"
     shot_sources += [(f"label '{i.text}'", i.n_shot) for i in reversed(labels.model_infos)]
     shot_sources += [(f"group '{i.text}'", i.n_shot) for i in context]
-    shot_sources += [("caption", v) for k, v in caption.shots_by_benchmark.items()
-                     if p.benchmark in benchmark_family(k) or (p.benchmark is None and k == printed_key(d.bench_name))]
+    shot_sources += [
+        ("caption", v)
+        for k, v in caption.shots_by_benchmark.items()
+        if p.benchmark in benchmark_family(k) or (p.benchmark is None and k == printed_key(d.bench_name))
+    ]
     shot_sources.append(("caption", caption.n_shot))
     for source, value in shot_sources:
         if value is not None:
@@ -159,8 +186,7 @@ def _decide_shots(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo, sh
     if counted is not None:  # "few-shot" here, "15 additional pairs in the few-shot setting" there
         p.n_shot = int(counted.value)
         d.statements.append(counted)
-        d.stated.append(f"n_shot={counted.value} (label says few-shot; {counted.source_file}: "
-                        f"{counted.plain[:120]!r})")
+        d.stated.append(f"n_shot={counted.value} (label says few-shot; {counted.source_file}: {counted.plain[:120]!r})")
     else:
         d.unstated.append("n_shot (the paper says 'few-shot' without a count)" if few else "n_shot")
 
@@ -174,8 +200,10 @@ def _decide_metric(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo, m
         stated_metric = "acc" if re.fullmatch(r"\s*acc\.?\s*", metric_text.lower()) else parse_metric(metric_text)
         source = "the Metric column"
     if stated_metric is None:
-        stated_metric = next((v for k, v in caption.metric_by_benchmark.items()
-                              if p.benchmark in benchmark_family(k)), None) or caption.metric
+        stated_metric = (
+            next((v for k, v in caption.metric_by_benchmark.items() if p.benchmark in benchmark_family(k)), None)
+            or caption.metric
+        )
         source = "caption"
     # A field the paper does not state stays None ("unknown" to the verdict rules, so gate C1 can
     # never publish `wrong` on an assumption); the evaluator then runs the benchmark's default.
@@ -183,8 +211,9 @@ def _decide_metric(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo, m
         p.metric = "exact_match"  # "accuracy" on a generation benchmark is its exact match
         d.stated.append(f"metric=exact_match ({source} says 'accuracy')")
     elif stated_metric == "accuracy" and default is not None and default.metric == "acc_norm":
-        d.unstated.append(f"metric ({source} says 'accuracy' without saying whether normalized; "
-                          f"the evaluator runs {default.metric})")
+        d.unstated.append(
+            f"metric ({source} says 'accuracy' without saying whether normalized; the evaluator runs {default.metric})"
+        )
     elif stated_metric == "accuracy":
         p.metric = "acc"
         d.stated.append(f"metric=acc ({source})")
@@ -192,23 +221,29 @@ def _decide_metric(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo, m
         p.metric = stated_metric
         d.stated.append(f"metric={stated_metric} ({source})")
     else:
-        d.unstated.append("metric" + (f" (the evaluator runs the benchmark default: {default.metric})" if default else ""))
+        d.unstated.append(
+            "metric" + (f" (the evaluator runs the benchmark default: {default.metric})" if default else "")
+        )
 
 
-def _decide_formulation_split_harness(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo,
-                                      body: TableBody | None) -> None:
+def _decide_formulation_split_harness(
+    d: ProtocolDecision, labels: _Labels, caption: CaptionInfo, body: TableBody | None
+) -> None:
     p, infos = d.protocol, labels.infos
     default = BENCHMARKS.get(p.benchmark or "")
-    formulation = next((i.formulation for i in reversed(infos) if i.formulation), None) \
-        or next((i.formulation for i in labels.context if i.formulation), None) \
-        or next((v for k, v in caption.formulation_by_benchmark.items() if p.benchmark in benchmark_family(k)), None) \
+    formulation = (
+        next((i.formulation for i in reversed(infos) if i.formulation), None)
+        or next((i.formulation for i in labels.context if i.formulation), None)
+        or next((v for k, v in caption.formulation_by_benchmark.items() if p.benchmark in benchmark_family(k)), None)
         or caption.formulation
+    )
     if formulation is not None:
         p.formulation = formulation
         d.stated.append(f"formulation={formulation}")
     else:
-        d.unstated.append("formulation" + (f" (the evaluator runs the benchmark default: {default.formulation})"
-                                           if default else ""))
+        d.unstated.append(
+            "formulation" + (f" (the evaluator runs the benchmark default: {default.formulation})" if default else "")
+        )
     split = next((i.split for i in reversed(infos) if i.split), None)
     if split is not None:
         p.split = split
@@ -248,9 +283,18 @@ def model_context_instruct(model: AxisEntry, caption: CaptionInfo) -> bool:
     return caption.instruct and not caption.base
 
 
-def table_candidates(table: TableSource, layout: Layout, doc: Document, caption: CaptionInfo,
-                     resolver: ModelResolver, *, arxiv_id: str, version: int, source_sha256: str | None,
-                     body: TableBody | None = None) -> list[Candidate]:
+def table_candidates(
+    table: TableSource,
+    layout: Layout,
+    doc: Document,
+    caption: CaptionInfo,
+    resolver: ModelResolver,
+    *,
+    arxiv_id: str,
+    version: int,
+    source_sha256: str | None,
+    body: TableBody | None = None,
+) -> list[Candidate]:
     rows = table.grid.rows
     kept_bench = [b for b in layout.bench_axis if _is_result_label(b, caption)]
     out: list[Candidate] = []
@@ -279,12 +323,33 @@ def table_candidates(table: TableSource, layout: Layout, doc: Document, caption:
                 shots_text = plain_label(rows[r].cells[layout.shot_col].text)
             if layout.metric_col is not None:
                 metric_text = plain_label(rows[r].cells[layout.metric_col].text)
-            decision = decide_protocol(bench, model, caption, shots_text, metric_text, body,
-                                       instruct or is_instruct_text(" ".join(model.levels)))
+            decision = decide_protocol(
+                bench,
+                model,
+                caption,
+                shots_text,
+                metric_text,
+                body,
+                instruct or is_instruct_text(" ".join(model.levels)),
+            )
             row_entry, col_entry = (model, bench) if layout.models_in_rows else (bench, model)
-            out.append(_candidate(table, cell, number, decision, resolution, model, bench, row_entry, col_entry,
-                                  arxiv_id=arxiv_id, version=version, source_sha256=source_sha256,
-                                  resolver_looks=resolver.looks_like_model))
+            out.append(
+                _candidate(
+                    table,
+                    cell,
+                    number,
+                    decision,
+                    resolution,
+                    model,
+                    bench,
+                    row_entry,
+                    col_entry,
+                    arxiv_id=arxiv_id,
+                    version=version,
+                    source_sha256=source_sha256,
+                    resolver_looks=resolver.looks_like_model,
+                )
+            )
     _set_scale(out, caption)
     return out
 
@@ -297,10 +362,22 @@ def _is_result_label(entry: AxisEntry, caption: CaptionInfo) -> bool:
     return info.is_result or caption.results or caption.ablation
 
 
-def _candidate(table: TableSource, cell: Cell, number: ParsedNumber, d: ProtocolDecision, resolution: Resolution,
-               model: AxisEntry, bench: AxisEntry, row_entry: AxisEntry, col_entry: AxisEntry, *, arxiv_id: str,
-               version: int, source_sha256: str | None,
-               resolver_looks: Callable[[str], bool] = lambda _: False) -> Candidate:
+def _candidate(
+    table: TableSource,
+    cell: Cell,
+    number: ParsedNumber,
+    d: ProtocolDecision,
+    resolution: Resolution,
+    model: AxisEntry,
+    bench: AxisEntry,
+    row_entry: AxisEntry,
+    col_entry: AxisEntry,
+    *,
+    arxiv_id: str,
+    version: int,
+    source_sha256: str | None,
+    resolver_looks: Callable[[str], bool] = lambda _: False,
+) -> Candidate:
     p = d.protocol
     reasons = []
     if resolution.reason:
@@ -338,9 +415,14 @@ def _candidate(table: TableSource, cell: Cell, number: ParsedNumber, d: Protocol
         row_index=cell.row,
         col_index=cell.col,
         citation=ClaimCitation(
-            paper_arxiv_id=arxiv_id, section=table.printed, row=row_entry.label, column=col_entry.label,
-            reported_value=number.value, reported_metric=METRIC_WORDS.get(p.metric or "other", "score"),
-            quoted_text=number.quoted, notes="; ".join(notes),
+            paper_arxiv_id=arxiv_id,
+            section=table.printed,
+            row=row_entry.label,
+            column=col_entry.label,
+            reported_value=number.value,
+            reported_metric=METRIC_WORDS.get(p.metric or "other", "score"),
+            quoted_text=number.quoted,
+            notes="; ".join(notes),
         ),
         model_label=model_label,
         model_id=resolution.model_id,
@@ -367,13 +449,20 @@ def link_aggregates(candidates: list[Candidate]) -> None:
         if not agg.claim.protocol.is_aggregate:
             continue
         prefix = agg.bench_levels[:-1]
-        parts = [c for c in candidates if c.model_key == agg.model_key and c is not agg
-                 and not c.claim.protocol.is_aggregate and c.bench_levels[: len(prefix)] == prefix]
+        parts = [
+            c
+            for c in candidates
+            if c.model_key == agg.model_key
+            and c is not agg
+            and not c.claim.protocol.is_aggregate
+            and c.bench_levels[: len(prefix)] == prefix
+        ]
         agg.claim.components = [c.claim.claim_id for c in parts]
         if parts:
             mean = sum(c.number.value for c in parts) / len(parts)
-            agg.claim.citation.notes += (f"; aggregate of {len(parts)} cells whose mean is {mean:.2f} "
-                                         f"(printed {agg.number.quoted})")
+            agg.claim.citation.notes += (
+                f"; aggregate of {len(parts)} cells whose mean is {mean:.2f} (printed {agg.number.quoted})"
+            )
 
 
 def evidence_for(doc: Document, cell: Cell) -> Evidence | None:

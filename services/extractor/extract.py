@@ -11,8 +11,8 @@ from __future__ import annotations
 import difflib
 import re
 import time
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from services.extractor.body import TableView, paper_protocol
@@ -84,8 +84,9 @@ class Caps(Protocol):
     max_table_cells: int
 
 
-def extract(sources: PaperSources, settings: ExtractorSettings | None = None, *,
-            hub: HubSearchClient | None = None) -> ExtractionResult:
+def extract(
+    sources: PaperSources, settings: ExtractorSettings | None = None, *, hub: HubSearchClient | None = None
+) -> ExtractionResult:
     """Claims of one paper version. `hub` is used when `settings.hub_search` is on (a client is made
     here if none is handed in); with the default settings nothing touches the network."""
     settings = settings or ExtractorSettings()
@@ -99,9 +100,15 @@ def extract(sources: PaperSources, settings: ExtractorSettings | None = None, *,
     except Exception as exc:  # a paper that breaks the parser is reported as failed, never crashes the service
         log.exception("extraction_crashed", arxiv_id=sources.arxiv_id)
         result = ExtractionResult([], "failed", f"internal error: {type(exc).__name__}: {exc}")
-    log.info("extraction_finished", arxiv_id=sources.arxiv_id, outcome=result.outcome, claims=len(result.claims),
-             disagreements=len(result.disagreements), dropped=len(result.dropped),
-             seconds=round(time.monotonic() - started, 3))
+    log.info(
+        "extraction_finished",
+        arxiv_id=sources.arxiv_id,
+        outcome=result.outcome,
+        claims=len(result.claims),
+        disagreements=len(result.disagreements),
+        dropped=len(result.dropped),
+        seconds=round(time.monotonic() - started, 3),
+    )
     return result
 
 
@@ -118,13 +125,21 @@ def _extract(sources: PaperSources, settings: ExtractorSettings, hub: HubSearchC
         return ExtractionResult([], "failed", "no e-print source was given")
     kind = detect_format(sources.source)
     if kind == "pdf":
-        return ExtractionResult([], "no_tables", "the e-print is a PDF only (no LaTeX source): no tables extracted, "
-                                "because a claim must be grounded in the source")
+        return ExtractionResult(
+            [],
+            "no_tables",
+            "the e-print is a PDF only (no LaTeX source): no tables extracted, "
+            "because a claim must be grounded in the source",
+        )
     if kind == "none":
         return ExtractionResult([], "failed", "the e-print is neither a tar archive, a (gzipped) .tex file nor a PDF")
     try:
-        files = unpack_eprint(sources.source, max_bytes=settings.max_unpacked_bytes, max_files=settings.max_files,
-                              max_seconds=settings.max_seconds)
+        files = unpack_eprint(
+            sources.source,
+            max_bytes=settings.max_unpacked_bytes,
+            max_files=settings.max_files,
+            max_seconds=settings.max_seconds,
+        )
     except ArchiveTooLarge as exc:
         return ExtractionResult([], "failed", f"limit: {exc}")
     except ArchiveError as exc:
@@ -132,22 +147,40 @@ def _extract(sources: PaperSources, settings: ExtractorSettings, hub: HubSearchC
     if settings.hub_search and hub is None:
         hub = HubSearchClient()
     try:
-        return extract_from_files(files, arxiv_id=sources.arxiv_id, version=sources.version,
-                                  source_sha256=sources.source_sha256, html=sources.html, pdf=sources.pdf,
-                                  hub=hub, check=check, caps=settings)
+        return extract_from_files(
+            files,
+            arxiv_id=sources.arxiv_id,
+            version=sources.version,
+            source_sha256=sources.source_sha256,
+            html=sources.html,
+            pdf=sources.pdf,
+            hub=hub,
+            check=check,
+            caps=settings,
+        )
     except CapExceeded as exc:
         return ExtractionResult([], "failed", f"limit: {exc}")
 
 
-def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, source_sha256: str | None = None,
-                       html: bytes | None = None, pdf: bytes | None = None, hub: HubSearchClient | None = None,
-                       check: Callable[[], None] = lambda: None, caps: Caps | None = None) -> ExtractionResult:
+def extract_from_files(
+    files: dict[str, str],
+    *,
+    arxiv_id: str,
+    version: int,
+    source_sha256: str | None = None,
+    html: bytes | None = None,
+    pdf: bytes | None = None,
+    hub: HubSearchClient | None = None,
+    check: Callable[[], None] = lambda: None,
+    caps: Caps | None = None,
+) -> ExtractionResult:
     """The extractor on an unpacked project (no catch-all: the fuzz tests call this directly).
     `caps` (the settings) raise `CapExceeded` as soon as a table or the claims so far go over them."""
     main = find_main(files)
     if main is None:
-        return ExtractionResult([], "no_tables",
-                                "the source has no .tex file with \\documentclass: no tables extracted")
+        return ExtractionResult(
+            [], "no_tables", "the source has no .tex file with \\documentclass: no tables extracted"
+        )
     try:
         doc = flatten(files, main)
     except SourceError as exc:
@@ -180,13 +213,24 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
             continue
 
         view = TableView(body, {table.main_label, table.label}, section)
-        candidates = table_candidates(table, layout, doc, caption, resolver, arxiv_id=arxiv_id, version=version,
-                                      source_sha256=source_sha256, body=view)
+        candidates = table_candidates(
+            table,
+            layout,
+            doc,
+            caption,
+            resolver,
+            arxiv_id=arxiv_id,
+            version=version,
+            source_sha256=source_sha256,
+            body=view,
+        )
         if not candidates:
             continue
         if caps is not None and len(claims) + len(candidates) > caps.max_claims:
-            raise CapExceeded(f"{len(claims) + len(candidates)} result cells up to {table.printed} (reading stopped "
-                              f"there), over the cap of {caps.max_claims} claims per paper (PV_EXTRACT_MAX_CLAIMS)")
+            raise CapExceeded(
+                f"{len(claims) + len(candidates)} result cells up to {table.printed} (reading stopped "
+                f"there), over the cap of {caps.max_claims} claims per paper (PV_EXTRACT_MAX_CLAIMS)"
+            )
         result_tables += 1
         grounded = [c for c in candidates if _ground(c, doc, dropped)]
         disagreements.extend(_html_disagreements(table, grounded, html_tables, bool(html)))
@@ -196,8 +240,11 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
         link_aggregates(grounded)
         claims.extend(c.claim for c in grounded)
     if not claims:
-        detail = (f"{len(tables)} tables found, none with a numeric result of a named model on a benchmark"
-                  if not result_tables else f"{result_tables} result tables, but no cell passed gate G1")
+        detail = (
+            f"{len(tables)} tables found, none with a numeric result of a named model on a benchmark"
+            if not result_tables
+            else f"{result_tables} result tables, but no cell passed gate G1"
+        )
         return ExtractionResult([], "no_tables", detail, disagreements, dropped)
     detail = f"{len(claims)} claims from {result_tables} of {len(tables)} tables"
     if dropped:
@@ -208,23 +255,39 @@ def extract_from_files(files: dict[str, str], *, arxiv_id: str, version: int, so
 def _check_table_cells(table: TableSource, caps: Caps | None) -> None:
     cells = sum(len(row.cells) for row in table.grid.rows)
     if caps is not None and cells > caps.max_table_cells:
-        raise CapExceeded(f"{table.printed} has {cells} cells, over the cap of {caps.max_table_cells} "
-                          f"cells per table (PV_EXTRACT_MAX_TABLE_CELLS)")
+        raise CapExceeded(
+            f"{table.printed} has {cells} cells, over the cap of {caps.max_table_cells} "
+            f"cells per table (PV_EXTRACT_MAX_TABLE_CELLS)"
+        )
 
 
-def _html_disagreements(table: TableSource, grounded: list[Candidate], html_tables: dict[tuple[str, str | None], list[HtmlGrid]], have_html: bool) -> list[dict[str, Any]]:
+def _html_disagreements(
+    table: TableSource,
+    grounded: list[Candidate],
+    html_tables: dict[tuple[str, str | None], list[HtmlGrid]],
+    have_html: bool,
+) -> list[dict[str, Any]]:
     """Where arXiv's HTML rendering of the table disagrees with the LaTeX (or lacks the table)."""
     html_grid = _html_grid(html_tables, table)
     if have_html and html_grid is None:
-        return [{"table": table.label, "claim_id": None, "latex": f"{len(grounded)} claims",
-                 "html": None, "detail": "the table is not in the HTML rendering"}]
+        return [
+            {
+                "table": table.label,
+                "claim_id": None,
+                "latex": f"{len(grounded)} claims",
+                "html": None,
+                "detail": "the table is not in the HTML rendering",
+            }
+        ]
     return _corroborate(table, html_grid, grounded) if html_grid is not None else []
 
 
 def _is_results_table(layout: Layout, caption: CaptionInfo, resolver: ModelResolver) -> bool:
     """A table of results: a named model (or an ablation) on at least one result column or row."""
-    model_like = any(resolver.looks_like_model(" ".join(e.levels)) or resolver.looks_like_model(e.levels[-1])
-                     for e in layout.model_axis)
+    model_like = any(
+        resolver.looks_like_model(" ".join(e.levels)) or resolver.looks_like_model(e.levels[-1])
+        for e in layout.model_axis
+    )
     # rows that are methods, retrievers or data mixes, scored on benchmarks we recognise, are results too
     infos = [parse_label(" ".join(e.levels)) for e in layout.bench_axis]
     benchmarks = any(i.benchmark or i.known_benchmark or (caption.results and i.metric) for i in infos)
@@ -253,10 +316,22 @@ def _ground(c: Candidate, doc: Document, dropped: list[dict[str, Any]]) -> bool:
             if not outcome.passed:
                 reason = outcome.detail
     if reason is not None:
-        dropped.append({"table": claim.table_label, "row": claim.citation.row, "column": claim.citation.column,
-                        "quoted_text": claim.citation.quoted_text, "reason": reason})
-        log.info("claim_dropped", table=claim.table_label, row=claim.citation.row, column=claim.citation.column,
-                 reason=reason)
+        dropped.append(
+            {
+                "table": claim.table_label,
+                "row": claim.citation.row,
+                "column": claim.citation.column,
+                "quoted_text": claim.citation.quoted_text,
+                "reason": reason,
+            }
+        )
+        log.info(
+            "claim_dropped",
+            table=claim.table_label,
+            row=claim.citation.row,
+            column=claim.citation.column,
+            reason=reason,
+        )
         return False
     return True
 
@@ -302,10 +377,15 @@ def _corroborate(table: TableSource, grid: HtmlGrid, candidates: list[Candidate]
             claim.evidence.html_element_id = f"{grid.element_id}#r{html_cell.row}c{html_cell.col}"
             claim.evidence.html_text = html_cell.text
         if not agree:
-            entry = {"table": claim.table_label, "claim_id": claim.claim_id, "row": claim.citation.row,
-                     "column": claim.citation.column, "latex": claim.citation.quoted_text,
-                     "html": html_cell.text if html_cell else None,
-                     "detail": "the HTML cell prints another value" if html_cell else "no HTML cell at this position"}
+            entry = {
+                "table": claim.table_label,
+                "claim_id": claim.claim_id,
+                "row": claim.citation.row,
+                "column": claim.citation.column,
+                "latex": claim.citation.quoted_text,
+                "html": html_cell.text if html_cell else None,
+                "detail": "the HTML cell prints another value" if html_cell else "no HTML cell at this position",
+            }
             log.warning("html_disagreement", **{k: v for k, v in entry.items() if k != "detail"})
             claim.citation.notes += f"; HTML disagrees: {entry['html']!r}"
             out.append(entry)

@@ -101,8 +101,24 @@ def _alph(n: int) -> str:
 
 
 def _roman(n: int) -> str:
-    out, values = "", [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-                       (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+    out, values = (
+        "",
+        [
+            (1000, "m"),
+            (900, "cm"),
+            (500, "d"),
+            (400, "cd"),
+            (100, "c"),
+            (90, "xc"),
+            (50, "l"),
+            (40, "xl"),
+            (10, "x"),
+            (9, "ix"),
+            (5, "v"),
+            (4, "iv"),
+            (1, "i"),
+        ],
+    )
     for v, s in values:
         while n >= v > 0:
             out, n = out + s, n - v
@@ -117,8 +133,13 @@ def _format_template(template: str, c: _Counter) -> str:
         value = counters.get(name, 0)
         if name == "section" and style == "arabic" and c.appendix:
             return str(value)
-        return {"arabic": str(value), "Alph": _alph(value), "alph": _alph(value).lower(),
-                "Roman": _roman(value).upper(), "roman": _roman(value)}[style]
+        return {
+            "arabic": str(value),
+            "Alph": _alph(value),
+            "alph": _alph(value).lower(),
+            "Roman": _roman(value).upper(),
+            "roman": _roman(value),
+        }[style]
 
     text = re.sub(r"\\(arabic|Alph|alph|Roman|roman)\s*\{(\w+)\}", fmt, template)
     text = text.replace("\\thesection", c.thesection())
@@ -183,8 +204,9 @@ def find_tables(doc: Document, check: Callable[[], None] = lambda: None) -> list
     return tables
 
 
-def _long_table(doc: Document, begin: int, env_end: int, counter: _Counter,
-                unnumbered: int) -> tuple[list[TableSource], int]:
+def _long_table(
+    doc: Document, begin: int, env_end: int, counter: _Counter, unnumbered: int
+) -> tuple[list[TableSource], int]:
     """A longtable is its own float; it takes a number from the table counter, printed when it has a caption."""
     captions = [c for c in _captions(doc.text, begin, env_end, doc.macros) if c[3]]
     number = counter.step()  # longtable steps the table counter even without a caption
@@ -199,8 +221,9 @@ def _long_table(doc: Document, begin: int, env_end: int, counter: _Counter,
     caption = " ".join(c[2] for c in captions)
     notes = _notes(doc, begin, env_end, [], [])
     spans = [(c[0], c[1]) for c in captions]
-    return [TableSource(label, caption, notes, grid, begin, label, (label, None, 0), doc.text[begin:env_end],
-                        spans)], unnumbered
+    return [
+        TableSource(label, caption, notes, grid, begin, label, (label, None, 0), doc.text[begin:env_end], spans)
+    ], unnumbered
 
 
 _GROUPS = re.compile(r"\\begin\s*\{(minipage|center|figure\*?|wrapfigure|floatrow|adjustbox|threeparttable)\}")
@@ -218,10 +241,12 @@ def _captionof_table(doc: Document, at: int, counter: _Counter) -> list[TableSou
     start, end = _enclosing_group(text, at)
     tabulars = _environments(text, TABULAR_ENVS, start, end, outermost=True) if end > start else []
     if not tabulars:
-        before = [t for t in _environments(text, TABULAR_ENVS, max(0, at - 20000), at, outermost=True)
-                  if at - t[1] <= _NEAR]
-        after = _environments(text, TABULAR_ENVS, caption[0][1], min(len(text), caption[0][1] + _NEAR),
-                              outermost=True)[:1]
+        before = [
+            t for t in _environments(text, TABULAR_ENVS, max(0, at - 20000), at, outermost=True) if at - t[1] <= _NEAR
+        ]
+        after = _environments(text, TABULAR_ENVS, caption[0][1], min(len(text), caption[0][1] + _NEAR), outermost=True)[
+            :1
+        ]
         near = [(at - t[1], t) for t in before[-1:]] + [(t[0] - caption[0][1], t) for t in after]
         tabulars = [min(near)[1]] if near else []
     out = []
@@ -229,8 +254,19 @@ def _captionof_table(doc: Document, at: int, counter: _Counter) -> list[TableSou
         grid = parse_tabular(doc, t_start, t_end)
         if grid is not None:
             part = label if k == 0 else f"{label} (part {k + 1})"
-            out.append(TableSource(part, caption[0][2], "", grid, t_start, label, (label, None, k), text[start:end],
-                                   [(caption[0][0], caption[0][1])]))
+            out.append(
+                TableSource(
+                    part,
+                    caption[0][2],
+                    "",
+                    grid,
+                    t_start,
+                    label,
+                    (label, None, k),
+                    text[start:end],
+                    [(caption[0][0], caption[0][1])],
+                )
+            )
     return out
 
 
@@ -244,13 +280,17 @@ def _enclosing_group(text: str, at: int) -> tuple[int, int]:
     return best
 
 
-def _float_tables(doc: Document, start: int, end: int, counter: _Counter,
-                  unnumbered: int) -> tuple[list[TableSource], int]:
+def _float_tables(
+    doc: Document, start: int, end: int, counter: _Counter, unnumbered: int
+) -> tuple[list[TableSource], int]:
     text = doc.text
     all_captions = _captions(text, start, end, doc.macros)
     subs = _environments(text, ("subtable",), start, end) + _subfloats(text, start, end)
-    subs += [mp for mp in _environments(text, ("minipage",), start, end)
-             if _SUBCAPTION.search(text, mp[0], mp[1]) and not any(s <= mp[0] < e for s, e in subs)]
+    subs += [
+        mp
+        for mp in _environments(text, ("minipage",), start, end)
+        if _SUBCAPTION.search(text, mp[0], mp[1]) and not any(s <= mp[0] < e for s, e in subs)
+    ]
     subs.sort()
     captions = [c for c in all_captions if not c[4] and not any(s <= c[0] < e for s, e in subs)]
     numbered = [c for c in captions if c[3]]
@@ -260,15 +300,20 @@ def _float_tables(doc: Document, start: int, end: int, counter: _Counter,
     # (label, float label, caption, tabulars, subtable tag)
     units: list[tuple[str, str, str, list[tuple[int, int]], str | None]] = []
     if len(numbered) > 1 and not subs:  # several tables side by side in one float, each with its caption
-        boxes = [b for b in _environments(text, ("minipage",), start, end) + _parboxes(text, start, end)
-                 if sum(1 for c in numbered if b[0] <= c[0] < b[1]) == 1]
+        boxes = [
+            b
+            for b in _environments(text, ("minipage",), start, end) + _parboxes(text, start, end)
+            if sum(1 for c in numbered if b[0] <= c[0] < b[1]) == 1
+        ]
         owners: dict[int, list[tuple[int, int]]] = {k: [] for k in range(len(numbered))}
         for tab in tabulars:
             box = next((b for b in boxes if b[0] <= tab[0] < b[1]), None)
             if box is not None:
                 k = next(k for k, c in enumerate(numbered) if box[0] <= c[0] < box[1])
             else:  # the nearest caption, above or below
-                k = min(range(len(numbered)), key=lambda k: min(abs(numbered[k][0] - tab[1]), abs(tab[0] - numbered[k][1])))
+                k = min(
+                    range(len(numbered)), key=lambda k: min(abs(numbered[k][0] - tab[1]), abs(tab[0] - numbered[k][1]))
+                )
             owners[k].append(tab)
         for k, cap in enumerate(numbered):
             label = f"Table {counter.step()}"
@@ -299,8 +344,19 @@ def _float_tables(doc: Document, start: int, end: int, counter: _Counter,
             if grid is None:
                 continue
             part = label if k == 0 else f"{label} (part {k + 1})"
-            result.append(TableSource(part, caption, notes, grid, t_start, main, (main, tag, k), text[start:end],
-                                      [(c[0], c[1]) for c in all_captions]))
+            result.append(
+                TableSource(
+                    part,
+                    caption,
+                    notes,
+                    grid,
+                    t_start,
+                    main,
+                    (main, tag, k),
+                    text[start:end],
+                    [(c[0], c[1]) for c in all_captions],
+                )
+            )
     return result, unnumbered
 
 
@@ -319,8 +375,9 @@ def _parboxes(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return found
 
 
-def _environments(text: str, names: tuple[str, ...], start: int, end: int,
-                  outermost: bool = False) -> list[tuple[int, int]]:
+def _environments(
+    text: str, names: tuple[str, ...], start: int, end: int, outermost: bool = False
+) -> list[tuple[int, int]]:
     """(begin offset, end offset) of environments named `names` within [start, end)."""
     pattern = re.compile(r"\\begin\s*\{(" + "|".join(re.escape(n) for n in names) + r")\}")
     found: list[tuple[int, int]] = []

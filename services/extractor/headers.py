@@ -106,8 +106,9 @@ def analyse(grid: Grid, resolver: ModelResolver) -> Layout | None:
         return None
 
     row_entries = _row_entries(rows, body, groups, name_cols, label_cols, hyper_cols, protocol_cols)
-    col_entries = [AxisEntry(c, col_levels[c] or [f"column {c + 1}"],
-                             [rows[h].cells[c] for h in header]) for c in result_cols]
+    col_entries = [
+        AxisEntry(c, col_levels[c] or [f"column {c + 1}"], [rows[h].cells[c] for h in header]) for c in result_cols
+    ]
     models_in_rows = _models_in_rows(row_entries, col_entries, resolver)
     return Layout(header, row_entries, col_entries, models_in_rows, shot_col, metric_col, hyper_cols)
 
@@ -136,8 +137,15 @@ def _header_rows(rows: list[Row], nonempty: list[int], kinds: dict[int, str]) ->
             return [first] if numbers_in(first) == 0 else []
     # a second header level separated by its own rule (\hline after every row)
     rest = [r for r in nonempty if r > header[-1]]
-    while rest and len(header) < 4 and numbers_in(rest[0]) == 0 and words_in(rest[0]) >= 2 \
-            and len(rest) > 1 and numbers_in(rest[1]) > 0 and not _first_cell_only(rows[rest[0]], rest[0], kinds):
+    while (
+        rest
+        and len(header) < 4
+        and numbers_in(rest[0]) == 0
+        and words_in(rest[0]) >= 2
+        and len(rest) > 1
+        and numbers_in(rest[1]) > 0
+        and not _first_cell_only(rows[rest[0]], rest[0], kinds)
+    ):
         header.append(rest.pop(0))
     return header
 
@@ -169,8 +177,15 @@ def _levels(cells: list[Cell]) -> list[str]:
     return levels
 
 
-def _row_entries(rows: list[Row], body: list[int], groups: set[int], name_cols: list[int],
-                 label_cols: list[int], hyper_cols: list[int], protocol_cols: set[int]) -> list[AxisEntry]:
+def _row_entries(
+    rows: list[Row],
+    body: list[int],
+    groups: set[int],
+    name_cols: list[int],
+    label_cols: list[int],
+    hyper_cols: list[int],
+    protocol_cols: set[int],
+) -> list[AxisEntry]:
     entries: list[AxisEntry] = []
     context: list[str] = []
     every = sorted(set(label_cols) | protocol_cols)
@@ -187,7 +202,7 @@ def _row_entries(rows: list[Row], body: list[int], groups: set[int], name_cols: 
         for k, c in enumerate(every):
             # an outer label left blank under a printed one ("HellaSwag | zero-shot" then " | few-shot")
             # belongs to the label above it, as if it were a \multirow
-            if cells[c].empty and c in above and any(not cells[x].empty for x in every[k + 1:]):
+            if cells[c].empty and c in above and any(not cells[x].empty for x in every[k + 1 :]):
                 cells[c] = above[c]
             elif not cells[c].empty:
                 above[c] = cells[c]
@@ -210,8 +225,9 @@ def _models_in_rows(row_entries: list[AxisEntry], col_entries: list[AxisEntry], 
     def model_score(entries: list[AxisEntry]) -> float:
         if not entries:
             return 0.0
-        hits = sum(resolver.looks_like_model(" ".join(e.levels)) or resolver.looks_like_model(e.levels[-1])
-                   for e in entries)
+        hits = sum(
+            resolver.looks_like_model(" ".join(e.levels)) or resolver.looks_like_model(e.levels[-1]) for e in entries
+        )
         return hits / len(entries)
 
     def bench_score(entries: list[AxisEntry]) -> float:

@@ -21,16 +21,23 @@ def _extract_measured(sources: PaperSources, settings: ExtractorSettings) -> Ext
     return result
 
 
-def extract_isolated(sources: PaperSources, settings: ExtractorSettings | None = None,
-                     log: LogSettings | None = None) -> ExtractionResult:
+def extract_isolated(
+    sources: PaperSources, settings: ExtractorSettings | None = None, log: LogSettings | None = None
+) -> ExtractionResult:
     """`extract` in a child process under `settings.max_memory_bytes` and `settings.max_seconds` (+ grace)."""
     settings = settings or ExtractorSettings()
     limits = Limits(settings.max_memory_bytes, settings.max_seconds, settings.grace_seconds)
     try:
         # the child's logs go to stderr like the caller's, never to stdout
-        return run_limited(_extract_measured, sources, settings, limits=limits, what="extraction",
-                           preload=["services.extractor.extract"],
-                           setup=partial(configure_logging, log or LogSettings()))
+        return run_limited(
+            _extract_measured,
+            sources,
+            settings,
+            limits=limits,
+            what="extraction",
+            preload=["services.extractor.extract"],
+            setup=partial(configure_logging, log or LogSettings()),
+        )
     except LimitExceeded as error:
         return ExtractionResult([], "failed", str(error))
     except ChildFailed as error:  # extract() reports its own failures; this is a bug of ours

@@ -199,8 +199,11 @@ def find_environment_end(text: str, name: str, pos: int, limit: int | None = Non
     """From just after `\\begin{name}`, the (start of `\\end{name}`, end of it), nesting-aware; (-1, -1)."""
     if (index := _index(text)) is not None:
         found = index.envs.get(pos)
-        if found is None or found[1] > (len(text) if limit is None else limit) or \
-                text[found[0]:found[1]].split("{", 1)[1].rstrip("}").strip() != name:
+        if (
+            found is None
+            or found[1] > (len(text) if limit is None else limit)
+            or text[found[0] : found[1]].split("{", 1)[1].rstrip("}").strip() != name
+        ):
             return -1, -1
         return found
     depth = 1
@@ -286,8 +289,10 @@ def flatten(files: dict[str, str], main: str) -> Document:
         if end <= start:
             return
         if size[0] + (end - start) > MAX_FLAT_CHARS:
-            raise SourceError(f"limit: latex expansion over {MAX_FLAT_CHARS // 1_000_000} MB "
-                              f"(the project flattens to more than {MAX_FLAT_CHARS} characters)")
+            raise SourceError(
+                f"limit: latex expansion over {MAX_FLAT_CHARS // 1_000_000} MB "
+                f"(the project flattens to more than {MAX_FLAT_CHARS} characters)"
+            )
         segments.append(Segment(size[0], end - start, path, start))
         pieces.append(masked(path)[start:end])
         size[0] += end - start
@@ -303,8 +308,10 @@ def flatten(files: dict[str, str], main: str) -> Document:
                 continue
             visits[0] += 1
             if visits[0] > MAX_INPUT_VISITS:  # a fan-out: 10 files each \input the next 10 times
-                raise SourceError(f"limit: \\input visits over {MAX_INPUT_VISITS} (the project includes files "
-                                  "more often than a paper does)")
+                raise SourceError(
+                    f"limit: \\input visits over {MAX_INPUT_VISITS} (the project includes files "
+                    "more often than a paper does)"
+                )
             emit(path, pos, m.start())
             walk(target, (*stack, target))
             pos = m.end()

@@ -82,8 +82,9 @@ class Resolution:
 class HubSearchClient:
     """The Hugging Face Hub model search (`/api/models?search=`). Real, but off unless enabled."""
 
-    def __init__(self, http: httpx.Client | None = None, base_url: str = "https://huggingface.co",
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self, http: httpx.Client | None = None, base_url: str = "https://huggingface.co", timeout: float = 10.0
+    ) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
@@ -92,8 +93,10 @@ class HubSearchClient:
         """The repo whose name is `name` (normalised), preferring the most downloaded; else None."""
         http = self._http or httpx.Client(timeout=self._timeout)
         try:
-            response = http.get(f"{self._base_url}/api/models",
-                                params={"search": name, "limit": 20, "sort": "downloads", "direction": -1})
+            response = http.get(
+                f"{self._base_url}/api/models",
+                params={"search": name, "limit": 20, "sort": "downloads", "direction": -1},
+            )
             response.raise_for_status()
             results = response.json()
         except (httpx.HTTPError, ValueError) as exc:
@@ -124,8 +127,9 @@ class ModelResolver:
             return True
         return bool(_FAMILY.search(text.lower()) or _SIZE.search(text))
 
-    def resolve(self, levels: list[str], *, instruct: bool = False, cell_links: list[str] | None = None,
-                ablation: bool = False) -> Resolution:
+    def resolve(
+        self, levels: list[str], *, instruct: bool = False, cell_links: list[str] | None = None, ablation: bool = False
+    ) -> Resolution:
         """Resolve a model label given as header levels (outermost first), e.g. ["Llama 3.2", "1B"]."""
         printed = " / ".join(levels)
         if cell_links:
@@ -156,8 +160,10 @@ class ModelResolver:
         if ablation or _ABLATION_ROW.match(deepest.strip()):
             return f"ablation variant '{printed}' is not a released checkpoint"
         if instruct and any(normalize(c) in _ALIASES or normalize(c) in self.links for c in candidates):
-            return (f"model '{printed}' is listed as instruction-tuned but its instruct variant has no known "
-                    "Hugging Face id")
+            return (
+                f"model '{printed}' is listed as instruction-tuned but its instruct variant has no known "
+                "Hugging Face id"
+            )
         return f"model '{printed}' has no Hugging Face id"
 
 

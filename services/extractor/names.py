@@ -15,8 +15,13 @@ from shared.benchmarks import REGISTRY
 # Our keys, most specific pattern first (lower-cased text); the key "" marks variants that are other
 # benchmarks ("MMLU-Pro", "MMLU-STEM", "CMMLU"), tried before the registry's names.
 _BENCHMARKS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("", re.compile(r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:pro|p|redux|stem|humanities|hum\.?|social|soc\.?|other|others)\b|"
-                    r"\bc-?mmlu\b|\bmmmlu\b")),
+    (
+        "",
+        re.compile(
+            r"\bmmlu[\s\-_]*(?:\(|\[)?\s*(?:pro|p|redux|stem|humanities|hum\.?|social|soc\.?|other|others)\b|"
+            r"\bc-?mmlu\b|\bmmmlu\b"
+        ),
+    ),
     *((b.key, re.compile(b.names)) for b in REGISTRY),
 )
 
@@ -25,17 +30,24 @@ _BENCHMARKS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _UNMEASURABLE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), why)
     for p, why in (
-        (r"\bhuman[\s\-]+evaluation\b|\bhuman\b(?![\s\-]?eval(?:\+|\b))|\belo\b|\bchatbot[\s\-]*arena\b",
-         "is human-judged"),
-        (r"\bmt[\s\-]*bench\b|\balpaca[\s\-]*eval\b|\barena[\s\-]*hard\b|\bwild[\s\-]*bench\b|"
-         r"\bllm[\s\-]*judge|\bgpt-?4[\s\-]*(?:judge|eval)|\bvicuna[\s\-]*bench\b|\bwin[\s\-]*rate\b", "is LLM-judged"),
-        (r"\bif[\s\-]*eval\b|\bhuman[\s\-]?eval\+?(?![a-z])|\bmbpp\b|\bbbh\b|\bbig[\s\-]*bench|"
-         r"\btrivia[\s\-]*qa\b|\bnatural[\s\-]*questions\b|\bnq\b|\bdrop\b|\bsquad|\bxsum\b|\bcnn\s*/\s*dm\b|"
-         r"\btruthful[\s\-]*qa\b|\bsiqa\b|\bsocial[\s\-]*i?qa\b|\blambada\b|\brace\b|\bagi[\s\-]*eval\b|\bgpqa\b|"
-         r"\bmusr\b|\bmgsm\b|\bds-?1000\b|\bmultipl-e\b|\bmmlu[\s\-_]*(?:pro|redux)\b|\bc-?mmlu\b|\bmmmlu\b|"
-         r"\bsciq\b|\bcoqa\b|\bquac\b|\btydi|\bnarrativeqa\b|\bqasper\b|\bminerva\b|\baime\b|\blivecodebench\b|"
-         r"\bswe-?bench\b|\bcopa\b|\bstorycloze\b|\bwsc\b|\bmulti-?rc\b|\brte\b|\bwic\b",
-         "is not supported by the evaluator"),
+        (
+            r"\bhuman[\s\-]+evaluation\b|\bhuman\b(?![\s\-]?eval(?:\+|\b))|\belo\b|\bchatbot[\s\-]*arena\b",
+            "is human-judged",
+        ),
+        (
+            r"\bmt[\s\-]*bench\b|\balpaca[\s\-]*eval\b|\barena[\s\-]*hard\b|\bwild[\s\-]*bench\b|"
+            r"\bllm[\s\-]*judge|\bgpt-?4[\s\-]*(?:judge|eval)|\bvicuna[\s\-]*bench\b|\bwin[\s\-]*rate\b",
+            "is LLM-judged",
+        ),
+        (
+            r"\bif[\s\-]*eval\b|\bhuman[\s\-]?eval\+?(?![a-z])|\bmbpp\b|\bbbh\b|\bbig[\s\-]*bench|"
+            r"\btrivia[\s\-]*qa\b|\bnatural[\s\-]*questions\b|\bnq\b|\bdrop\b|\bsquad|\bxsum\b|\bcnn\s*/\s*dm\b|"
+            r"\btruthful[\s\-]*qa\b|\bsiqa\b|\bsocial[\s\-]*i?qa\b|\blambada\b|\brace\b|\bagi[\s\-]*eval\b|\bgpqa\b|"
+            r"\bmusr\b|\bmgsm\b|\bds-?1000\b|\bmultipl-e\b|\bmmlu[\s\-_]*(?:pro|redux)\b|\bc-?mmlu\b|\bmmmlu\b|"
+            r"\bsciq\b|\bcoqa\b|\bquac\b|\btydi|\bnarrativeqa\b|\bqasper\b|\bminerva\b|\baime\b|\blivecodebench\b|"
+            r"\bswe-?bench\b|\bcopa\b|\bstorycloze\b|\bwsc\b|\bmulti-?rc\b|\brte\b|\bwic\b",
+            "is not supported by the evaluator",
+        ),
     )
 )
 _MATH = re.compile(r"\bMATH(?:-?500)?\b")
@@ -47,7 +59,8 @@ _ABBREVIATION_KEYS = {abbr: b.key for b in REGISTRY for abbr in b.abbreviations}
 _VARIANT = re.compile(r"\s*(?:\+\s*[a-z]|[\-_\s]*(?:hard|plus|symbolic|platinum|agi|ru|de|fr|zh|es|ja)\b)")
 _LABEL_NOISE = re.compile(
     r"[\(\[][^()\[\]]*[\)\]]|\b\d{1,3}[\s\-]*shots?\b|\b(?:zero|one|few)[\s\-]*shots?\b|"
-    r"\bacc(?:uracy)?(?:[\s_.\-]*(?:norm|n)\b)?|\bem\b|\bf1\b|[↑↓]")
+    r"\bacc(?:uracy)?(?:[\s_.\-]*(?:norm|n)\b)?|\bem\b|\bf1\b|[↑↓]"
+)
 
 
 @lru_cache(maxsize=4096)
@@ -77,11 +90,18 @@ def match_unmeasurable(text: str) -> tuple[str, str] | None:
     return None
 
 
-
 _MEASURABLE_KEYS = frozenset(key for key, _ in _BENCHMARKS if key)
 
-_PRINTED_SYNONYMS = {"naturalquestions": "nq", "naturalqs": "nq", "bigbenchhard": "bbh", "humanevalplus": "humaneval+",
-                     "socialiqa": "siqa", "socialqa": "siqa", "agieval": "agieval", "truthfulqamc2": "truthfulqa"}
+_PRINTED_SYNONYMS = {
+    "naturalquestions": "nq",
+    "naturalqs": "nq",
+    "bigbenchhard": "bbh",
+    "humanevalplus": "humaneval+",
+    "socialiqa": "siqa",
+    "socialqa": "siqa",
+    "agieval": "agieval",
+    "truthfulqamc2": "truthfulqa",
+}
 
 
 def printed_key(name: str) -> str | None:
@@ -112,7 +132,6 @@ def benchmarks_in(plain: str) -> list[tuple[int, str]]:
         if other and not any(b[0] <= m.start() < b[0] + 3 for b in benches):
             benches.append((m.start(), other))
     return sorted(benches)
-
 
 
 def benchmark_family(key: str) -> tuple[str, ...]:

@@ -33,13 +33,17 @@ _METRICS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("accuracy", r"\bacc(?:uracy|uracies)?\b"),  # the word: does not say whether normalized
     )
 )
-_FORMULATIONS = (("mcf", re.compile(r"\bmcf\b|multiple[\s\-]*choice")),
-                 ("cloze", re.compile(r"\bcloze\b|\bcf\b")),
-                 ("cot", re.compile(r"\bcot\b|chain[\s\-]*of[\s\-]*thought")))
+_FORMULATIONS = (
+    ("mcf", re.compile(r"\bmcf\b|multiple[\s\-]*choice")),
+    ("cloze", re.compile(r"\bcloze\b|\bcf\b")),
+    ("cot", re.compile(r"\bcot\b|chain[\s\-]*of[\s\-]*thought")),
+)
 _SPLITS = (("validation", re.compile(r"\b(?:val|valid|validation|dev)\b")), ("test", re.compile(r"\btest\b")))
 _AGGREGATE = re.compile(r"^(?:avg\.?|average|mean|overall|macro[\s\-]*avg\.?|all)(?:\b|$)")
-_DELTA = re.compile(r"(?:^|\s)(?:δ|delta|diff\.?|difference|gain|improvement|impr\.?|change|rel\.?\s*(?:gain|impr)|"
-                    r"\+/-|relative)(?:\b|$)")
+_DELTA = re.compile(
+    r"(?:^|\s)(?:δ|delta|diff\.?|difference|gain|improvement|impr\.?|change|rel\.?\s*(?:gain|impr)|"
+    r"\+/-|relative)(?:\b|$)"
+)
 _RANK = re.compile(r"^(?:#\s*)?(?:rank(?:ing)?|avg\.?\s*rank|mean\s*rank|position)(?:\b|$)")
 _HELD_OUT = re.compile(r"held[\s\-]*out|\bunseen\b")
 _HYPER = re.compile(
@@ -60,13 +64,14 @@ _RESULTS_WORDS = re.compile(
     r"\b(?:results?|accuracy|accuracies|performance|evaluations?|evaluated|evaluate|evals?|benchmarks?|scores?|"
     r"comparison|compare|compared|ablations?)\b"
 )
-_INSTRUCT = re.compile(r"\binstruct\b|instruction[\s\-]*(?:tun|follow)|\bchat\b|post[\s\-]*train|\bsft\b|"
-                       r"\baligned\b|\brlhf\b|\bdpo\b|\binstruct(?:ed)?[\s\-]+models?\b")
+_INSTRUCT = re.compile(
+    r"\binstruct\b|instruction[\s\-]*(?:tun|follow)|\bchat\b|post[\s\-]*train|\bsft\b|"
+    r"\baligned\b|\brlhf\b|\bdpo\b|\binstruct(?:ed)?[\s\-]+models?\b"
+)
 _BASE = re.compile(r"\bbase\b|\bpre[\s\-]*trained\b")
 _ABLATION = re.compile(r"\bablat")
 _PERCENT = re.compile(r"%|\bpercent")
-_HARNESS = (("lm-eval", re.compile(r"lm[\s\-]*eval|evaluation[\s\-]*harness")),
-            ("lighteval", re.compile(r"lighteval")))
+_HARNESS = (("lm-eval", re.compile(r"lm[\s\-]*eval|evaluation[\s\-]*harness")), ("lighteval", re.compile(r"lighteval")))
 
 
 @dataclass(frozen=True)
@@ -92,8 +97,15 @@ class LabelInfo:
 
     @property
     def is_result(self) -> bool:
-        return bool(self.benchmark or self.known_benchmark or self.aggregate or self.metric or self.results_word
-                    or self.n_shot is not None or self.few_shot)
+        return bool(
+            self.benchmark
+            or self.known_benchmark
+            or self.aggregate
+            or self.metric
+            or self.results_word
+            or self.n_shot is not None
+            or self.few_shot
+        )
 
 
 @lru_cache(maxsize=4096)
@@ -117,8 +129,15 @@ def parse_label(text: str) -> LabelInfo:
         formulation = "cloze"
     stripped = re.sub(r"\s*[\(\[].*?[\)\]]\s*", " ", low).strip()
     aggregate = bool(_AGGREGATE.match(stripped)) and benchmark is None
-    derived = "average" if aggregate else "rank" if _RANK.match(stripped) else \
-        "delta" if _DELTA.search(stripped) and benchmark is None else None
+    derived = (
+        "average"
+        if aggregate
+        else "rank"
+        if _RANK.match(stripped)
+        else "delta"
+        if _DELTA.search(stripped) and benchmark is None
+        else None
+    )
     return LabelInfo(
         text=text,
         benchmark=benchmark,
@@ -133,7 +152,8 @@ def parse_label(text: str) -> LabelInfo:
         derived=derived,
         held_out=bool(_HELD_OUT.search(low)),
         hyper=(bool(_HYPER.search(stripped)) or stripped in _INDEX_HEADERS)
-        and benchmark is None and unmeasurable is None,
+        and benchmark is None
+        and unmeasurable is None,
         shot_column=bool(_SHOT_HEADER.match(stripped)),
         metric_column=bool(_METRIC_HEADER.match(stripped)),
         results_word=bool(_RESULTS_WORDS.search(low)),
@@ -178,8 +198,11 @@ class CaptionInfo:
         short = re.sub(r"[^a-z]", "", label.lower())
         if 0 < len(short) <= 4 and short == label.strip().lower().rstrip("."):
             for named in (self.named, self.paper_named):  # this caption first, then the paper's other captions
-                hits = {key for key, printed in named if _initials(printed).startswith(short)
-                        or re.sub(r"[^a-z]", "", printed.lower()).startswith(short)}
+                hits = {
+                    key
+                    for key, printed in named
+                    if _initials(printed).startswith(short) or re.sub(r"[^a-z]", "", printed.lower()).startswith(short)
+                }
                 if hits:
                     return hits.pop() if len(hits) == 1 else None
             return None
@@ -189,8 +212,10 @@ class CaptionInfo:
         return None
 
 
-_LEGEND = re.compile(r"(?:^|(?<=[\s,;:(]))([A-Z][A-Za-z0-9]{0,7})\s*(?:--|–|—|=)\s*"
-                     r"([A-Z][A-Za-z0-9][\w\-+. ]{1,40}?)(?=\s*(?:[,;)]|\.(?:\s|$)|$))")
+_LEGEND = re.compile(
+    r"(?:^|(?<=[\s,;:(]))([A-Z][A-Za-z0-9]{0,7})\s*(?:--|–|—|=)\s*"
+    r"([A-Z][A-Za-z0-9][\w\-+. ]{1,40}?)(?=\s*(?:[,;)]|\.(?:\s|$)|$))"
+)
 
 
 def _initials(name: str) -> str:
@@ -209,8 +234,11 @@ def parse_caption(caption: str, notes: str = "") -> CaptionInfo:
     info.results = bool(_RESULTS_WORDS.search(low))
     info.harness = next((k for k, p in _HARNESS if p.search(everything)), None)
     info.legend = {m.group(1): m.group(2).strip() for m in _LEGEND.finditer(f"{caption} {notes}")}
-    info.named = [(key, re.split(r"[\s,;:()]+", caption[pos:pos + 40].strip())[0]) for pos, key in benchmarks_in(caption)
-                  if key in _MEASURABLE_KEYS]
+    info.named = [
+        (key, re.split(r"[\s,;:()]+", caption[pos : pos + 40].strip())[0])
+        for pos, key in benchmarks_in(caption)
+        if key in _MEASURABLE_KEYS
+    ]
     for original in re.split(r"[.;,:]\s+|\s+(?:while|whereas|but|except)\s+", f"{caption} {notes}"):
         clause = original.strip().lower()
         if not clause:

@@ -16,9 +16,23 @@ from services.extractor.plaintext import to_plain
 MAX_ROWS = 2_000
 MAX_COLS = 200
 # environment -> mandatory arguments before the body (width and column spec)
-TABULAR_SPEC_ARGS = {"tabular": 1, "tabular*": 2, "tabularx": 2, "tabulary": 2, "NiceTabular": 1, "NiceTabular*": 2,
-                     "NiceTabularX": 2, "longtable": 1, "longtable*": 1, "xltabular": 2, "supertabular": 1,
-                     "tabu": 1, "longtabu": 1, "tblr": 1, "longtblr": 1}
+TABULAR_SPEC_ARGS = {
+    "tabular": 1,
+    "tabular*": 2,
+    "tabularx": 2,
+    "tabulary": 2,
+    "NiceTabular": 1,
+    "NiceTabular*": 2,
+    "NiceTabularX": 2,
+    "longtable": 1,
+    "longtable*": 1,
+    "xltabular": 2,
+    "supertabular": 1,
+    "tabu": 1,
+    "longtabu": 1,
+    "tblr": 1,
+    "longtblr": 1,
+}
 TABULAR_ENVS = tuple(TABULAR_SPEC_ARGS)
 LONG_TABLES = ("longtable", "longtable*", "xltabular", "supertabular", "longtabu", "longtblr")
 
@@ -63,11 +77,34 @@ _RULE = re.compile(
     r"pagebreak|nopagebreak|endhead|endfirsthead|endfoot|endlastfoot|Hline|RowStyle|CodeAfter|"
     r"SetRow|firsthline|lasthline)(?![A-Za-z@])\*?"
 )
-_RULE_ARGS = {"hhline": 1, "Xhline": 1, "specialrule": 3, "cline": 1, "cmidrule": 1, "cdashline": 1,
-              "rowcolor": 1, "rowcolors": 3, "noalign": 1, "arrayrulecolor": 1, "cmidrulewidth": 1,
-              "RowStyle": 1, "SetRow": 1}
-_FULL_RULES = {"toprule", "midrule", "bottomrule", "hline", "hhline", "Xhline", "specialrule", "hdashline", "Hline",
-               "firsthline", "lasthline"}
+_RULE_ARGS = {
+    "hhline": 1,
+    "Xhline": 1,
+    "specialrule": 3,
+    "cline": 1,
+    "cmidrule": 1,
+    "cdashline": 1,
+    "rowcolor": 1,
+    "rowcolors": 3,
+    "noalign": 1,
+    "arrayrulecolor": 1,
+    "cmidrulewidth": 1,
+    "RowStyle": 1,
+    "SetRow": 1,
+}
+_FULL_RULES = {
+    "toprule",
+    "midrule",
+    "bottomrule",
+    "hline",
+    "hhline",
+    "Xhline",
+    "specialrule",
+    "hdashline",
+    "Hline",
+    "firsthline",
+    "lasthline",
+}
 _PARTIAL_RULES = {"cline", "cmidrule", "cdashline"}
 _MULTICOLUMN = re.compile(r"^\\multicolumn\s*\{\s*(\d+)\s*\}")
 _MULTIROW = re.compile(r"\\multirow\s*(?:\[[^\]]{0,20}\])?\s*\{\s*(-?\d+)\s*\}")

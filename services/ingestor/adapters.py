@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from services.ingestor.atom import ArxivApiError, AtomEntry, parse_atom
 from shared.bus import PermanentError, TransientError
 from shared.clock import bson_time
 from shared.ids import ArxivId
-from shared.messages import PaperIngested
 from shared.logging import get_logger
+from shared.messages import PaperIngested
 from shared.settings import ArxivSettings
-
-from services.ingestor.atom import ArxivApiError, AtomEntry, parse_atom
 
 log = get_logger("paperverdict.ingestor.arxiv")
 
@@ -58,7 +57,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class ForbiddenUrl(PermanentError):
@@ -88,7 +87,8 @@ class ArxivClient:
             headers={"User-Agent": settings.user_agent},
         )
         self.allowed_hosts = {h.lower() for h in settings.allowed_hosts} | {
-            (httpx.URL(u).host or "").lower() for u in (settings.base_url, settings.api_url)}
+            (httpx.URL(u).host or "").lower() for u in (settings.base_url, settings.api_url)
+        }
         for configured in (settings.base_url, settings.api_url):
             check_url(httpx.URL(configured), self.allowed_hosts)
         self._lock = asyncio.Lock()
@@ -188,7 +188,9 @@ class ArxivClient:
             raise PermanentError(f"arXiv answered {response.status_code} for {url}")
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
-            raise DownloadTooLarge(f"{url} is {declared} bytes, over the limit of {limit} (PV_ARXIV_MAX_DOWNLOAD_BYTES)")
+            raise DownloadTooLarge(
+                f"{url} is {declared} bytes, over the limit of {limit} (PV_ARXIV_MAX_DOWNLOAD_BYTES)"
+            )
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
@@ -220,16 +222,18 @@ class MongoIngestionLog:
         return await self.collection.find_one({"_id": self.key(arxiv_id, version)}, projection={"_id": 1}) is not None
 
     async def record(self, ingested: PaperIngested) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await self.collection.update_one(
             {"_id": self.key(ingested.paper.arxiv_id, ingested.version.version)},
-            {"$set": {
-                "arxiv_id": ingested.paper.arxiv_id,
-                "version": ingested.version.version,
-                "paper_version_id": ingested.version.id,
-                "correlation_id": ingested.correlation_id,
-                "artifacts": [a.sha256 for a in ingested.artifacts],
-                "ingested_at": bson_time(now),
-            }},
+            {
+                "$set": {
+                    "arxiv_id": ingested.paper.arxiv_id,
+                    "version": ingested.version.version,
+                    "paper_version_id": ingested.version.id,
+                    "correlation_id": ingested.correlation_id,
+                    "artifacts": [a.sha256 for a in ingested.artifacts],
+                    "ingested_at": bson_time(now),
+                }
+            },
             upsert=True,
         )

@@ -1,6 +1,6 @@
 """Ingestor: `ingest.requests` (JSON or a bare arXiv ID) -> arXiv -> GridFS -> `papers.ingested`.
 
-    faststream run services.ingestor.app:app
+faststream run services.ingestor.app:app
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ from typing import Any
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
+from services.ingestor.adapters import ArxivClient
 from shared import topics
 from shared.bus import Bus, consume, decode_ingest_request
-from shared.service import service_app
 from shared.messages import IngestPaper, PaperIngested
+from shared.service import service_app
 from shared.settings import ArxivSettings, KafkaSettings, MongoSettings
-
-from services.ingestor.adapters import ArxivClient
 
 SERVICE = "ingestor"
 GROUP_ID = "paperverdict-ingestor"
@@ -52,17 +51,19 @@ def create_app() -> FastStream:
     async def start(deps: dict[str, Any], bus: Bus) -> None:
         from motor.motor_asyncio import AsyncIOMotorClient
 
-        from shared.artifacts import ArtifactStore
         from services.ingestor.adapters import MongoIngestionLog
         from services.ingestor.handlers import Ingestor
+        from shared.artifacts import ArtifactStore
 
         deps["mongo"] = AsyncIOMotorClient(mongo.url.get_secret_value(), tz_aware=True)
         deps["arxiv"] = ArxivClient(arxiv)
         db = deps["mongo"][mongo.database]
         # Documents cite arxiv.org (the paper's identity), also when a local mirror served the bytes.
-        deps["ingestor"] = Ingestor(deps["arxiv"], ArtifactStore(db), ingestions=MongoIngestionLog(db),
-                                    publish=bus.publish_all)
+        deps["ingestor"] = Ingestor(
+            deps["arxiv"], ArtifactStore(db), ingestions=MongoIngestionLog(db), publish=bus.publish_all
+        )
 
     return service_app(SERVICE, register, start)
+
 
 app = create_app()

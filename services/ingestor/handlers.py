@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+from services.ingestor.adapters import ArxivClient
+from services.ingestor.atom import AtomEntry, detect_source_format
 from shared import topics
 from shared.bus import Outgoing
-from shared.ids import parse_arxiv_id, paper_version_id
+from shared.ids import paper_version_id, parse_arxiv_id
 from shared.logging import get_logger
 from shared.messages import IngestPaper, PaperIngested
 from shared.models import ArtifactKind, ArtifactRef, PaperMeta, PaperVersion
-
-from services.ingestor.adapters import ArxivClient
-from services.ingestor.atom import AtomEntry, detect_source_format
 
 log = get_logger("paperverdict.ingestor")
 
@@ -61,8 +60,15 @@ class Ingestor:
     publishes itself (so that it records a version only after its event is out); without them, every
     request is ingested and `handle` returns the event for the bus to publish."""
 
-    def __init__(self, arxiv: ArxivClient, artifacts: ArtifactWriter, *, ingestions: IngestionLog | None = None,
-                 publish: Publish | None = None, public_base_url: str = "https://arxiv.org") -> None:
+    def __init__(
+        self,
+        arxiv: ArxivClient,
+        artifacts: ArtifactWriter,
+        *,
+        ingestions: IngestionLog | None = None,
+        publish: Publish | None = None,
+        public_base_url: str = "https://arxiv.org",
+    ) -> None:
         if (ingestions is None) != (publish is None):
             raise ValueError("Ingestor needs both `ingestions` and `publish`, or neither")
         self.arxiv = arxiv
@@ -96,15 +102,29 @@ class Ingestor:
             source_format = detect_source_format(source)
             if source:
                 content_type = "application/pdf" if source_format == "pdf" else "application/x-eprint"
-                artifacts.append(await self.artifacts.put(source, kind="source", content_type=content_type, filename=f"{stem}.eprint"))
+                artifacts.append(
+                    await self.artifacts.put(
+                        source, kind="source", content_type=content_type, filename=f"{stem}.eprint"
+                    )
+                )
             html = await self.arxiv.fetch_html(entry.arxiv_id, version)
             if html:
                 html_offered = True
-                artifacts.append(await self.artifacts.put(html, kind="html", content_type="text/html", filename=f"{stem}.html"))
+                artifacts.append(
+                    await self.artifacts.put(html, kind="html", content_type="text/html", filename=f"{stem}.html")
+                )
             pdf = await self.arxiv.fetch_pdf(entry.arxiv_id, version)
             if pdf:
-                artifacts.append(await self.artifacts.put(pdf, kind="pdf", content_type="application/pdf", filename=f"{stem}.pdf"))
-        log.info("paper_ingested", version=version, source_format=source_format, artifacts=len(artifacts), withdrawn=meta.withdrawn)
+                artifacts.append(
+                    await self.artifacts.put(pdf, kind="pdf", content_type="application/pdf", filename=f"{stem}.pdf")
+                )
+        log.info(
+            "paper_ingested",
+            version=version,
+            source_format=source_format,
+            artifacts=len(artifacts),
+            withdrawn=meta.withdrawn,
+        )
         return PaperIngested(
             correlation_id=request.correlation_id,
             paper=meta,

@@ -13,14 +13,13 @@ from typing import Any
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
+from services.publisher.adapters import database, mongo_client
 from shared import topics
 from shared.bus import Bus, Outgoing, PermanentError, consume, json_decoder
-from shared.service import service_app
 from shared.logging import get_logger
 from shared.messages import ExtractionCompleted, PaperIngested, VerdictPublished, VerdictValidated
+from shared.service import service_app
 from shared.settings import KafkaSettings, MongoSettings
-
-from services.publisher.adapters import database, mongo_client
 
 SERVICE = "publisher"
 log = get_logger("paperverdict.publisher")
@@ -45,7 +44,9 @@ class Publisher:
             raise PermanentError(f"verdict {msg.verdict.id} violates gate C1: {gate.detail}")
         # record_verdict re-checks C1 and refuses (GateViolation -> dead letter) a failed G1 re-check.
         written = await self.store.record_verdict(msg, extra_gates=[await self.sources.check_g1(msg.claim)])
-        log.info("verdict_published" if written else "verdict_replayed", verdict_id=msg.verdict.id, kind=msg.verdict.kind)
+        log.info(
+            "verdict_published" if written else "verdict_replayed", verdict_id=msg.verdict.id, kind=msg.verdict.kind
+        )
         # Emitted on replays too: the previous attempt may have written MongoDB and died before the
         # event went out. Consumers dedupe on verdict.id.
         event = VerdictPublished(
@@ -70,26 +71,51 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, deps: dict[str
     async def on_verdict(msg: VerdictValidated) -> list[Outgoing]:
         return await deps["publisher"].on_verdict(msg)
 
-    consume(broker, topics.PAPERS_INGESTED, bus=bus, group_id="paperverdict-publisher-papers",
-            decode=json_decoder(PaperIngested), handler=on_paper, settings=kafka,
-            description="Paper metadata into the paper document (keyed by arXiv ID).")
-    consume(broker, topics.EXTRACTION_COMPLETED, bus=bus, group_id="paperverdict-publisher-extraction",
-            decode=json_decoder(ExtractionCompleted), handler=on_extraction, settings=kafka,
-            description="Claims and expected verdict count into the paper document (keyed by arXiv ID).")
-    consume(broker, topics.VERDICTS_VALIDATED, bus=bus, group_id="paperverdict-publisher-verdicts",
-            decode=json_decoder(VerdictValidated), handler=on_verdict, settings=kafka,
-            description="Verdicts into history + paper document, then announced (keyed by arXiv ID).")
-    broker.publisher(topics.VERDICTS_PUBLISHED, schema=VerdictPublished, title=f"{topics.VERDICTS_PUBLISHED}:publish",
-                     description="A verdict written to MongoDB; at least once per verdict id, key = arXiv ID.")
+    consume(
+        broker,
+        topics.PAPERS_INGESTED,
+        bus=bus,
+        group_id="paperverdict-publisher-papers",
+        decode=json_decoder(PaperIngested),
+        handler=on_paper,
+        settings=kafka,
+        description="Paper metadata into the paper document (keyed by arXiv ID).",
+    )
+    consume(
+        broker,
+        topics.EXTRACTION_COMPLETED,
+        bus=bus,
+        group_id="paperverdict-publisher-extraction",
+        decode=json_decoder(ExtractionCompleted),
+        handler=on_extraction,
+        settings=kafka,
+        description="Claims and expected verdict count into the paper document (keyed by arXiv ID).",
+    )
+    consume(
+        broker,
+        topics.VERDICTS_VALIDATED,
+        bus=bus,
+        group_id="paperverdict-publisher-verdicts",
+        decode=json_decoder(VerdictValidated),
+        handler=on_verdict,
+        settings=kafka,
+        description="Verdicts into history + paper document, then announced (keyed by arXiv ID).",
+    )
+    broker.publisher(
+        topics.VERDICTS_PUBLISHED,
+        schema=VerdictPublished,
+        title=f"{topics.VERDICTS_PUBLISHED}:publish",
+        description="A verdict written to MongoDB; at least once per verdict id, key = arXiv ID.",
+    )
 
 
 def create_app() -> FastStream:
     mongo = MongoSettings()
 
     async def start(deps: dict[str, Any], bus: Bus) -> None:
+        from services.publisher.store import PublisherStore
         from shared.artifacts import ArtifactStore
         from shared.sources import SourceReader
-        from services.publisher.store import PublisherStore
 
         deps["mongo"] = mongo_client(mongo)
         store = PublisherStore(database(deps["mongo"], mongo))
@@ -97,5 +123,6 @@ def create_app() -> FastStream:
         deps["publisher"] = Publisher(store, SourceReader(ArtifactStore(database(deps["mongo"], mongo))))
 
     return service_app(SERVICE, register, start)
+
 
 app = create_app()

@@ -11,7 +11,7 @@ A paper has many claims and one published document (a superset of the seed shape
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.documents import DOCUMENT_SCHEMA_VERSION, ClaimEntry, PublishedDocument, VerdictPair
@@ -22,7 +22,7 @@ SEVERITY: dict[VerdictStatus, int] = {"wrong": 0, "partial": 1, "inconclusive": 
 
 def utc(value: datetime) -> datetime:
     """Aware UTC (a naive datetime, as a client without tz_aware returns it, is UTC), so comparisons work."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def verdict_order(verdict: Verdict) -> tuple[datetime, str]:

@@ -35,15 +35,31 @@ from pydantic import Field
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from shared.documents import DOCUMENT_SCHEMA_VERSION, PAPERS_COLLECTION, VERDICTS_COLLECTION, ClaimEntry, \
-    PublishedDocument, VerdictPair
+from services.publisher.documents import (
+    RecomputeHeadline,
+    claim_position,
+    fields_of_headline,
+    headline_rank,
+    is_newer,
+    next_headline,
+    rank_of,
+    select_headline,
+    sorted_entries,
+    utc,
+)
 from shared.clock import utc_now
+from shared.documents import (
+    DOCUMENT_SCHEMA_VERSION,
+    PAPERS_COLLECTION,
+    VERDICTS_COLLECTION,
+    ClaimEntry,
+    PublishedDocument,
+    VerdictPair,
+)
 from shared.gates import GateViolation, check_c1, require
 from shared.ids import InvalidArxivId, parse_arxiv_id
 from shared.messages import ExtractionCompleted, PaperIngested, VerdictValidated
 from shared.models import Claim, GateOutcome, Measurement, Model, Verdict
-from services.publisher.documents import RecomputeHeadline, claim_position, fields_of_headline, headline_rank, \
-    is_newer, next_headline, rank_of, select_headline, sorted_entries, utc
 
 CLAIMS_COLLECTION = "claims"
 
@@ -118,7 +134,8 @@ class PublisherStore:
                 return
             if adopted == "same":  # withdrawn and the version's metadata as arXiv says now
                 await self.papers.update_one(
-                    {"_id": key}, {"$set": {"paper": _dump(msg.paper), "latest_version": _dump(msg.version)}})
+                    {"_id": key}, {"$set": {"paper": _dump(msg.paper), "latest_version": _dump(msg.version)}}
+                )
             await self.rebuild_document(key)
 
     async def record_extraction(self, msg: ExtractionCompleted) -> None:
@@ -132,12 +149,14 @@ class PublisherStore:
                 return  # an older version's extraction: the document shows the latest one
             await self.papers.update_one(
                 {"_id": key},
-                {"$set": {
-                    "expected_claims": msg.claim_count,
-                    "extraction_outcome": msg.outcome,
-                    "extraction_detail": msg.detail or None,
-                    "updated_at": utc_now(),
-                }},
+                {
+                    "$set": {
+                        "expected_claims": msg.claim_count,
+                        "extraction_outcome": msg.outcome,
+                        "extraction_detail": msg.detail or None,
+                        "updated_at": utc_now(),
+                    }
+                },
             )
 
     async def record_verdict(self, msg: VerdictValidated, extra_gates: Sequence[GateOutcome] = ()) -> bool:
@@ -190,8 +209,7 @@ class PublisherStore:
         stored = verdict.model_copy(update={"gates": [*verdict.gates, *extra_gates]})
         return stored.model_copy(update={"claim_id": msg.claim.claim_id, "paper_version": msg.claim.version})
 
-    async def _repair_after_replay(self, key: str, msg: VerdictValidated, verdict: Verdict,
-                                   pair: VerdictPair) -> None:
+    async def _repair_after_replay(self, key: str, msg: VerdictValidated, verdict: Verdict, pair: VerdictPair) -> None:
         """A replay writes nothing new, unless an earlier attempt died between history and projection."""
         projected = pair.post if verdict.kind == "POST" else pair.pre
         stored = await self.verdicts.find_one({"_id": verdict.id}, projection={"is_current": 1})
@@ -263,8 +281,12 @@ class PublisherStore:
         existing = await self.papers.find_one({"_id": key}, projection={"latest_version": 1})
         stored = (existing or {}).get("latest_version", {}).get("version", 0)
         if existing is None or version.version > stored:
-            fields: dict[str, Any] = {"paper": _dump(paper), "latest_version": _dump(version), "arxiv_id": key,
-                                      "schema_version": DOCUMENT_SCHEMA_VERSION}
+            fields: dict[str, Any] = {
+                "paper": _dump(paper),
+                "latest_version": _dump(version),
+                "arxiv_id": key,
+                "schema_version": DOCUMENT_SCHEMA_VERSION,
+            }
             if existing is not None:
                 fields.update(expected_claims=None, extraction_outcome=None, extraction_detail=None)
             await self.papers.update_one({"_id": key}, {"$set": fields}, upsert=True)
@@ -286,7 +308,8 @@ class PublisherStore:
             async for c in self._stored_claims({"arxiv_id": key, "version": version})
         ]
         await self.papers.update_one(
-            {"_id": key}, {"$set": self._headline_set(select_headline(entries)), "$unset": {"claims": ""}})
+            {"_id": key}, {"$set": self._headline_set(select_headline(entries)), "$unset": {"claims": ""}}
+        )
 
     async def _stored_claims(self, query: dict[str, Any]):  # type: ignore[no-untyped-def]
         async for raw in self.claims.find(query):
@@ -311,7 +334,8 @@ class PublisherStore:
         query = {"arxiv_id": keys[0]} if len(keys) == 1 else {"arxiv_id": {"$in": keys}}
         async for c in self._stored_claims(query):
             by_paper.setdefault((c.arxiv_id, c.version), []).append(
-                ClaimEntry(claim_id=c.claim_id, claim=c.claim, verdicts=c.verdicts))
+                ClaimEntry(claim_id=c.claim_id, claim=c.claim, verdicts=c.verdicts)
+            )
         published = []
         for doc in docs:
             version = doc["latest_version"]["version"]
@@ -325,7 +349,9 @@ class PublisherStore:
     async def get_history(self, arxiv_id: str, *, limit: int = 200, offset: int = 0) -> tuple[list[Verdict], int]:
         """One page of the paper's verdicts, newest first (superseded ones have is_current false), and the total."""
         query = {"arxiv_id": paper_key(arxiv_id)}
-        cursor = self.verdicts.find(query).sort([("computed_at", DESCENDING), ("_id", DESCENDING)]).skip(offset).limit(limit)
+        cursor = (
+            self.verdicts.find(query).sort([("computed_at", DESCENDING), ("_id", DESCENDING)]).skip(offset).limit(limit)
+        )
         verdicts = [Verdict.model_validate(_aware(doc)) async for doc in cursor]
         return verdicts, await self.verdicts.count_documents(query)
 

@@ -12,16 +12,15 @@ from typing import Any
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
+from services.validator.adapters import mongo_client
 from shared import topics
 from shared.bus import Bus, Outgoing, consume, json_decoder
-from shared.service import service_app
 from shared.gates import GateViolation
 from shared.logging import get_logger
 from shared.messages import EvaluationCompleted, EvaluationPlanned, VerdictValidated, utcnow
 from shared.models import Claim, Verdict
+from shared.service import service_app
 from shared.settings import KafkaSettings, MongoSettings
-
-from services.validator.adapters import mongo_client
 
 SERVICE = "validator"
 log = get_logger("paperverdict.validator")
@@ -43,8 +42,9 @@ class Validator:
         verdict = pre_verdict(msg.claim, msg.protocol, now=utcnow(), model_id=msg.model_id)
         verdict = await self._grounded(msg.claim, verdict)
         log.info("verdict_validated", kind=verdict.kind, status=verdict.status, verdict_id=verdict.id)
-        out = VerdictValidated(correlation_id=msg.correlation_id, paper=msg.paper, version=msg.version,
-                               claim=msg.claim, verdict=verdict)
+        out = VerdictValidated(
+            correlation_id=msg.correlation_id, paper=msg.paper, version=msg.version, claim=msg.claim, verdict=verdict
+        )
         return [Outgoing(topics.VERDICTS_VALIDATED, out, key=msg.paper.arxiv_id)]
 
     async def on_completed(self, msg: EvaluationCompleted) -> list[Outgoing]:
@@ -53,8 +53,14 @@ class Validator:
         verdict = post_verdict(msg.claim, msg.measurement, now=utcnow())
         verdict = await self._grounded(msg.claim, verdict)
         log.info("verdict_validated", kind=verdict.kind, status=verdict.status, verdict_id=verdict.id)
-        out = VerdictValidated(correlation_id=msg.correlation_id, paper=msg.paper, version=msg.version,
-                               claim=msg.claim, verdict=verdict, measurement=msg.measurement)
+        out = VerdictValidated(
+            correlation_id=msg.correlation_id,
+            paper=msg.paper,
+            version=msg.version,
+            claim=msg.claim,
+            verdict=verdict,
+            measurement=msg.measurement,
+        )
         return [Outgoing(topics.VERDICTS_VALIDATED, out, key=msg.paper.arxiv_id)]
 
 
@@ -66,17 +72,29 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, deps: dict[str
         return await deps["validator"].on_completed(msg)
 
     consume(
-        broker, topics.EVALUATIONS_PLANNED, bus=bus, group_id="paperverdict-validator-pre",
-        decode=json_decoder(EvaluationPlanned), handler=on_planned, settings=kafka,
+        broker,
+        topics.EVALUATIONS_PLANNED,
+        bus=bus,
+        group_id="paperverdict-validator-pre",
+        decode=json_decoder(EvaluationPlanned),
+        handler=on_planned,
+        settings=kafka,
         description="EvaluationPlanned -> PRE verdict (keyed by model id).",
     )
     consume(
-        broker, topics.EVALUATIONS_COMPLETED, bus=bus, group_id="paperverdict-validator-post",
-        decode=json_decoder(EvaluationCompleted), handler=on_completed, settings=kafka,
+        broker,
+        topics.EVALUATIONS_COMPLETED,
+        bus=bus,
+        group_id="paperverdict-validator-post",
+        decode=json_decoder(EvaluationCompleted),
+        handler=on_completed,
+        settings=kafka,
         description="EvaluationCompleted -> POST verdict (keyed by model id).",
     )
     broker.publisher(
-        topics.VERDICTS_VALIDATED, schema=VerdictValidated, title=f"{topics.VERDICTS_VALIDATED}:publish",
+        topics.VERDICTS_VALIDATED,
+        schema=VerdictValidated,
+        title=f"{topics.VERDICTS_VALIDATED}:publish",
         description="PRE and POST verdicts that passed gates C1 and G1; key = arXiv ID.",
     )
 
@@ -92,5 +110,6 @@ def create_app() -> FastStream:
         deps["validator"] = Validator(SourceReader(ArtifactStore(deps["mongo"][mongo.database])))
 
     return service_app(SERVICE, register, start)
+
 
 app = create_app()

@@ -14,7 +14,6 @@ Failed or unmeasurable claims get 0. The result is rounded to two decimals.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Sequence
 
 from shared.models import FieldMatch, ProtocolMatch

@@ -49,8 +49,11 @@ def _benchmark(claim: Claim, run: RunProtocol) -> FieldMatch:
     if stated is None and claim.protocol.benchmark_label.strip():
         # The paper names a benchmark we do not know: whatever we ran, it is not that one.
         return FieldMatch(
-            field="benchmark", claimed=claim.protocol.benchmark_label, measured=run.benchmark,
-            outcome="mismatch", critical=True,
+            field="benchmark",
+            claimed=claim.protocol.benchmark_label,
+            measured=run.benchmark,
+            outcome="mismatch",
+            critical=True,
         )
     return _field("benchmark", stated, run.benchmark, critical=True)
 
@@ -70,8 +73,11 @@ def _split(claim: Claim, run: RunProtocol) -> FieldMatch:
         # Papers rarely name the split; every benchmark has one conventional evaluation split (the one
         # its leaderboard and lm-eval report, usually the only labelled one). Running it is the claim.
         return FieldMatch(
-            field="split", claimed=f"{conventional} (conventional, not stated)", measured=run.split,
-            outcome="match", critical=True,
+            field="split",
+            claimed=f"{conventional} (conventional, not stated)",
+            measured=run.split,
+            outcome="match",
+            critical=True,
         )
     return _field("split", stated, run.split, critical=True)
 
@@ -80,8 +86,11 @@ def _full_set(run: RunProtocol, is_slice: bool) -> FieldMatch:
     # Papers report full evaluation sets; a seeded slice is a different (noisier) protocol.
     measured = "full" if run.full_set and not is_slice else f"slice of {run.examples}"
     return FieldMatch(
-        field="full_set", claimed="full", measured=measured,
-        outcome="match" if measured == "full" else "mismatch", critical=True,
+        field="full_set",
+        claimed="full",
+        measured=measured,
+        outcome="match" if measured == "full" else "mismatch",
+        critical=True,
     )
 
 

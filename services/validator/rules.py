@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Any
 from datetime import datetime
+from typing import Any
 
+from services.validator import confidence as conf
+from services.validator import stats
+from services.validator.protocol import PROTOCOL_RULES_VERSION, compare_protocols, overall_match, summarize
 from shared.benchmarks import FRACTION_METRICS
 from shared.clock import bson_time
 from shared.gates import enforce_c1
@@ -37,9 +40,6 @@ from shared.models import (
     VerdictKind,
     VerdictStatus,
 )
-from services.validator import confidence as conf
-from services.validator import stats
-from services.validator.protocol import PROTOCOL_RULES_VERSION, compare_protocols, overall_match, summarize
 
 CODE_VERSION = "0.1.0"
 RULES_VERSION = "r1"
@@ -162,16 +162,20 @@ def post_verdict(claim: Claim, measurement: Measurement, *, now: datetime) -> Ve
         return _verdict(claim, status="inconclusive", confidence=value, notes=f"Inconclusive: {small}.", **common)
     comparison = stats.compare(claim, measurement)
     if comparison.half_width_points > stats.MAX_HALF_WIDTH_POINTS:
-        value = conf.confidence(match, fields, examples=measurement.examples_used,
-                                sigma=comparison.sigma, margin=comparison.margin)
+        value = conf.confidence(
+            match, fields, examples=measurement.examples_used, sigma=comparison.sigma, margin=comparison.margin
+        )
         return _verdict(
-            claim, status="inconclusive", confidence=value,
+            claim,
+            status="inconclusive",
+            confidence=value,
             notes=f"Inconclusive: uncertainty z*sigma = {comparison.half_width_points:.2f} points exceeds "
             f"{stats.MAX_HALF_WIDTH_POINTS} ({comparison.describe()}).",
             **common,
         )
-    value = conf.confidence(match, fields, examples=measurement.examples_used,
-                            sigma=comparison.sigma, margin=comparison.margin)
+    value = conf.confidence(
+        match, fields, examples=measurement.examples_used, sigma=comparison.sigma, margin=comparison.margin
+    )
     status = raw_status(comparison.outcome, match)
     return _verdict(claim, status=status, confidence=value, notes=f"Comparison: {comparison.describe()}.", **common)
 

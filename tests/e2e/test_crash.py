@@ -27,15 +27,20 @@ from shared.documents import VERDICTS_COLLECTION
 from shared.ids import claim_id, paper_version_id, sha256_hex
 from shared.messages import ClaimExtracted, ExtractionCompleted, PaperIngested, VerdictPublished
 from shared.models import Claim, ClaimCitation, ClaimProtocol, Evidence, PaperMeta, PaperVersion
-
 from tests.e2e.conftest import ROOT, load_run_demo
 from tests.integration.pipeline.kafka_helpers import read_records, wait_for
 
 CLAIMS = 50
 MODEL_ID = "paperverdict-fixtures/tiny-llama"
-BENCHMARKS = [("arc_easy", "ARC-Easy", "acc_norm"), ("piqa", "PIQA", "acc_norm"), ("boolq", "BoolQ", "acc"),
-              ("hellaswag", "HellaSwag", "acc_norm"), ("winogrande", "WinoGrande", "acc"),
-              ("openbookqa", "OpenBookQA", "acc_norm"), ("arc_challenge", "ARC-Challenge", "acc_norm")]
+BENCHMARKS = [
+    ("arc_easy", "ARC-Easy", "acc_norm"),
+    ("piqa", "PIQA", "acc_norm"),
+    ("boolq", "BoolQ", "acc"),
+    ("hellaswag", "HellaSwag", "acc_norm"),
+    ("winogrande", "WinoGrande", "acc"),
+    ("openbookqa", "OpenBookQA", "acc_norm"),
+    ("arc_challenge", "ARC-Challenge", "acc_norm"),
+]
 FINISH_TIMEOUT_S = 420
 # Log events that mark one message done by each service (the victim is killed after KILL_AFTER of them).
 PROGRESS_EVENTS = {
@@ -51,12 +56,24 @@ pytestmark = [pytest.mark.timeout(900)]
 def synthetic_paper(arxiv_id: str) -> tuple[PaperMeta, PaperVersion, list[Claim], bytes]:
     """Fifty grounded cells: the LaTeX table is the stored e-print (gzipped .tex), each claim's evidence
     is its cell's span there, so gate G1 passes in the validator and the publisher."""
-    paper = PaperMeta(arxiv_id=arxiv_id, title="Crash Test: Fifty Cells", abstract="Synthetic.", latest_version=1,
-                      primary_category="cs.CL")
-    version = PaperVersion(id=paper_version_id(arxiv_id, 1), version=1, source_url=f"https://arxiv.org/abs/{arxiv_id}v1")
+    paper = PaperMeta(
+        arxiv_id=arxiv_id,
+        title="Crash Test: Fifty Cells",
+        abstract="Synthetic.",
+        latest_version=1,
+        primary_category="cs.CL",
+    )
+    version = PaperVersion(
+        id=paper_version_id(arxiv_id, 1), version=1, source_url=f"https://arxiv.org/abs/{arxiv_id}v1"
+    )
     rng = random.Random(arxiv_id)
-    tex = "\\begin{tabular}{l" + "c" * len(BENCHMARKS) + "}\nModel & " + " & ".join(
-        f"{label} (0-shot)" for _, label, _ in BENCHMARKS) + " \\\\\n"
+    tex = (
+        "\\begin{tabular}{l"
+        + "c" * len(BENCHMARKS)
+        + "}\nModel & "
+        + " & ".join(f"{label} (0-shot)" for _, label, _ in BENCHMARKS)
+        + " \\\\\n"
+    )
     cells: list[tuple[int, int, float, int]] = []
     for index in range(CLAIMS):
         row, col = divmod(index, len(BENCHMARKS))
@@ -71,18 +88,33 @@ def synthetic_paper(arxiv_id: str) -> tuple[PaperMeta, PaperVersion, list[Claim]
     claims = []
     for row, col, value, start in cells:
         key, label, metric = BENCHMARKS[col]
-        citation = ClaimCitation(paper_arxiv_id=arxiv_id, section="Table 1", row=f"tiny-llama run {row + 1}",
-                                 column=f"{label} (0-shot)", reported_value=value, reported_metric=metric,
-                                 quoted_text=f"{value}")
-        claims.append(Claim(
-            claim_id=claim_id(arxiv_id, 1, "Table 1", row + 1, col + 1), arxiv_id=arxiv_id, version=1,
-            table_label="Table 1", row_index=row + 1, col_index=col + 1, citation=citation,
-            model_label="tiny-llama", model_id=MODEL_ID,
-            protocol=ClaimProtocol(benchmark=key, benchmark_label=label, n_shot=0, metric=metric),
-            source_sha256=sha256_hex(source),
-            evidence=Evidence(source_file="main.tex", char_start=start, char_end=start + len(f"{value}"),
-                              raw_cell=f"{value}"),
-        ))
+        citation = ClaimCitation(
+            paper_arxiv_id=arxiv_id,
+            section="Table 1",
+            row=f"tiny-llama run {row + 1}",
+            column=f"{label} (0-shot)",
+            reported_value=value,
+            reported_metric=metric,
+            quoted_text=f"{value}",
+        )
+        claims.append(
+            Claim(
+                claim_id=claim_id(arxiv_id, 1, "Table 1", row + 1, col + 1),
+                arxiv_id=arxiv_id,
+                version=1,
+                table_label="Table 1",
+                row_index=row + 1,
+                col_index=col + 1,
+                citation=citation,
+                model_label="tiny-llama",
+                model_id=MODEL_ID,
+                protocol=ClaimProtocol(benchmark=key, benchmark_label=label, n_shot=0, metric=metric),
+                source_sha256=sha256_hex(source),
+                evidence=Evidence(
+                    source_file="main.tex", char_start=start, char_end=start + len(f"{value}"), raw_cell=f"{value}"
+                ),
+            )
+        )
     return paper, version, claims, source
 
 
@@ -93,8 +125,9 @@ async def store_source(pipe, source: bytes) -> None:  # type: ignore[no-untyped-
 
     client = AsyncIOMotorClient(pipe.env["PV_MONGO_URL"])
     try:
-        await ArtifactStore(client[pipe.database]).put(source, kind="source", content_type="application/gzip",
-                                                       filename="eprint.tex.gz")
+        await ArtifactStore(client[pipe.database]).put(
+            source, kind="source", content_type="application/gzip", filename="eprint.tex.gz"
+        )
     finally:
         client.close()
 
@@ -105,17 +138,33 @@ async def publish_claims(bootstrap: str, paper: PaperMeta, version: PaperVersion
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
     await producer.start()
     try:
-        async def send(topic: str, message, key: str) -> None:
-            await producer.send_and_wait(topic, message.model_dump_json().encode(), key=key.encode(),
-                                         headers=[(k, v.encode()) for k, v in headers_for(message).items()])
 
-        await send(topics.PAPERS_INGESTED, PaperIngested(paper=paper, version=version, artifacts=[], source_format="none"),
-                   paper.arxiv_id)
+        async def send(topic: str, message, key: str) -> None:
+            await producer.send_and_wait(
+                topic,
+                message.model_dump_json().encode(),
+                key=key.encode(),
+                headers=[(k, v.encode()) for k, v in headers_for(message).items()],
+            )
+
+        await send(
+            topics.PAPERS_INGESTED,
+            PaperIngested(paper=paper, version=version, artifacts=[], source_format="none"),
+            paper.arxiv_id,
+        )
         for claim in claims:
             await send(topics.CLAIMS_EXTRACTED, ClaimExtracted(paper=paper, version=version, claim=claim), MODEL_ID)
-        await send(topics.EXTRACTION_COMPLETED, ExtractionCompleted(
-            paper=paper, version=version, claim_count=len(claims), claim_ids=[c.claim_id for c in claims],
-            outcome="claims"), paper.arxiv_id)
+        await send(
+            topics.EXTRACTION_COMPLETED,
+            ExtractionCompleted(
+                paper=paper,
+                version=version,
+                claim_count=len(claims),
+                claim_ids=[c.claim_id for c in claims],
+                outcome="claims",
+            ),
+            paper.arxiv_id,
+        )
     finally:
         await producer.stop()
 
@@ -130,9 +179,16 @@ async def test_sigkill_mid_stream(victim: str, services_env: dict[str, str], kaf
     run_demo = load_run_demo()
     # A fresh slice seed per run: real evaluations, not answers from the measurement cache.
     # fixtures/data holds every benchmark the synthetic paper names, so every claim is planned (PRE).
-    pipe = run_demo.Pipeline(services_env, with_api=False, extra_env={
-        "PV_EVAL_DATA_DIR": str(ROOT / "fixtures" / "data"), "PV_EVAL_MAX_EXAMPLES": "16", "PV_EVAL_SLICE_SEED": str(random.randrange(1, 10**9)),
-        "PV_KAFKA_SESSION_TIMEOUT_MS": "10000"})
+    pipe = run_demo.Pipeline(
+        services_env,
+        with_api=False,
+        extra_env={
+            "PV_EVAL_DATA_DIR": str(ROOT / "fixtures" / "data"),
+            "PV_EVAL_MAX_EXAMPLES": "16",
+            "PV_EVAL_SLICE_SEED": str(random.randrange(1, 10**9)),
+            "PV_KAFKA_SESSION_TIMEOUT_MS": "10000",
+        },
+    )
     arxiv_id = f"2611.{random.randrange(60000, 99999)}"
     paper, version, claims, source = synthetic_paper(arxiv_id)
     await store_source(pipe, source)
@@ -152,7 +208,8 @@ async def test_sigkill_mid_stream(victim: str, services_env: dict[str, str], kaf
 
         # Kill mid-stream: the victim has handled a few messages, most are still to come.
         assert await wait_for(lambda: progress() >= KILL_AFTER, 300, 0.05), (
-            "the victim made no progress before the kill:\n" + pipe.log_tail(victim))
+            "the victim made no progress before the kill:\n" + pipe.log_tail(victim)
+        )
         pipe.kill(victim, signal.SIGKILL)
         victim_progress = progress()
         before = posts()
@@ -166,8 +223,10 @@ async def test_sigkill_mid_stream(victim: str, services_env: dict[str, str], kaf
             # every claim is planned (PRE) and measured (POST)
             return all(sum(1 for (_, k) in current if k == kind) >= CLAIMS for kind in ("PRE", "POST"))
 
-        assert await wait_for(finished, FINISH_TIMEOUT_S, 2.0), "not every claim got PRE and POST verdicts:\n" + "\n".join(
-            f"--- {n}\n{pipe.log_tail(n, 15)}" for n in pipe.procs)
+        assert await wait_for(finished, FINISH_TIMEOUT_S, 2.0), (
+            "not every claim got PRE and POST verdicts:\n"
+            + "\n".join(f"--- {n}\n{pipe.log_tail(n, 15)}" for n in pipe.procs)
+        )
         await asyncio.sleep(3)  # let the last events of the replayed batch land
         elapsed = time.monotonic() - started
     finally:

@@ -13,10 +13,9 @@ from shared import topics
 from shared.bus import DeadLetter
 from shared.documents import PAPERS_COLLECTION, VERDICTS_COLLECTION, PublishedDocument
 from shared.messages import VerdictPublished
-
 from tests.e2e.conftest import ROOT, load_run_demo
-from tests.paths import SEED
 from tests.integration.pipeline.kafka_helpers import produce, read_records
+from tests.paths import SEED
 
 # The bundled demo paper; until it lands, the first extractor-corpus paper stands in.
 PAPER = "2611.00001" if (ROOT / "fixtures" / "papers" / "2611.00001").is_dir() else "2611.00101"
@@ -50,13 +49,24 @@ async def published(pipeline, kafka_bootstrap: str, nonce: str):
         "oversized": json.dumps({"arxiv_id": PAPER, "pad": "x" * 300_000}).encode(),
     }
     for name, payload in bad.items():
-        await produce(kafka_bootstrap, topics.INGEST_REQUESTS, payload, key=b"bad",
-                      headers=[("correlation_id", f"{nonce}-{name}".encode())])
-    await produce(kafka_bootstrap, topics.INGEST_REQUESTS, PAPER.encode(), key=PAPER.encode(),
-                  headers=[("correlation_id", f"{nonce}-good".encode())])
+        await produce(
+            kafka_bootstrap,
+            topics.INGEST_REQUESTS,
+            payload,
+            key=b"bad",
+            headers=[("correlation_id", f"{nonce}-{name}".encode())],
+        )
+    await produce(
+        kafka_bootstrap,
+        topics.INGEST_REQUESTS,
+        PAPER.encode(),
+        key=PAPER.encode(),
+        headers=[("correlation_id", f"{nonce}-good".encode())],
+    )
     document = await pipeline.wait_for_verdicts(PAPER, VERDICT_TIMEOUT_S)
     assert document is not None, "no complete document in time:\n" + "\n".join(
-        f"--- {n}\n{pipeline.log_tail(n, 20)}" for n in pipeline.procs)
+        f"--- {n}\n{pipeline.log_tail(n, 20)}" for n in pipeline.procs
+    )
     return document
 
 

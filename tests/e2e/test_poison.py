@@ -32,13 +32,20 @@ def pipeline(services_env: dict[str, str]):
 async def test_poison_paper_ends_with_its_reason_and_the_good_papers_finish(pipeline, kafka_bootstrap: str) -> None:
     nonce = uuid.uuid4().hex
     for paper in (GOOD[0], POISON, GOOD[1]):  # the poison paper between the two good ones
-        await produce(kafka_bootstrap, topics.INGEST_REQUESTS, paper.encode(), key=b"same-partition",
-                      headers=[("correlation_id", f"{nonce}-{paper}".encode())])
+        await produce(
+            kafka_bootstrap,
+            topics.INGEST_REQUESTS,
+            paper.encode(),
+            key=b"same-partition",
+            headers=[("correlation_id", f"{nonce}-{paper}".encode())],
+        )
     started = time.monotonic()
     poison = await pipeline.wait_for_verdicts(POISON, 300)
     assert poison is not None, pipeline.log_tail("extractor", 40)
     assert poison.extraction_outcome == "failed" and poison.expected_claims == 0 and not poison.claims
-    assert poison.extraction_detail is not None and poison.extraction_detail.startswith("limit: latex expansion over 20 MB")
+    assert poison.extraction_detail is not None and poison.extraction_detail.startswith(
+        "limit: latex expansion over 20 MB"
+    )
     poison_seconds = time.monotonic() - started
     assert poison_seconds < 120, poison_seconds
     for paper in GOOD:

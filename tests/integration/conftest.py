@@ -11,7 +11,9 @@ import pytest
 def pytest_configure(config: pytest.Config) -> None:
     registered = any(line.split(":")[0].strip() == "integration" for line in config.getini("markers"))
     if not registered:
-        config.addinivalue_line("markers", "integration: needs the real Kafka and FerretDB that deploy/local/up.sh starts")
+        config.addinivalue_line(
+            "markers", "integration: needs the real Kafka and FerretDB that deploy/local/up.sh starts"
+        )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from tests.paths import SEED
-
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from services.api.app import create_app
 from shared.documents import PublishedDocument
 from shared.settings import MongoSettings
-from services.api.app import create_app
 from tests.integration.verdict_data import OLD_STYLE, Published, publish_sample
-
+from tests.paths import SEED
 
 
 @pytest.fixture
@@ -82,8 +79,12 @@ async def test_lists_are_paged(client, published) -> None:
     assert one.headers["X-Total-Claims"] == whole.headers["X-Total-Claims"] == str(len(whole.json()["claims"]))
     assert int(whole.headers["X-Total-Claims"]) >= 2
     assert one.json()["claims"] == whole.json()["claims"][1:2]
-    for bad in ("/papers/2502.02737/verdicts?limit=0", "/papers/2502.02737/verdicts?limit=100000",
-                "/papers/2502.02737?claims_limit=-1", "/claims/x?records_limit=99999999"):
+    for bad in (
+        "/papers/2502.02737/verdicts?limit=0",
+        "/papers/2502.02737/verdicts?limit=100000",
+        "/papers/2502.02737?claims_limit=-1",
+        "/claims/x?records_limit=99999999",
+    ):
         assert (await client.get(bad)).status_code == 422, bad
 
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
+from services.publisher.store import InconsistentVerdict, PublisherStore
+from services.validator.rules import post_verdict, pre_verdict
 from shared.gates import G1, GateViolation
 from shared.messages import ExtractionCompleted
 from shared.models import GateOutcome
-from services.publisher.store import InconsistentVerdict, PublisherStore
-from services.validator.rules import post_verdict, pre_verdict
 from tests.unit.verdicts import factories as f
 
 
@@ -23,8 +23,11 @@ async def store(mongo_db) -> PublisherStore:  # type: ignore[no-untyped-def]
 
 
 async def counts(store: PublisherStore) -> tuple[int, int, int]:
-    return (await store.papers.count_documents({}), await store.claims.count_documents({}),
-            await store.verdicts.count_documents({}))
+    return (
+        await store.papers.count_documents({}),
+        await store.claims.count_documents({}),
+        await store.verdicts.count_documents({}),
+    )
 
 
 async def test_record_verdict_is_idempotent(store: PublisherStore) -> None:
@@ -71,8 +74,9 @@ async def test_pre_then_post_headline(store: PublisherStore) -> None:
 @pytest.mark.parametrize(("status", "match"), [("wrong", "unknown"), ("wrong", "mismatch")])
 async def test_forged_c1_violation_is_refused_before_anything_is_written(store: PublisherStore, status, match) -> None:  # type: ignore[no-untyped-def]
     claim = f.claim()
-    honest = post_verdict(claim, f.measurement(0.40, protocol=f.seed_run(), stderr=0.001, examples_used=5000),
-                          now=f.NOW)
+    honest = post_verdict(
+        claim, f.measurement(0.40, protocol=f.seed_run(), stderr=0.001, examples_used=5000), now=f.NOW
+    )
     forged = honest.model_copy(update={"status": status, "protocol_match": match, "gates": []})
     with pytest.raises(GateViolation, match="gate C1 failed"):
         await store.record_verdict(f.validated(claim, forged))
@@ -111,8 +115,11 @@ async def test_paper_and_verdicts_handled_concurrently(store: PublisherStore) ->
 async def test_new_version_yields_new_claims_and_keeps_history(store: PublisherStore) -> None:
     v1 = f.claim(claim_id="v1-claim")
     await store.record_paper(f.ingested())
-    await store.record_extraction(ExtractionCompleted(paper=f.paper(), version=f.version(), claim_count=1,
-                                                      claim_ids=["v1-claim"], outcome="claims"))
+    await store.record_extraction(
+        ExtractionCompleted(
+            paper=f.paper(), version=f.version(), claim_count=1, claim_ids=["v1-claim"], outcome="claims"
+        )
+    )
     await store.record_verdict(f.validated(v1, post_verdict(v1, f.measurement(0.47), now=f.NOW)))
     doc = await store.get_document("2502.02737")
     assert (doc.expected_claims, doc.extraction_outcome, doc.verdict.status) == (1, "claims", "wrong")
@@ -123,8 +130,9 @@ async def test_new_version_yields_new_claims_and_keeps_history(store: PublisherS
     assert doc.claims == [] and doc.verdict is None and doc.expected_claims is None
     # A late message about version 1 changes neither the version nor the claims shown.
     await store.record_paper(f.ingested(number=1))
-    await store.record_extraction(ExtractionCompleted(paper=f.paper(), version=f.version(), claim_count=9,
-                                                      claim_ids=[], outcome="claims"))
+    await store.record_extraction(
+        ExtractionCompleted(paper=f.paper(), version=f.version(), claim_count=9, claim_ids=[], outcome="claims")
+    )
     v2 = f.claim(claim_id="v2-claim", version=2)
     await store.record_verdict(f.validated(v2, post_verdict(v2, f.measurement(0.508), now=f.NOW)))
     doc = await store.get_document("2502.02737")
@@ -138,8 +146,9 @@ async def test_new_version_yields_new_claims_and_keeps_history(store: PublisherS
 async def test_replay_repairs_a_projection_a_crash_left_behind(store: PublisherStore) -> None:
     claim = f.claim()
     msg = f.validated(claim, post_verdict(claim, f.measurement(), now=f.NOW))
-    await store.verdicts.insert_one({**msg.verdict.model_dump(), "_id": msg.verdict.id, "arxiv_id": "2502.02737",
-                                     "claim_id": claim.claim_id})  # history written, then the process died
+    await store.verdicts.insert_one(
+        {**msg.verdict.model_dump(), "_id": msg.verdict.id, "arxiv_id": "2502.02737", "claim_id": claim.claim_id}
+    )  # history written, then the process died
     assert await store.record_verdict(msg) is False
     doc = await store.get_document("2502.02737")
     assert doc is not None and doc.verdict.id == msg.verdict.id
@@ -148,7 +157,9 @@ async def test_replay_repairs_a_projection_a_crash_left_behind(store: PublisherS
 async def test_headline_claim_losing_rank_recomputes_from_the_other_claims(store: PublisherStore) -> None:
     a, b, c = (f.claim(claim_id=cid, row_index=i) for i, cid in enumerate(("a", "b", "c")))
     await store.record_verdict(f.validated(a, post_verdict(a, f.measurement(0.60), now=f.NOW)))  # wrong
-    await store.record_verdict(f.validated(b, post_verdict(b, f.measurement(0.47), now=f.NOW)))  # wrong too (a ranks first)
+    await store.record_verdict(
+        f.validated(b, post_verdict(b, f.measurement(0.47), now=f.NOW))
+    )  # wrong too (a ranks first)
     await store.record_verdict(f.validated(c, pre_verdict(c, f.run(), now=f.NOW, model_id=f.MODEL)))
     doc = await store.get_document("2502.02737")
     assert (doc.claim_id, doc.verdict.status) == ("a", "wrong")
@@ -160,7 +171,8 @@ async def test_headline_claim_losing_rank_recomputes_from_the_other_claims(store
 
 
 async def test_a_verdict_reads_no_other_claim_and_the_stored_document_has_no_claims_array(
-        store: PublisherStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store: PublisherStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     claims = [f.claim(claim_id=f"c{i:03d}", row_index=i) for i in range(20)]
     for claim in claims:
         await store.record_verdict(f.validated(claim, pre_verdict(claim, f.run(), now=f.NOW, model_id=f.MODEL)))

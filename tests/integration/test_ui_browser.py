@@ -45,7 +45,10 @@ def api_server(mongo_url: str, mongo_db_name: str) -> Iterator[str]:
     env = {**os.environ, "PV_MONGO_URL": mongo_url, "PV_MONGO_DATABASE": mongo_db_name}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "services.api.app:app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -70,10 +73,24 @@ def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
     profile = tempfile.mkdtemp(prefix="pv-chromium-")
     try:
         return subprocess.run(
-            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--hide-scrollbars", f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=90, check=False,
+            [
+                str(CHROMIUM),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
         )
     finally:
         shutil.rmtree(profile, ignore_errors=True)
@@ -85,8 +102,8 @@ def _png_pixels(path: Path) -> tuple[int, int, set[tuple[int, int, int]]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, chunks, header = 8, [], b""
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             header = body
         elif kind == b"IDAT":
@@ -98,7 +115,7 @@ def _png_pixels(path: Path) -> tuple[int, int, set[tuple[int, int, int]]]:
     raw, stride, prev = zlib.decompress(b"".join(chunks)), width * bpp, bytearray(width * bpp)
     colours: set[tuple[int, int, int]] = set()
     for y in range(height):
-        filt, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        filt, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b, c = prev[i], prev[i - bpp] if i >= bpp else 0
@@ -118,7 +135,7 @@ def _png_pixels(path: Path) -> tuple[int, int, set[tuple[int, int, int]]]:
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
 async def test_paper_page_in_chromium(mongo_db, api_server: str) -> None:  # type: ignore[no-untyped-def]

@@ -120,7 +120,6 @@ def test_topic_init_creates_every_topic_and_its_dead_letter_topic(compose: dict)
     assert "--partitions 3" in script
 
 
-
 def test_cpu_profile_runs_the_evaluator_without_a_gpu(compose: dict) -> None:
     """`--profile cpu --scale evaluator=0` swaps in evaluator-cpu: same code and wiring, no GPU."""
     cpu, gpu = compose["services"]["evaluator-cpu"], compose["services"]["evaluator"]

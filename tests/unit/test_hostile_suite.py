@@ -18,8 +18,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLE = (r"\begin{table}\caption{Results}\begin{tabular}{lcc}\toprule Model & MMLU & ARC-c \\ \midrule "
-         r"Llama-2-7B & 45.3 & 43.2 \\ \bottomrule\end{tabular}\end{table}" "\n")
+TABLE = (
+    r"\begin{table}\caption{Results}\begin{tabular}{lcc}\toprule Model & MMLU & ARC-c \\ \midrule "
+    r"Llama-2-7B & 45.3 & 43.2 \\ \bottomrule\end{tabular}\end{table}"
+    "\n"
+)
 LIMIT_S, LIMIT_MIB = 30.0, 1536
 ROWS: list[tuple[str, float, int | None, str]] = []
 
@@ -56,22 +59,39 @@ EPRINTS = {
     "unclosed \\newcommand\\q[ x8000": (tex(TABLE + r"\newcommand\q[ " * 8000), "outcome=claims claims=2"),
     "unclosed \\begin{table} x8000": (tex(TABLE + r"\begin{table} " * 8000), "outcome=claims claims=2"),
     "unclosed \\caption[ x5000": (tex(TABLE + r"\begin{table}\caption[ " * 5000), "outcome=claims claims=2"),
-    "10^5 \\\\[ row ends": (tex(r"\begin{table}\caption{x}\begin{tabular}{cc}" + "\\\\[" * 100_000
-                                + r"\end{tabular}\end{table}"), "outcome=no_tables"),
-    "macro repeating #1, 60 KB": (tex(r"\newcommand\q[1]{#1#1#1#1#1#1#1#1}" + r"\q{\q{\q{\q{\q{\q{x}}}}}}" * 2000
-                                     + TABLE), "outcome=claims claims=2"),
+    "10^5 \\\\[ row ends": (
+        tex(r"\begin{table}\caption{x}\begin{tabular}{cc}" + "\\\\[" * 100_000 + r"\end{tabular}\end{table}"),
+        "outcome=no_tables",
+    ),
+    "macro repeating #1, 60 KB": (
+        tex(r"\newcommand\q[1]{#1#1#1#1#1#1#1#1}" + r"\q{\q{\q{\q{\q{\q{x}}}}}}" * 2000 + TABLE),
+        "outcome=claims claims=2",
+    ),
     "\\input fan-out 10^7 visits": (fan_out(), "outcome=failed claims=0: limit: \\input visits over"),
-    "gzip of 280 MB .tex (272 KB)": ((ROOT / "fixtures/papers/2611.00199/eprint.tex.gz").read_bytes(),
-                                      "outcome=failed claims=0: limit: latex expansion over 20 MB"),
-    "table of 10^5 cells": (tex(r"\begin{table}\caption{Results}\begin{tabular}{l" + "c" * 50 + "}Model & "
-                                + " & ".join(f"MMLU {k}" for k in range(50)) + r"\\ \midrule "
-                                + "".join(f"Llama-2-7B-v{r} & " + " & ".join("45.3" for _ in range(50)) + r" \\ "
-                                          for r in range(2000)) + r"\end{tabular}\end{table}"),
-                            "outcome=failed claims=0: limit:"),
-    "tar with a link to /etc/passwd": (tar({"main.tex": tex(TABLE)[:0] + b"x"}, {"evil.tex": "/etc/passwd"}),
-                                       "outcome=failed claims=0: unpacking the e-print failed"),
-    "tar path ../../escape.tex": (tar({"../../escape.tex": b"\\documentclass{article}"}),
-                                  "outcome=failed claims=0: unpacking the e-print failed"),
+    "gzip of 280 MB .tex (272 KB)": (
+        (ROOT / "fixtures/papers/2611.00199/eprint.tex.gz").read_bytes(),
+        "outcome=failed claims=0: limit: latex expansion over 20 MB",
+    ),
+    "table of 10^5 cells": (
+        tex(
+            r"\begin{table}\caption{Results}\begin{tabular}{l"
+            + "c" * 50
+            + "}Model & "
+            + " & ".join(f"MMLU {k}" for k in range(50))
+            + r"\\ \midrule "
+            + "".join(f"Llama-2-7B-v{r} & " + " & ".join("45.3" for _ in range(50)) + r" \\ " for r in range(2000))
+            + r"\end{tabular}\end{table}"
+        ),
+        "outcome=failed claims=0: limit:",
+    ),
+    "tar with a link to /etc/passwd": (
+        tar({"main.tex": tex(TABLE)[:0] + b"x"}, {"evil.tex": "/etc/passwd"}),
+        "outcome=failed claims=0: unpacking the e-print failed",
+    ),
+    "tar path ../../escape.tex": (
+        tar({"../../escape.tex": b"\\documentclass{article}"}),
+        "outcome=failed claims=0: unpacking the e-print failed",
+    ),
     "garbage bytes": (os.urandom(200_000), "outcome=failed claims=0:"),
 }
 
@@ -81,8 +101,15 @@ def run(work: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float
     (work / "tmp").mkdir(exist_ok=True)
     (work / "home").mkdir(exist_ok=True)
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", CLI_WITH_PEAK, *args], capture_output=True, text=True,
-                          timeout=LIMIT_S + 30, cwd=work, env={**env, "PYTHONPATH": str(ROOT)}, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", CLI_WITH_PEAK, *args],
+        capture_output=True,
+        text=True,
+        timeout=LIMIT_S + 30,
+        cwd=work,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
     return done, time.monotonic() - started
 
 
@@ -101,16 +128,19 @@ runpy.run_module("services.cli.main", run_name="__main__")
 
 
 def repo_state() -> str:
-    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
 
 
 @pytest.fixture(scope="module", autouse=True)
 def table(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     yield
     lines = [f"{'input':<36} {'seconds':>7} {'parser MiB':>10}  outcome"]
-    lines += [f"{name:<36} {seconds:>7.1f} {peak if peak is not None else '-':>10}  {outcome[:70]}"
-              for name, seconds, peak, outcome in ROWS]
+    lines += [
+        f"{name:<36} {seconds:>7.1f} {peak if peak is not None else '-':>10}  {outcome[:70]}"
+        for name, seconds, peak, outcome in ROWS
+    ]
     capman = request.config.pluginmanager.getplugin("capturemanager")
     with capman.global_and_fixture_disabled():
         print("\nhostile-input suite:\n" + "\n".join(lines))
@@ -123,7 +153,9 @@ def test_hostile_eprint_ends_in_a_clear_outcome_within_bounds(tmp_path: Path, na
     before = repo_state()
     done, seconds = run(tmp_path, "extract", str(tmp_path / "eprint.bin"), "--arxiv-id", "2401.00001")
     lines = done.stderr.strip().splitlines()
-    cli_mib = int(lines.pop().removeprefix("cli_peak_kib=")) // 1024 if lines and lines[-1].startswith("cli_peak") else 0
+    cli_mib = (
+        int(lines.pop().removeprefix("cli_peak_kib=")) // 1024 if lines and lines[-1].startswith("cli_peak") else 0
+    )
     lines = [line for line in lines if line.strip()]
     outcome = lines[-1] if lines else ""
     peak = int(outcome.rsplit("[parser peak ", 1)[1].split()[0]) if "[parser peak " in outcome else None
@@ -172,8 +204,11 @@ EVAL_INPUTS = {
     "model config of 3 GiB (sparse)": ("huge", None, "config.json is 3221.2 MB, above the 1 MB limit"),
     "pickle-only model folder": ("pickle", None, "has no safetensors weights"),
     "task data, invalid UTF-8": ("", b'{"question": "\xff\xfe"}\n', "UnicodeDecodeError"),
-    "task data, 60 MB of empty lists": ("", (b'{"a": [' + b"[]," * 20_000 + b'[]]}\n') * 1_000,
-                                        "limit: memory over 1024 MiB during reading test.jsonl"),
+    "task data, 60 MB of empty lists": (
+        "",
+        (b'{"a": [' + b"[]," * 20_000 + b"[]]}\n") * 1_000,
+        "limit: memory over 1024 MiB during reading test.jsonl",
+    ),
 }
 
 
@@ -183,10 +218,13 @@ def test_hostile_model_or_data_ends_in_a_clear_reason_within_bounds(tmp_path: Pa
     model = _model(tmp_path, damage) if damage else SNAPSHOT
     data = _data(tmp_path, content) if content is not None else ROOT / "fixtures" / "data"
     before = repo_state()
-    done, seconds = run(tmp_path, "eval", "task", "--model", str(model), "--task", "arc_easy", "--data", str(data),
-                        "--limit", "4")
+    done, seconds = run(
+        tmp_path, "eval", "task", "--model", str(model), "--task", "arc_easy", "--data", str(data), "--limit", "4"
+    )
     lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-    cli_mib = int(lines.pop().removeprefix("cli_peak_kib=")) // 1024 if lines and lines[-1].startswith("cli_peak") else 0
+    cli_mib = (
+        int(lines.pop().removeprefix("cli_peak_kib=")) // 1024 if lines and lines[-1].startswith("cli_peak") else 0
+    )
     said = done.stdout + "\n".join(lines)
     reason = next((line.strip() for line in said.splitlines() if expected in line), said[-300:])
     reason = re.sub(r"^\"failure\": \"model '[^']*' (was refused: )?", "", reason)

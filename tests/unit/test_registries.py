@@ -23,7 +23,9 @@ def test_verdict_statuses_are_listed_once() -> None:
     assert Verdict.model_json_schema()["properties"]["status"]["enum"] == list(VERDICT_STATUSES)
 
 
-@pytest.mark.parametrize("name, mapping", [("publisher SEVERITY", SEVERITY), ("web page STATUS_COLOURS", STATUS_COLOURS)])
+@pytest.mark.parametrize(
+    "name, mapping", [("publisher SEVERITY", SEVERITY), ("web page STATUS_COLOURS", STATUS_COLOURS)]
+)
 def test_every_status_map_has_every_status(name: str, mapping: dict[str, object]) -> None:
     assert set(mapping) == set(VERDICT_STATUSES), name
 

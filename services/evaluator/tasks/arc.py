@@ -30,8 +30,14 @@ class ArcLighteval(Lighteval):
 
 def spec(key: str, config: str) -> TaskSpec:
     return TaskSpec(
-        key=key, hub_path="allenai/ai2_arc", hub_config=config, eval_split="test", fewshot_split="train",
-        sampler="random", sample_one_extra=False, default_shots={"lm-eval": 0, "lighteval": 0},
+        key=key,
+        hub_path="allenai/ai2_arc",
+        hub_config=config,
+        eval_split="test",
+        fewshot_split="train",
+        sampler="random",
+        sample_one_extra=False,
+        default_shots={"lm-eval": 0, "lighteval": 0},
         formulations={"lm-eval": ArcLmEval(), "lighteval": ArcLighteval()},
     )
 

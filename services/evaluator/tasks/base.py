@@ -195,13 +195,27 @@ def build_examples(
         prefix = description + "".join(formulation.fewshot_example(shot) for shot in shots)
         shared = prefix if (spec.sampler == "first_n" and prefix) else None
         if formulation.kind == "generate":
-            examples.append(Example(doc_id=doc_id, subset=subset, gold=-1, shared_prefix=shared,
-                                    generation_context=prefix + formulation.query(doc),
-                                    target=formulation.target(doc)))
+            examples.append(
+                Example(
+                    doc_id=doc_id,
+                    subset=subset,
+                    gold=-1,
+                    shared_prefix=shared,
+                    generation_context=prefix + formulation.query(doc),
+                    target=formulation.target(doc),
+                )
+            )
         else:
-            examples.append(Example(doc_id=doc_id, subset=subset, gold=formulation.gold(doc),
-                                    requests=formulation.requests(prefix, doc),
-                                    choice_lengths=formulation.choice_lengths(doc), shared_prefix=shared))
+            examples.append(
+                Example(
+                    doc_id=doc_id,
+                    subset=subset,
+                    gold=formulation.gold(doc),
+                    requests=formulation.requests(prefix, doc),
+                    choice_lengths=formulation.choice_lengths(doc),
+                    shared_prefix=shared,
+                )
+            )
     return examples
 
 
@@ -218,5 +232,6 @@ def score_choices(lls: Sequence[float], lengths: Sequence[float], gold: int) -> 
     log-likelihoods divided by the choice lengths (`acc_norm`). numpy's argmax: ties go to the first."""
     pred = int(np.argmax(lls))
     pred_norm = int(np.argmax(np.asarray(lls) / np.asarray(lengths)))
-    return ChoiceScore(pred=pred, pred_norm=pred_norm, acc=1.0 if pred == gold else 0.0,
-                       acc_norm=1.0 if pred_norm == gold else 0.0)
+    return ChoiceScore(
+        pred=pred, pred_norm=pred_norm, acc=1.0 if pred == gold else 0.0, acc_norm=1.0 if pred_norm == gold else 0.0
+    )

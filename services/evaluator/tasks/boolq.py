@@ -19,7 +19,13 @@ class BoolQLmEval(MultipleChoice):
 
 
 BOOLQ = TaskSpec(
-    key="boolq", hub_path="aps/super_glue", hub_config="boolq", eval_split="validation", fewshot_split="train",
-    sampler="random", sample_one_extra=True, default_shots={"lm-eval": 0},
+    key="boolq",
+    hub_path="aps/super_glue",
+    hub_config="boolq",
+    eval_split="validation",
+    fewshot_split="train",
+    sampler="random",
+    sample_one_extra=True,
+    default_shots={"lm-eval": 0},
     formulations={"lm-eval": BoolQLmEval()},
 )

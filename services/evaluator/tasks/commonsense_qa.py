@@ -39,7 +39,13 @@ class CommonsenseQALighteval(Lighteval):
 
 
 COMMONSENSE_QA = TaskSpec(
-    key="commonsense_qa", hub_path="tau/commonsense_qa", hub_config=None, eval_split="validation",
-    fewshot_split="train", sampler="random", sample_one_extra=True, default_shots={"lm-eval": 0, "lighteval": 0},
+    key="commonsense_qa",
+    hub_path="tau/commonsense_qa",
+    hub_config=None,
+    eval_split="validation",
+    fewshot_split="train",
+    sampler="random",
+    sample_one_extra=True,
+    default_shots={"lm-eval": 0, "lighteval": 0},
     formulations={"lm-eval": CommonsenseQALmEval(), "lighteval": CommonsenseQALighteval()},
 )

@@ -57,7 +57,13 @@ def exact_match(prediction: str, target: str) -> float:
 
 
 GSM8K = TaskSpec(
-    key="gsm8k", hub_path="openai/gsm8k", hub_config="main", eval_split="test", fewshot_split="train",
-    sampler="random", sample_one_extra=False, default_shots={"lm-eval": 5},
+    key="gsm8k",
+    hub_path="openai/gsm8k",
+    hub_config="main",
+    eval_split="test",
+    fewshot_split="train",
+    sampler="random",
+    sample_one_extra=False,
+    default_shots={"lm-eval": 5},
     formulations={"lm-eval": Gsm8kLmEval()},
 )

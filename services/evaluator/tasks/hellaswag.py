@@ -22,8 +22,12 @@ def preprocess(text: str) -> str:
 class HellaSwagLmEval(MultipleChoice):
     def prepare(self, doc: Doc) -> Doc:
         ctx = doc["ctx_a"] + " " + doc["ctx_b"].capitalize()
-        return {**doc, "query": preprocess(doc["activity_label"] + ": " + ctx),
-                "choices": [preprocess(ending) for ending in doc["endings"]], "gold": int(doc["label"])}
+        return {
+            **doc,
+            "query": preprocess(doc["activity_label"] + ": " + ctx),
+            "choices": [preprocess(ending) for ending in doc["endings"]],
+            "gold": int(doc["label"]),
+        }
 
     def query(self, doc: Doc) -> str:
         return doc["query"]
@@ -41,8 +45,11 @@ class HellaSwagLighteval(Lighteval):
 
     def prepare(self, doc: Doc) -> Doc:
         ctx = f"{doc['ctx_a']} {doc['ctx_b'].capitalize()} "
-        return {**doc, "query": _clean(doc["activity_label"] + ": " + ctx),
-                "choices": [" " + _clean(ending) for ending in doc["endings"]]}
+        return {
+            **doc,
+            "query": _clean(doc["activity_label"] + ": " + ctx),
+            "choices": [" " + _clean(ending) for ending in doc["endings"]],
+        }
 
     def query(self, doc: Doc) -> str:
         return doc["query"]
@@ -55,7 +62,13 @@ class HellaSwagLighteval(Lighteval):
 
 
 HELLASWAG = TaskSpec(
-    key="hellaswag", hub_path="Rowan/hellaswag", hub_config=None, eval_split="validation", fewshot_split="train",
-    sampler="random", sample_one_extra=True, default_shots={"lm-eval": 0, "lighteval": 0},
+    key="hellaswag",
+    hub_path="Rowan/hellaswag",
+    hub_config=None,
+    eval_split="validation",
+    fewshot_split="train",
+    sampler="random",
+    sample_one_extra=True,
+    default_shots={"lm-eval": 0, "lighteval": 0},
     formulations={"lm-eval": HellaSwagLmEval(), "lighteval": HellaSwagLighteval()},
 )

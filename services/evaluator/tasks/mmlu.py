@@ -8,26 +8,63 @@ from services.evaluator.tasks.base import Doc, Lighteval, MultipleChoice, TaskSp
 
 # subject -> lm-eval category group (mmlu_stem, mmlu_other, mmlu_social_sciences, mmlu_humanities)
 SUBJECTS: dict[str, str] = {
-    "abstract_algebra": "stem", "anatomy": "stem", "astronomy": "stem", "business_ethics": "other",
-    "clinical_knowledge": "other", "college_biology": "stem", "college_chemistry": "stem",
-    "college_computer_science": "stem", "college_mathematics": "stem", "college_medicine": "other",
-    "college_physics": "stem", "computer_security": "stem", "conceptual_physics": "stem",
-    "econometrics": "social_sciences", "electrical_engineering": "stem", "elementary_mathematics": "stem",
-    "formal_logic": "humanities", "global_facts": "other", "high_school_biology": "stem",
-    "high_school_chemistry": "stem", "high_school_computer_science": "stem",
-    "high_school_european_history": "humanities", "high_school_geography": "social_sciences",
-    "high_school_government_and_politics": "social_sciences", "high_school_macroeconomics": "social_sciences",
-    "high_school_mathematics": "stem", "high_school_microeconomics": "social_sciences",
-    "high_school_physics": "stem", "high_school_psychology": "social_sciences", "high_school_statistics": "stem",
-    "high_school_us_history": "humanities", "high_school_world_history": "humanities", "human_aging": "other",
-    "human_sexuality": "social_sciences", "international_law": "humanities", "jurisprudence": "humanities",
-    "logical_fallacies": "humanities", "machine_learning": "stem", "management": "other", "marketing": "other",
-    "medical_genetics": "other", "miscellaneous": "other", "moral_disputes": "humanities",
-    "moral_scenarios": "humanities", "nutrition": "other", "philosophy": "humanities", "prehistory": "humanities",
-    "professional_accounting": "other", "professional_law": "humanities", "professional_medicine": "other",
-    "professional_psychology": "social_sciences", "public_relations": "social_sciences",
-    "security_studies": "social_sciences", "sociology": "social_sciences", "us_foreign_policy": "social_sciences",
-    "virology": "other", "world_religions": "humanities",
+    "abstract_algebra": "stem",
+    "anatomy": "stem",
+    "astronomy": "stem",
+    "business_ethics": "other",
+    "clinical_knowledge": "other",
+    "college_biology": "stem",
+    "college_chemistry": "stem",
+    "college_computer_science": "stem",
+    "college_mathematics": "stem",
+    "college_medicine": "other",
+    "college_physics": "stem",
+    "computer_security": "stem",
+    "conceptual_physics": "stem",
+    "econometrics": "social_sciences",
+    "electrical_engineering": "stem",
+    "elementary_mathematics": "stem",
+    "formal_logic": "humanities",
+    "global_facts": "other",
+    "high_school_biology": "stem",
+    "high_school_chemistry": "stem",
+    "high_school_computer_science": "stem",
+    "high_school_european_history": "humanities",
+    "high_school_geography": "social_sciences",
+    "high_school_government_and_politics": "social_sciences",
+    "high_school_macroeconomics": "social_sciences",
+    "high_school_mathematics": "stem",
+    "high_school_microeconomics": "social_sciences",
+    "high_school_physics": "stem",
+    "high_school_psychology": "social_sciences",
+    "high_school_statistics": "stem",
+    "high_school_us_history": "humanities",
+    "high_school_world_history": "humanities",
+    "human_aging": "other",
+    "human_sexuality": "social_sciences",
+    "international_law": "humanities",
+    "jurisprudence": "humanities",
+    "logical_fallacies": "humanities",
+    "machine_learning": "stem",
+    "management": "other",
+    "marketing": "other",
+    "medical_genetics": "other",
+    "miscellaneous": "other",
+    "moral_disputes": "humanities",
+    "moral_scenarios": "humanities",
+    "nutrition": "other",
+    "philosophy": "humanities",
+    "prehistory": "humanities",
+    "professional_accounting": "other",
+    "professional_law": "humanities",
+    "professional_medicine": "other",
+    "professional_psychology": "social_sciences",
+    "public_relations": "social_sciences",
+    "security_studies": "social_sciences",
+    "sociology": "social_sciences",
+    "us_foreign_policy": "social_sciences",
+    "virology": "other",
+    "world_religions": "humanities",
 }
 LETTERS = ["A", "B", "C", "D"]
 
@@ -75,8 +112,10 @@ class MmluLighteval(Lighteval):
 
     def query(self, doc: Doc) -> str:
         options = "".join(f"{letter}. {choice}\n" for letter, choice in zip(LETTERS, doc["choices"]))
-        return (f"The following are multiple choice questions (with answers) about {topic(doc['subject'])}.\n\n"
-                f"{doc['question']}\n{options}Answer:")
+        return (
+            f"The following are multiple choice questions (with answers) about {topic(doc['subject'])}.\n\n"
+            f"{doc['question']}\n{options}Answer:"
+        )
 
     def choices(self, doc: Doc) -> list[str]:
         return [" A", " B", " C", " D"]
@@ -97,13 +136,27 @@ class MmluClozeLighteval(Lighteval):
 
 
 MMLU = TaskSpec(
-    key="mmlu", hub_path="cais/mmlu", hub_config=None, eval_split="test", fewshot_split="dev",
-    sampler="first_n", sample_one_extra=False, default_shots={"lm-eval": 5, "lighteval": 0},
-    formulations={"lm-eval": MmluLmEval(), "lighteval": MmluLighteval()}, subsets=tuple(SUBJECTS),
+    key="mmlu",
+    hub_path="cais/mmlu",
+    hub_config=None,
+    eval_split="test",
+    fewshot_split="dev",
+    sampler="first_n",
+    sample_one_extra=False,
+    default_shots={"lm-eval": 5, "lighteval": 0},
+    formulations={"lm-eval": MmluLmEval(), "lighteval": MmluLighteval()},
+    subsets=tuple(SUBJECTS),
 )
 MMLU_CLOZE = TaskSpec(
-    key="mmlu_cloze", hub_path="cais/mmlu", hub_config=None, eval_split="test", fewshot_split="dev",
-    sampler="first_n", sample_one_extra=False, default_shots={"lm-eval": 5, "lighteval": 0},
-    formulations={"lm-eval": MmluClozeLmEval(), "lighteval": MmluClozeLighteval()}, subsets=tuple(SUBJECTS),
+    key="mmlu_cloze",
+    hub_path="cais/mmlu",
+    hub_config=None,
+    eval_split="test",
+    fewshot_split="dev",
+    sampler="first_n",
+    sample_one_extra=False,
+    default_shots={"lm-eval": 5, "lighteval": 0},
+    formulations={"lm-eval": MmluClozeLmEval(), "lighteval": MmluClozeLighteval()},
+    subsets=tuple(SUBJECTS),
     data_folder="mmlu",
 )

@@ -28,7 +28,13 @@ class OpenBookQALighteval(Lighteval):
 
 
 OPENBOOKQA = TaskSpec(
-    key="openbookqa", hub_path="allenai/openbookqa", hub_config="main", eval_split="test",
-    fewshot_split="train", sampler="random", sample_one_extra=False, default_shots={"lm-eval": 0, "lighteval": 0},
+    key="openbookqa",
+    hub_path="allenai/openbookqa",
+    hub_config="main",
+    eval_split="test",
+    fewshot_split="train",
+    sampler="random",
+    sample_one_extra=False,
+    default_shots={"lm-eval": 0, "lighteval": 0},
     formulations={"lm-eval": OpenBookQALmEval(), "lighteval": OpenBookQALighteval()},
 )

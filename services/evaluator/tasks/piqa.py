@@ -28,7 +28,13 @@ class PiqaLighteval(Lighteval):
 
 
 PIQA = TaskSpec(
-    key="piqa", hub_path="baber/piqa", hub_config=None, eval_split="validation", fewshot_split="train",
-    sampler="random", sample_one_extra=True, default_shots={"lm-eval": 0, "lighteval": 0},
+    key="piqa",
+    hub_path="baber/piqa",
+    hub_config=None,
+    eval_split="validation",
+    fewshot_split="train",
+    sampler="random",
+    sample_one_extra=True,
+    default_shots={"lm-eval": 0, "lighteval": 0},
     formulations={"lm-eval": PiqaLmEval(), "lighteval": PiqaLighteval()},
 )

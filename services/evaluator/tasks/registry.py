@@ -17,8 +17,19 @@ from shared.benchmarks import COMPOSITES
 
 TASKS: dict[str, TaskSpec] = {
     spec.key: spec
-    for spec in (MMLU, MMLU_CLOZE, HELLASWAG, WINOGRANDE, ARC_EASY, ARC_CHALLENGE, PIQA, OPENBOOKQA,
-                 COMMONSENSE_QA, BOOLQ, GSM8K)
+    for spec in (
+        MMLU,
+        MMLU_CLOZE,
+        HELLASWAG,
+        WINOGRANDE,
+        ARC_EASY,
+        ARC_CHALLENGE,
+        PIQA,
+        OPENBOOKQA,
+        COMMONSENSE_QA,
+        BOOLQ,
+        GSM8K,
+    )
 }
 
 

@@ -45,7 +45,13 @@ class WinoGrandeLighteval(Lighteval):
 
 
 WINOGRANDE = TaskSpec(
-    key="winogrande", hub_path="allenai/winogrande", hub_config="winogrande_xl", eval_split="validation",
-    fewshot_split="train", sampler="random", sample_one_extra=True, default_shots={"lm-eval": 0, "lighteval": 0},
+    key="winogrande",
+    hub_path="allenai/winogrande",
+    hub_config="winogrande_xl",
+    eval_split="validation",
+    fewshot_split="train",
+    sampler="random",
+    sample_one_extra=True,
+    default_shots={"lm-eval": 0, "lighteval": 0},
     formulations={"lm-eval": WinoGrandeLmEval(), "lighteval": WinoGrandeLighteval()},
 )

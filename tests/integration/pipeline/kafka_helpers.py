@@ -15,8 +15,14 @@ def unique_topic(stem: str) -> str:
     return f"pvtest.{stem}.{uuid.uuid4().hex[:10]}"
 
 
-async def produce(bootstrap: str, topic: str, value: bytes, *, key: bytes | None = None,
-                  headers: list[tuple[str, bytes]] | None = None) -> None:
+async def produce(
+    bootstrap: str,
+    topic: str,
+    value: bytes,
+    *,
+    key: bytes | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=5_000_000)
     await producer.start()
     try:
@@ -28,8 +34,12 @@ async def produce(bootstrap: str, topic: str, value: bytes, *, key: bytes | None
 async def read_records(bootstrap: str, topic: str, *, count: int, timeout_s: float = 30.0) -> list[Any]:
     """The first `count` records of `topic` (from the beginning), or fewer if the time runs out."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=f"pvtest-reader-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_bytes=10_000_000,
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"pvtest-reader-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_bytes=10_000_000,
         max_partition_fetch_bytes=10_000_000,
     )
     await consumer.start()

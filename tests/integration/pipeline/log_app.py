@@ -24,6 +24,13 @@ async def handle(request: IngestPaper) -> list[Outgoing]:
     return []
 
 
-consume(broker, os.environ["PV_LOGTEST_TOPIC"], bus=bus, group_id=os.environ["PV_LOGTEST_TOPIC"],
-        decode=json_decoder(IngestPaper), handler=handle, settings=settings)
+consume(
+    broker,
+    os.environ["PV_LOGTEST_TOPIC"],
+    bus=bus,
+    group_id=os.environ["PV_LOGTEST_TOPIC"],
+    decode=json_decoder(IngestPaper),
+    handler=handle,
+    settings=settings,
+)
 app = FastStream(broker)

@@ -9,10 +9,18 @@ import pytest
 from pydantic import BaseModel
 
 from shared import topics
-from shared.bus import Bus, Outgoing, RetryPolicy, consume, decode_ingest_request, ensure_topics, json_decoder, make_broker
+from shared.bus import (
+    Bus,
+    Outgoing,
+    RetryPolicy,
+    consume,
+    decode_ingest_request,
+    ensure_topics,
+    json_decoder,
+    make_broker,
+)
 from shared.messages import IngestPaper
 from shared.settings import KafkaSettings
-
 from tests.integration.pipeline.kafka_helpers import letters, produce, read_records, unique_topic, wait_for
 
 pytestmark = pytest.mark.timeout(180)
@@ -22,14 +30,29 @@ class Ping(BaseModel):
     n: int
 
 
-async def _start(kafka_bootstrap: str, topic: str, handler, *, decode=json_decoder(Ping), max_bytes: int = 1_000_000,
-                 retry: RetryPolicy | None = None):
+async def _start(
+    kafka_bootstrap: str,
+    topic: str,
+    handler,
+    *,
+    decode=json_decoder(Ping),
+    max_bytes: int = 1_000_000,
+    retry: RetryPolicy | None = None,
+):
     settings = KafkaSettings(bootstrap_servers=kafka_bootstrap, max_message_bytes=max_bytes)
     await ensure_topics(settings, [topic, topics.dead_letter(topic), f"{topic}.out"], partitions=1)
     broker = make_broker(settings, service="test", graceful_timeout=5.0)
     bus = Bus(broker, service="test")
-    stats = consume(broker, topic, bus=bus, group_id=f"g-{topic}", decode=decode, handler=handler, settings=settings,
-                    retry=retry or RetryPolicy(attempts=3, backoff_s=0.05))
+    stats = consume(
+        broker,
+        topic,
+        bus=bus,
+        group_id=f"g-{topic}",
+        decode=decode,
+        handler=handler,
+        settings=settings,
+        retry=retry or RetryPolicy(attempts=3, backoff_s=0.05),
+    )
     await broker.start()
     return broker, stats
 
@@ -191,7 +214,10 @@ async def test_an_output_over_the_size_limit_is_refused_before_anything_is_sent(
         pad: str
 
     async def handle(msg: Ping) -> list[Outgoing]:
-        return [Outgoing(f"{topic}.out", Ping(n=msg.n), key="k"), Outgoing(f"{topic}.out", Blob(pad="x" * 5000), key="k")]
+        return [
+            Outgoing(f"{topic}.out", Ping(n=msg.n), key="k"),
+            Outgoing(f"{topic}.out", Blob(pad="x" * 5000), key="k"),
+        ]
 
     broker, stats = await _start(kafka_bootstrap, topic, handle, max_bytes=2000)
     try:

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from services.publisher.store import PublisherStore
 from shared import topics
 from shared.messages import IngestPaper, PaperIngested, VerdictPublished
-
-from services.publisher.store import PublisherStore
 from tests.integration.pipeline.kafka_helpers import produce, read_records
 from tests.unit.pipeline.test_message_pins import PAPER, VERDICT, VERSION
 
@@ -23,8 +22,15 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def _cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "services.cli.main", *args], cwd=ROOT, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 async def test_publish_sends_a_keyed_ingest_request(services_env: dict[str, str], kafka_bootstrap: str) -> None:
@@ -42,7 +48,9 @@ async def test_watch_prints_each_verdict_once_as_json_lines(services_env: dict[s
     arxiv_id = f"2611.{uuid.uuid4().int % 90000 + 10000:05d}"
     event = VerdictPublished(arxiv_id=arxiv_id, paper_version=1, claim_id="c1", verdict=VERDICT)
     for _ in range(2):  # at-least-once: the same verdict twice
-        await produce(kafka_bootstrap, topics.VERDICTS_PUBLISHED, event.model_dump_json().encode(), key=arxiv_id.encode())
+        await produce(
+            kafka_bootstrap, topics.VERDICTS_PUBLISHED, event.model_dump_json().encode(), key=arxiv_id.encode()
+        )
     other = event.model_copy(update={"arxiv_id": "2611.00000"})
     await produce(kafka_bootstrap, topics.VERDICTS_PUBLISHED, other.model_dump_json().encode())
     result = _cli("watch", "--from-beginning", "--arxiv", arxiv_id, "--timeout", "12", env=services_env, timeout=60)
@@ -52,7 +60,9 @@ async def test_watch_prints_each_verdict_once_as_json_lines(services_env: dict[s
 
 
 async def test_show_prints_the_published_document(services_env: dict[str, str], mongo_db, mongo_db_name: str) -> None:
-    await PublisherStore(mongo_db).record_paper(PaperIngested(paper=PAPER, version=VERSION, artifacts=[], source_format="none"))
+    await PublisherStore(mongo_db).record_paper(
+        PaperIngested(paper=PAPER, version=VERSION, artifacts=[], source_format="none")
+    )
     env = {**services_env, "PV_MONGO_DATABASE": mongo_db_name}
     shown = _cli("show", PAPER.arxiv_id, env=env)
     assert shown.returncode == 0, shown.stderr

@@ -10,14 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.ingestor.adapters import ArxivClient, ArxivUnavailable, UnknownPaper
+from services.ingestor.handlers import Ingestor
 from shared.artifacts import ArtifactStore
 from shared.bus import PermanentError
 from shared.ids import parse_arxiv_id, sha256_hex
 from shared.messages import IngestPaper
 from shared.settings import ArxivSettings
-
-from services.ingestor.adapters import ArxivClient, ArxivUnavailable, UnknownPaper
-from services.ingestor.handlers import Ingestor
 from tests.integration.pipeline import local_arxiv
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -34,11 +33,19 @@ TEX = r"""\documentclass{article}\begin{document}
 def papers_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "papers" / "2611.00901"
     (folder / "render").mkdir(parents=True)
-    (folder / "meta.json").write_text(json.dumps({
-        "arxiv_id": "2611.00901", "title": "A Tiny Paper", "abstract": "We test things.",
-        "authors": ["Ada Lovelace"], "primary_category": "cs.CL", "published": "2026-11-02T00:00:00Z",
-        "latest_version": 2,
-    }))
+    (folder / "meta.json").write_text(
+        json.dumps(
+            {
+                "arxiv_id": "2611.00901",
+                "title": "A Tiny Paper",
+                "abstract": "We test things.",
+                "authors": ["Ada Lovelace"],
+                "primary_category": "cs.CL",
+                "published": "2026-11-02T00:00:00Z",
+                "latest_version": 2,
+            }
+        )
+    )
     (folder / "eprint.tex.gz").write_bytes(gzip.compress(TEX.encode(), mtime=0))
     (folder / "render" / "paper.html").write_text("<html><body><table><tr><td>41.2</td></tr></table></body></html>")
     withdrawn = tmp_path / "papers" / "2611.00902"
@@ -58,8 +65,13 @@ def server(papers_dir: Path):
 
 def _settings(server) -> ArxivSettings:
     host, port = server.server_address[:2]
-    return ArxivSettings(base_url=f"http://{host}:{port}", api_url=f"http://{host}:{port}/api/query",
-                         request_interval_s=0, max_retries=4, timeout_s=10)
+    return ArxivSettings(
+        base_url=f"http://{host}:{port}",
+        api_url=f"http://{host}:{port}/api/query",
+        request_interval_s=0,
+        max_retries=4,
+        timeout_s=10,
+    )
 
 
 async def test_ingest_stores_artifacts_after_injected_503s(server, mongo_db) -> None:
@@ -166,9 +178,13 @@ async def test_ingestor_skips_a_version_it_has_ingested_unless_forced(server, pa
     ingestor = Ingestor(client, ArtifactStore(mongo_db), ingestions=MongoIngestionLog(mongo_db), publish=publish)
     try:
         with capture_logs() as logs:
-            for request in (IngestPaper(arxiv_id="2611.00901"), IngestPaper(arxiv_id="2611.00901"),
-                            IngestPaper(arxiv_id="2611.00901v2"), IngestPaper(arxiv_id="2611.00901v1"),
-                            IngestPaper(arxiv_id="2611.00901", force=True)):
+            for request in (
+                IngestPaper(arxiv_id="2611.00901"),
+                IngestPaper(arxiv_id="2611.00901"),
+                IngestPaper(arxiv_id="2611.00901v2"),
+                IngestPaper(arxiv_id="2611.00901v1"),
+                IngestPaper(arxiv_id="2611.00901", force=True),
+            ):
                 assert await ingestor.handle(request) == []
             meta = json.loads((papers_dir / "2611.00901" / "meta.json").read_text())
             (papers_dir / "2611.00901" / "meta.json").write_text(json.dumps({**meta, "latest_version": 3}))

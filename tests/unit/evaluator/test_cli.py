@@ -14,15 +14,19 @@ from .conftest import DATA, ROOT, TINY
 def test_loglikelihood_command_prints_lm_eval_contract(tmp_path, capsys, hflm):
     from lm_eval.api.instance import Instance
 
-    rows = [{"id": "a", "context": "Question: what?\nAnswer:", "continuation": " yes"},
-            {"id": "b", "context": "The cat ", "continuation": "sat on the mat."},
-            {"id": 3, "context": "", "continuation": "Hello"}]
+    rows = [
+        {"id": "a", "context": "Question: what?\nAnswer:", "continuation": " yes"},
+        {"id": "b", "context": "The cat ", "continuation": "sat on the mat."},
+        {"id": 3, "context": "", "continuation": "Hello"},
+    ]
     path = tmp_path / "requests.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert loglikelihood_command(TINY, path) == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    theirs = hflm.loglikelihood([Instance("loglikelihood", {}, (r["context"], r["continuation"]), i)
-                                 for i, r in enumerate(rows)], disable_tqdm=True)
+    theirs = hflm.loglikelihood(
+        [Instance("loglikelihood", {}, (r["context"], r["continuation"]), i) for i, r in enumerate(rows)],
+        disable_tqdm=True,
+    )
     assert [o["id"] for o in out] == ["a", "b", 3]
     for o, (ll, greedy) in zip(out, theirs):
         assert o["ll"] == pytest.approx(ll, abs=1e-4) and o["greedy"] == greedy

@@ -27,15 +27,31 @@ def reference(model, encoded: EncodedRequest) -> tuple[float, bool]:
 
 
 def test_build_unit_shares_contexts_and_continuation_prefixes():
-    unit = packing.build_unit([(0, [1, 2, 3], [7]), (1, [1, 2, 3], [8]), (2, [1, 2, 3], [9, 10, 11]),
-                               (3, [1, 2, 3], [9, 10, 12]), (4, [1, 2, 5], [7])])
+    unit = packing.build_unit(
+        [
+            (0, [1, 2, 3], [7]),
+            (1, [1, 2, 3], [8]),
+            (2, [1, 2, 3], [9, 10, 11]),
+            (3, [1, 2, 3], [9, 10, 12]),
+            (4, [1, 2, 5], [7]),
+        ]
+    )
     # context 1 2 3 once, its sibling context 1 2 5 shares "1 2"; continuation "9 10" shared
     assert unit.tokens == [1, 2, 3, 9, 10, 5]
     assert unit.parents == [-1, 0, 1, 2, 3, 1]
     assert unit.depths == [0, 1, 2, 3, 4, 2]
     scored = {(r, n, t) for r, n, t in unit.scored}
-    assert {(0, 2, 7), (1, 2, 8), (2, 2, 9), (2, 3, 10), (2, 4, 11), (3, 2, 9), (3, 3, 10), (3, 4, 12),
-            (4, 5, 7)} == scored
+    assert {
+        (0, 2, 7),
+        (1, 2, 8),
+        (2, 2, 9),
+        (2, 3, 10),
+        (2, 4, 11),
+        (3, 2, 9),
+        (3, 3, 10),
+        (3, 4, 12),
+        (4, 5, 7),
+    } == scored
 
 
 def test_build_unit_feeds_each_new_continuation_suffix_as_one_chain():
@@ -43,8 +59,18 @@ def test_build_unit_feeds_each_new_continuation_suffix_as_one_chain():
     assert unit.tokens == [1, 2, 5, 6, 7, 9, 10]
     # context, request 0's fed tokens, request 1's new tokens after the shared "5 6": three chains
     assert unit.chains == [(0, 2, -1), (2, 5, 1), (5, 7, 3)]
-    assert sorted(unit.scored) == [(0, 1, 5), (0, 2, 6), (0, 3, 7), (0, 4, 8), (1, 1, 5), (1, 2, 6), (1, 3, 9),
-                                   (1, 5, 10), (1, 6, 11), (2, 1, 5)]
+    assert sorted(unit.scored) == [
+        (0, 1, 5),
+        (0, 2, 6),
+        (0, 3, 7),
+        (0, 4, 8),
+        (1, 1, 5),
+        (1, 2, 6),
+        (1, 3, 9),
+        (1, 5, 10),
+        (1, 6, 11),
+        (2, 1, 5),
+    ]
 
 
 def test_layout_mask_is_ancestor_mask():
@@ -81,7 +107,9 @@ def test_common_prefix_length():
 
 @pytest.fixture(scope="module")
 def requests():
-    shared = "The following are questions (with answers) about synthetic things.\n\nQuestion: the old fox?\nAnswer: yes\n\n"
+    shared = (
+        "The following are questions (with answers) about synthetic things.\n\nQuestion: the old fox?\nAnswer: yes\n\n"
+    )
     out = []
     for i, question in enumerate(["Which Anna", "Why does Ben", "Where does Carla keep", "How"]):
         context = shared + f"Question: {question} see the small lamp number {i}?\nAnswer:"
@@ -121,8 +149,10 @@ def test_greedy_continuations_are_flagged_greedy(tiny):
         with torch.inference_mode():
             for _ in range(6):
                 greedy_ids.append(int(model(torch.tensor([greedy_ids])).logits[0, -1].argmax()))
-        encoded += [EncodedRequest(ids, tuple(greedy_ids[len(ids):])),
-                    EncodedRequest(ids, tuple(greedy_ids[len(ids):-1]) + ((greedy_ids[-1] + 1) % 512,))]
+        encoded += [
+            EncodedRequest(ids, tuple(greedy_ids[len(ids) :])),
+            EncodedRequest(ids, tuple(greedy_ids[len(ids) : -1]) + ((greedy_ids[-1] + 1) % 512,)),
+        ]
         documents += [doc, doc]
     ours = engine.loglikelihood_tokens(encoded, documents=documents)
     for (ll, greedy), enc in zip(ours, encoded):
@@ -141,15 +171,16 @@ def test_prefix_group_whose_string_boundary_splits_a_token(tiny):
     pairs = [(prefix + tail, " and left.") for tail in ("bit", "bits", "ble near the tower")]
     ours = engine.loglikelihood(pairs, documents=[0, 1, 2], prefix_groups=["p", "p", "p"])
     for (ll, greedy), enc in zip(ours, RequestEncoder(tokenizer).encode(pairs)):
-        assert ll == pytest.approx(reference(model, enc)[0], abs=1e-4)
+        expected_ll, expected_greedy = reference(model, enc)
+        assert ll == pytest.approx(expected_ll, abs=1e-4) and greedy == expected_greedy
 
 
 def test_left_truncation_like_lm_eval(tiny):
     model, tokenizer = tiny
     engine = Engine(model, tokenizer, max_length=32)
     encoded = RequestEncoder(tokenizer).encode([("word " * 40 + "end", " of the story")])[0]
-    (ll, _), = engine.loglikelihood_tokens([encoded])
-    whole = list(encoded.context + encoded.continuation)[-(32 + 1):]
+    ((ll, _),) = engine.loglikelihood_tokens([encoded])
+    whole = list(encoded.context + encoded.continuation)[-(32 + 1) :]
     clipped = EncodedRequest(tuple(whole[: len(whole) - len(encoded.continuation)]), encoded.continuation)
     assert ll == pytest.approx(reference(model, clipped)[0], abs=1e-4)
 

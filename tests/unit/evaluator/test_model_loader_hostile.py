@@ -13,8 +13,15 @@ from services.evaluator import models
 from services.evaluator.models import ModelLoader, ModelLoadError, ModelNotFound, ModelRejected
 from shared.settings import EvaluatorSettings
 
-SNAPSHOT = next((Path(__file__).resolve().parents[3] / "fixtures" / "hub" / "models--paperverdict-fixtures--tiny-llama"
-                 / "snapshots").iterdir())
+SNAPSHOT = next(
+    (
+        Path(__file__).resolve().parents[3]
+        / "fixtures"
+        / "hub"
+        / "models--paperverdict-fixtures--tiny-llama"
+        / "snapshots"
+    ).iterdir()
+)
 
 
 def folder_copy(tmp_path: Path) -> Path:
@@ -67,8 +74,9 @@ def test_damaged_folders_are_refused_with_the_reason(tmp_path: Path, damage: str
     assert isinstance(raised.value, ModelRejected) and str(folder) in str(raised.value), raised.value
 
 
-def test_a_folder_over_the_size_limit_is_refused_before_it_is_hashed(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_folder_over_the_size_limit_is_refused_before_it_is_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = folder_copy(tmp_path)
     monkeypatch.setattr(models, "folder_revision", lambda _: pytest.fail("hashed before the size check"))
     with pytest.raises(ModelRejected, match="above the"):

@@ -7,16 +7,39 @@ import pytest
 from services.evaluator.planner import Unsupported, plan_run, protocol_key
 from shared.models import Claim, ClaimCitation, ClaimProtocol, RunProtocol
 
-AVAILABLE = {"mmlu": 14042, "mmlu_cloze": 14042, "hellaswag": 10042, "arc_easy": 2376, "arc_challenge": 1172,
-             "arc": 3548, "gsm8k": 1319, "winogrande": 1267, "commonsense_qa": 1221}
+AVAILABLE = {
+    "mmlu": 14042,
+    "mmlu_cloze": 14042,
+    "hellaswag": 10042,
+    "arc_easy": 2376,
+    "arc_challenge": 1172,
+    "arc": 3548,
+    "gsm8k": 1319,
+    "winogrande": 1267,
+    "commonsense_qa": 1221,
+}
 
 
 def claim(**protocol) -> Claim:
     return Claim(
-        claim_id="c1", arxiv_id="2502.02737", version=1, table_label="Table 2", row_index=1, col_index=2,
-        citation=ClaimCitation(paper_arxiv_id="2502.02737", section="Table 2", row="SmolLM2-1.7B", column="MMLU",
-                               reported_value=50.0, reported_metric="acc", quoted_text="50.0"),
-        model_label="SmolLM2-1.7B", model_id="HuggingFaceTB/SmolLM2-1.7B", protocol=ClaimProtocol(**protocol),
+        claim_id="c1",
+        arxiv_id="2502.02737",
+        version=1,
+        table_label="Table 2",
+        row_index=1,
+        col_index=2,
+        citation=ClaimCitation(
+            paper_arxiv_id="2502.02737",
+            section="Table 2",
+            row="SmolLM2-1.7B",
+            column="MMLU",
+            reported_value=50.0,
+            reported_metric="acc",
+            quoted_text="50.0",
+        ),
+        model_label="SmolLM2-1.7B",
+        model_id="HuggingFaceTB/SmolLM2-1.7B",
+        protocol=ClaimProtocol(**protocol),
     )
 
 
@@ -59,12 +82,15 @@ def test_budget_takes_a_seeded_slice():
     assert plan(claim(benchmark="arc_easy"), max_examples=5000).full_set is True
 
 
-@pytest.mark.parametrize("protocol, words", [
-    ({"benchmark": None}, "names no benchmark"),
-    ({"benchmark": "humaneval"}, "not implemented"),
-    ({"benchmark": "arc_easy", "metric": "f1"}, "not computed"),
-    ({"benchmark": "piqa"}, "no evaluation data"),
-])
+@pytest.mark.parametrize(
+    "protocol, words",
+    [
+        ({"benchmark": None}, "names no benchmark"),
+        ({"benchmark": "humaneval"}, "not implemented"),
+        ({"benchmark": "arc_easy", "metric": "f1"}, "not computed"),
+        ({"benchmark": "piqa"}, "no evaluation data"),
+    ],
+)
 def test_unsupported_says_why(protocol, words):
     result = plan(claim(**protocol))
     assert isinstance(result, Unsupported) and words in result.reason

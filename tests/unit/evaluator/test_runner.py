@@ -28,10 +28,24 @@ def runner():
 
 def claim(model_id: str | None = TINY, **protocol) -> Claim:
     return Claim(
-        claim_id="c1", arxiv_id="2502.02737", version=1, table_label="Table 2", row_index=1, col_index=2,
-        citation=ClaimCitation(paper_arxiv_id="2502.02737", section="Table 2", row="tiny", column="ARC",
-                               reported_value=25.0, reported_metric="acc", quoted_text="25.0"),
-        model_label="tiny", model_id=model_id, protocol=ClaimProtocol(**protocol),
+        claim_id="c1",
+        arxiv_id="2502.02737",
+        version=1,
+        table_label="Table 2",
+        row_index=1,
+        col_index=2,
+        citation=ClaimCitation(
+            paper_arxiv_id="2502.02737",
+            section="Table 2",
+            row="tiny",
+            column="ARC",
+            reported_value=25.0,
+            reported_metric="acc",
+            quoted_text="25.0",
+        ),
+        model_label="tiny",
+        model_id=model_id,
+        protocol=ClaimProtocol(**protocol),
     )
 
 
@@ -46,19 +60,28 @@ def test_measurement_carries_protocol_and_provenance(runner):
     assert measurement.failure is None
     assert measurement.model_revision == TINY_SHA and measurement.protocol.model_revision == TINY_SHA
     assert measurement.protocol.data_revision == (DATA / "arc_easy" / "REVISION").read_text().strip()
-    assert (measurement.task, measurement.metric, measurement.examples_used, measurement.is_slice) == \
-        ("arc_easy", "acc_norm", 50, False)
+    assert (measurement.task, measurement.metric, measurement.examples_used, measurement.is_slice) == (
+        "arc_easy",
+        "acc_norm",
+        50,
+        False,
+    )
     assert 0.0 <= measurement.value <= 1.0 and measurement.stderr > 0
     assert measurement.device == "cpu" and measurement.protocol.dtype == "float32"
     assert measurement.tokens > 0 and measurement.seconds > 0 and measurement.peak_memory_bytes > 0
-    expected_id = measurement_id(TINY_SHA, "arc_easy", protocol_key(measurement.protocol),
-                                 measurement.protocol.data_revision)
+    expected_id = measurement_id(
+        TINY_SHA, "arc_easy", protocol_key(measurement.protocol), measurement.protocol.data_revision
+    )
     assert measurement.measurement_id == expected_id == runner.measurement_key(c, protocol)
     lines = [json.loads(line) for line in gzip.decompress(records).splitlines()]
     assert len(lines) == 50 and {"prompt_sha256", "ll", "greedy", "pred", "gold"} <= lines[0].keys()
     assert sum(r["acc_norm"] for r in lines) / 50 == pytest.approx(measurement.value)
     again, again_records = runner.measure(c, protocol)
-    assert (again.value, again.measurement_id, again_records) == (measurement.value, measurement.measurement_id, records)
+    assert (again.value, again.measurement_id, again_records) == (
+        measurement.value,
+        measurement.measurement_id,
+        records,
+    )
 
 
 def test_arc_is_the_mean_of_easy_and_challenge(runner):

@@ -10,8 +10,13 @@ from services.evaluator.evaluation import stratified
 from services.evaluator.tasks import gsm8k, registry
 from services.evaluator.tasks.base import FewshotSource, build_examples, score_choices
 
-HELLASWAG_DOC = {"activity_label": "Cleaning windows", "ctx_a": "A man [title] climbs a ladder.",
-                 "ctx_b": "he wipes", "endings": ["the glass [step] slowly.", "a  dog.", "x", "y"], "label": "0"}
+HELLASWAG_DOC = {
+    "activity_label": "Cleaning windows",
+    "ctx_a": "A man [title] climbs a ladder.",
+    "ctx_b": "he wipes",
+    "endings": ["the glass [step] slowly.", "a  dog.", "x", "y"],
+    "label": "0",
+}
 
 
 def test_hellaswag_lm_eval_preprocessing():
@@ -29,30 +34,44 @@ def test_hellaswag_lighteval_keeps_the_trailing_space_and_normalizes_without_the
     assert context.endswith("He wipes ") and continuation == " the glass slowly."
     assert f.choice_lengths(doc)[0] == len("the glass slowly.")
     assert registry.get("hellaswag").formulations["lm-eval"].choice_lengths(
-        registry.get("hellaswag").formulations["lm-eval"].prepare(HELLASWAG_DOC))[0] == len("the glass slowly.")
+        registry.get("hellaswag").formulations["lm-eval"].prepare(HELLASWAG_DOC)
+    )[0] == len("the glass slowly.")
 
 
 def test_lighteval_mmlu_and_winogrande_prompts():
-    doc = {"question": "What is 2+2?", "subject": "elementary_mathematics", "choices": ["3", "4", "5", "6"], "answer": 1}
+    doc = {
+        "question": "What is 2+2?",
+        "subject": "elementary_mathematics",
+        "choices": ["3", "4", "5", "6"],
+        "answer": 1,
+    }
     mc = registry.get("mmlu").formulations["lighteval"]
-    expected = ("The following are multiple choice questions (with answers) about elementary mathematics.\n\n"
-                "What is 2+2?\nA. 3\nB. 4\nC. 5\nD. 6\nAnswer:")
+    expected = (
+        "The following are multiple choice questions (with answers) about elementary mathematics.\n\n"
+        "What is 2+2?\nA. 3\nB. 4\nC. 5\nD. 6\nAnswer:"
+    )
     assert mc.requests("", doc)[1] == (expected, " B")
     cf = registry.get("mmlu_cloze").formulations["lighteval"]
     assert cf.requests("", doc)[1] == (
-        "The following are questions about elementary mathematics.\nQuestion: What is 2+2?\nAnswer:", " 4")
+        "The following are questions about elementary mathematics.\nQuestion: What is 2+2?\nAnswer:",
+        " 4",
+    )
     wino = registry.get("winogrande").formulations["lighteval"]
     doc = {"sentence": "Anna helped Ben because _ was kind.", "option1": "Anna", "option2": "Ben", "answer": "2"}
-    assert wino.requests("", doc) == [("Anna helped Ben because ", "Anna was kind."),
-                                      ("Anna helped Ben because ", "Ben was kind.")]
+    assert wino.requests("", doc) == [
+        ("Anna helped Ben because ", "Anna was kind."),
+        ("Anna helped Ben because ", "Ben was kind."),
+    ]
     assert wino.gold(doc) == 1
 
 
 def test_winogrande_lm_eval_partial_scoring():
     f = registry.get("winogrande").formulations["lm-eval"]
     doc = {"sentence": "Anna helped Ben because _ was kind.", "option1": "Anna", "option2": "Ben", "answer": "2"}
-    assert f.requests("P\n\n", doc) == [("P\n\nAnna helped Ben because Anna", " was kind."),
-                                        ("P\n\nAnna helped Ben because Ben", " was kind.")]
+    assert f.requests("P\n\n", doc) == [
+        ("P\n\nAnna helped Ben because Anna", " was kind."),
+        ("P\n\nAnna helped Ben because Ben", " was kind."),
+    ]
     assert f.fewshot_example(doc) == "Anna helped Ben because Ben was kind.\n\n"
 
 
@@ -88,20 +107,27 @@ def test_stratified_slice_is_proportional_and_seeded():
 
 def test_scores_and_stats_match_lm_eval():
     metrics = pytest.importorskip("lm_eval.api.metrics")
-    assert score_choices([-3.0, -2.0, -2.0], [1.0, 10.0, 4.0], 1) == score_choices([-3.0, -2.0, -2.0], [1.0, 10.0, 4.0], 1)
+    assert score_choices([-3.0, -2.0, -2.0], [1.0, 10.0, 4.0], 1) == score_choices(
+        [-3.0, -2.0, -2.0], [1.0, 10.0, 4.0], 1
+    )
     s = score_choices([-3.0, -2.0, -2.0], [1.0, 10.0, 4.0], 1)
     assert (s.pred, s.pred_norm, s.acc, s.acc_norm) == (1, 1, 1.0, 1.0)
     values = [1.0, 0.0, 1.0, 1.0, 0.0]
     assert stats.mean_stderr(values) == pytest.approx(metrics.mean_stderr(values), abs=1e-15)
-    assert stats.pooled_stderr([0.1, 0.2], [10, 30]) == pytest.approx(metrics.pooled_sample_stderr([0.1, 0.2], [10, 30]))
+    assert stats.pooled_stderr([0.1, 0.2], [10, 30]) == pytest.approx(
+        metrics.pooled_sample_stderr([0.1, 0.2], [10, 30])
+    )
     assert stats.unweighted_mean_stderr([0.1, 0.2]) == pytest.approx(metrics.unweighted_mean_stderr([0.1, 0.2]))
 
 
-@pytest.mark.parametrize("text, strict, flexible", [
-    ("She pays 5*3=15 dollars.\n#### 15", "15", "15"),
-    ("The answer is $1,234.", "[invalid]", "$1,234."),
-    ("no numbers", "[invalid]", "[invalid]"),
-])
+@pytest.mark.parametrize(
+    "text, strict, flexible",
+    [
+        ("She pays 5*3=15 dollars.\n#### 15", "15", "15"),
+        ("The answer is $1,234.", "[invalid]", "$1,234."),
+        ("no numbers", "[invalid]", "[invalid]"),
+    ],
+)
 def test_gsm8k_extraction_matches_lm_eval_filters(text, strict, flexible):
     from lm_eval.filters.extraction import RegexFilter
 

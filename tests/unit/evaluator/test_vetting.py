@@ -15,8 +15,15 @@ from services.evaluator import vetting
 from services.evaluator.vetting import Rejected
 from shared.isolation import Limits
 
-SNAPSHOT = next((Path(__file__).resolve().parents[3] / "fixtures" / "hub" / "models--paperverdict-fixtures--tiny-llama"
-                 / "snapshots").iterdir())
+SNAPSHOT = next(
+    (
+        Path(__file__).resolve().parents[3]
+        / "fixtures"
+        / "hub"
+        / "models--paperverdict-fixtures--tiny-llama"
+        / "snapshots"
+    ).iterdir()
+)
 
 
 @pytest.fixture
@@ -77,16 +84,20 @@ def test_a_slow_data_file_is_stopped_at_the_deadline(tmp_path: Path) -> None:
     path.write_text('{"q": [1, 2, 3, 4, 5, 6, 7, 8]}\n' * 3_000_000)
     started = time.monotonic()
     with pytest.raises(Rejected, match=r"^limit: reading validation.jsonl over 1 s \(the process was stopped\)$"):
-        vetting.read_jsonl(path, Limits(memory_bytes=8 * 2**30, seconds=0.5, grace_seconds=0.5,
-                                        rlimit=resource.RLIMIT_DATA))
+        vetting.read_jsonl(
+            path, Limits(memory_bytes=8 * 2**30, seconds=0.5, grace_seconds=0.5, rlimit=resource.RLIMIT_DATA)
+        )
     assert time.monotonic() - started < 5
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b'{"a": 1}\n[1, 2]\n', "line 2 is not a JSON object"),
-    (b'{"a": "\xff\xfe"}\n', "UnicodeDecodeError"),
-    (b'{"a": 1\n', "JSONDecodeError"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b'{"a": 1}\n[1, 2]\n', "line 2 is not a JSON object"),
+        (b'{"a": "\xff\xfe"}\n', "UnicodeDecodeError"),
+        (b'{"a": 1\n', "JSONDecodeError"),
+    ],
+)
 def test_bad_data_lines_are_reasons(tmp_path: Path, content: bytes, reason: str) -> None:
     path = tmp_path / "dev.jsonl"
     path.write_bytes(content)
@@ -97,8 +108,10 @@ def test_bad_data_lines_are_reasons(tmp_path: Path, content: bytes, reason: str)
 def test_good_data_comes_back_as_plain_rows(tmp_path: Path) -> None:
     path = tmp_path / "test.jsonl"
     path.write_text('{"question": "2+2?", "choices": ["3", "4"], "answer": 1}\n\n{"question": "x", "answer": 0}\n')
-    assert vetting.read_jsonl(path) == [{"question": "2+2?", "choices": ["3", "4"], "answer": 1},
-                                        {"question": "x", "answer": 0}]
+    assert vetting.read_jsonl(path) == [
+        {"question": "2+2?", "choices": ["3", "4"], "answer": 1},
+        {"question": "x", "answer": 0},
+    ]
 
 
 def test_an_oversized_data_file_is_refused_unread(tmp_path: Path) -> None:
@@ -124,6 +137,7 @@ def test_the_loader_and_the_data_source_go_through_the_child(folder: Path, tmp_p
 
     (tmp_path / "data" / "boolq").mkdir(parents=True)
     (tmp_path / "data" / "boolq" / "validation.jsonl").write_text("[" * 100_000 + "\n")
-    with pytest.raises(DataRejected, match="task data boolq/validation.jsonl: validation.jsonl cannot be read: "
-                                           "RecursionError"):
+    with pytest.raises(
+        DataRejected, match="task data boolq/validation.jsonl: validation.jsonl cannot be read: RecursionError"
+    ):
         LocalDataSource(tmp_path / "data").rows(registry.get("boolq"), "validation")

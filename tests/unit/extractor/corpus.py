@@ -29,7 +29,10 @@ class FixturePaper:
         data = self.eprint.read_bytes()
         render = self.folder / "render"
         return PaperSources(
-            arxiv_id=self.arxiv_id, version=1, source=data, source_sha256=hashlib.sha256(data).hexdigest(),
+            arxiv_id=self.arxiv_id,
+            version=1,
+            source=data,
+            source_sha256=hashlib.sha256(data).hexdigest(),
             html=(render / "paper.html").read_bytes() if self.eprint.suffix != ".pdf" else None,
             pdf=(render / "paper.pdf").read_bytes(),
         )
@@ -55,9 +58,16 @@ def effective_metric(claim: Claim) -> str | None:
 
 def observed(claim: Claim) -> dict:
     c = claim.citation
-    return {"quoted_text": c.quoted_text, "reported_value": c.reported_value, "model_id": claim.model_id,
-            "benchmark": claim.protocol.benchmark, "n_shot": claim.protocol.n_shot, "metric": effective_metric(claim),
-            "measurable": claim.measurable, "pdf_page": c.pdf_page}
+    return {
+        "quoted_text": c.quoted_text,
+        "reported_value": c.reported_value,
+        "model_id": claim.model_id,
+        "benchmark": claim.protocol.benchmark,
+        "n_shot": claim.protocol.n_shot,
+        "metric": effective_metric(claim),
+        "measurable": claim.measurable,
+        "pdf_page": c.pdf_page,
+    }
 
 
 @dataclass

@@ -67,8 +67,9 @@ class RealPaper:
 
     def sources(self) -> PaperSources:
         data = self.eprint()
-        return PaperSources(arxiv_id=self.arxiv_id, version=1, source=data,
-                            source_sha256=hashlib.sha256(data).hexdigest())
+        return PaperSources(
+            arxiv_id=self.arxiv_id, version=1, source=data, source_sha256=hashlib.sha256(data).hexdigest()
+        )
 
 
 def real_papers() -> list[RealPaper]:
@@ -133,8 +134,22 @@ class PaperScore:
         return (self.emitted - self.invented) / self.emitted if self.emitted else 1.0
 
     def merge(self, other: PaperScore) -> None:
-        for name in ("labelled", "derived", "found", "emitted", "invented", "table_ok", "table_checked",
-                     "derived_measurable", "bench_ok", "bench_checked", "shot_ok", "shot_checked", "model_ok", "shot_wrong"):
+        for name in (
+            "labelled",
+            "derived",
+            "found",
+            "emitted",
+            "invented",
+            "table_ok",
+            "table_checked",
+            "derived_measurable",
+            "bench_ok",
+            "bench_checked",
+            "shot_ok",
+            "shot_checked",
+            "model_ok",
+            "shot_wrong",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems += other.problems
 
@@ -159,7 +174,9 @@ def score_paper(paper: RealPaper, result: ExtractionResult, files: dict[str, str
     claims = sorted(result.claims, key=lambda c: (c.evidence.source_file or "", c.evidence.char_start or 0))
     for claim in claims:
         where = claim_line(claim, files)
-        in_lines = where is not None and any(f == where[0] and lo <= where[1] <= hi for (_, f), (lo, hi) in spans.items())
+        in_lines = where is not None and any(
+            f == where[0] and lo <= where[1] <= hi for (_, f), (lo, hi) in spans.items()
+        )
         if claim.table_label not in tables and not in_lines:
             continue
         score.emitted += 1
@@ -167,8 +184,10 @@ def score_paper(paper: RealPaper, result: ExtractionResult, files: dict[str, str
         queue = [lab for lab in by_place.get((*where, quoted), []) if id(lab) not in matched] if where else []
         if not queue:
             score.invented += 1
-            score.problems.append(f"invented: {claim.table_label} {where} {quoted!r} "
-                                  f"row={claim.citation.row!r} col={claim.citation.column!r}")
+            score.problems.append(
+                f"invented: {claim.table_label} {where} {quoted!r} "
+                f"row={claim.citation.row!r} col={claim.citation.column!r}"
+            )
             continue
         lab = queue[0]
         matched.add(id(lab))
@@ -192,20 +211,25 @@ def score_paper(paper: RealPaper, result: ExtractionResult, files: dict[str, str
         if claim.protocol.benchmark == want:
             score.bench_ok += 1
         else:
-            score.problems.append(f"benchmark: {claim.protocol.benchmark} for {lab['benchmark']} "
-                                  f"({claim.citation.column!r}/{claim.citation.row!r}) at {where}")
+            score.problems.append(
+                f"benchmark: {claim.protocol.benchmark} for {lab['benchmark']} "
+                f"({claim.citation.column!r}/{claim.citation.row!r}) at {where}"
+            )
         if lab.get("n_shot") is not None:
             score.shot_checked += 1
             if claim.protocol.n_shot == lab["n_shot"]:
                 score.shot_ok += 1
             else:
                 score.shot_wrong += claim.protocol.n_shot is not None
-                score.problems.append(f"n_shot: {claim.protocol.n_shot} for {lab['n_shot']} "
-                                      f"({lab['benchmark']}) at {where}")
+                score.problems.append(
+                    f"n_shot: {claim.protocol.n_shot} for {lab['n_shot']} ({lab['benchmark']}) at {where}"
+                )
     for lab in labels:
         if id(lab) not in matched and not lab.get("derived"):
-            score.problems.append(f"missed: Table {lab['table']} {lab['file']}:{lab['line']} {lab['value']} "
-                                  f"({lab['row']!r} / {lab['column']!r})")
+            score.problems.append(
+                f"missed: Table {lab['table']} {lab['file']}:{lab['line']} {lab['value']} "
+                f"({lab['row']!r} / {lab['column']!r})"
+            )
     return score
 
 
@@ -229,12 +253,16 @@ def report(total: PaperScore, per_paper: list[PaperScore]) -> str:
     def ratio(a: int, b: int) -> str:
         return f"{a / b:.3f}" if b else "  -  "
 
-    lines = [f"{'paper':<16} {'cells':>5} {'recall':>6} {'prec':>6} {'invent':>6} {'table#':>6} "
-             f"{'bench':>6} {'shots':>6} {'model':>6} {'der.meas':>8}"]
+    lines = [
+        f"{'paper':<16} {'cells':>5} {'recall':>6} {'prec':>6} {'invent':>6} {'table#':>6} "
+        f"{'bench':>6} {'shots':>6} {'model':>6} {'der.meas':>8}"
+    ]
     for s in [*per_paper, total]:
-        lines.append(f"{s.arxiv_id:<16} {s.labelled:>5} {s.recall:>6.3f} {s.precision:>6.3f} {s.invented:>6} "
-                     f"{ratio(s.table_ok, s.table_checked):>6} {ratio(s.bench_ok, s.bench_checked):>6} "
-                     f"{ratio(s.shot_ok, s.shot_checked):>6} {ratio(s.model_ok, s.found):>6} {s.derived_measurable:>8}")
+        lines.append(
+            f"{s.arxiv_id:<16} {s.labelled:>5} {s.recall:>6.3f} {s.precision:>6.3f} {s.invented:>6} "
+            f"{ratio(s.table_ok, s.table_checked):>6} {ratio(s.bench_ok, s.bench_checked):>6} "
+            f"{ratio(s.shot_ok, s.shot_checked):>6} {ratio(s.model_ok, s.found):>6} {s.derived_measurable:>8}"
+        )
     return "\n".join(lines)
 
 

@@ -57,8 +57,11 @@ def score_snippet(name: str) -> SnippetScore:
         labs = by_value.get(quoted, [])
         if labs and all(lab.get("derived") for lab in labs) and claim.measurable:
             score.derived_measurable.append(quoted)
-        keys = {lab.get("benchmark") if lab.get("benchmark") in BENCHMARKS else None for lab in labs
-                if not lab.get("derived")}
+        keys = {
+            lab.get("benchmark") if lab.get("benchmark") in BENCHMARKS else None
+            for lab in labs
+            if not lab.get("derived")
+        }
         if keys and claim.protocol.benchmark not in keys and not claim.protocol.derived:
             score.bench_wrong.append(f"{quoted}: {claim.protocol.benchmark} for {keys}")
     score.found = sum(min(got[v], n) for v, n in results.items())

@@ -27,10 +27,12 @@ def corpus() -> tuple[Score, dict[str, ExtractionResult]]:
 
 def test_corpus_precision_recall_pages_and_html_agreement(capsys: pytest.CaptureFixture[str]) -> None:
     score, _ = corpus()
-    report = (f"\nextractor corpus: {len(fixture_papers())} papers, {score.expected} labelled cells, "
-              f"{score.extracted} claims\n  precision {score.precision:.3f}  recall {score.recall:.3f}  "
-              f"pdf_page accuracy {score.page_accuracy:.3f}  LaTeX/HTML agreement {score.html_agreement:.3f} "
-              f"({score.html_checked} claims checked)")
+    report = (
+        f"\nextractor corpus: {len(fixture_papers())} papers, {score.expected} labelled cells, "
+        f"{score.extracted} claims\n  precision {score.precision:.3f}  recall {score.recall:.3f}  "
+        f"pdf_page accuracy {score.page_accuracy:.3f}  LaTeX/HTML agreement {score.html_agreement:.3f} "
+        f"({score.html_checked} claims checked)"
+    )
     with capsys.disabled():
         print(report)
     problems = "\n".join(score.mismatches[:40])
@@ -70,8 +72,14 @@ def test_corpus_covers_the_layouts_of_the_issue() -> None:
     assert any(c.protocol.is_aggregate and c.components for c in claims)
     assert {"Table A.1", "Table S2", "Table 2a", "Table 2b"} <= {c.table_label for c in claims}
     reasons = " ".join(c.unmeasurable_reason or "" for c in claims)
-    for why in ("ablation variant", "is unreleased", "is proprietary", "is LLM-judged", "is human-judged",
-                "is not supported by the evaluator"):
+    for why in (
+        "ablation variant",
+        "is unreleased",
+        "is proprietary",
+        "is LLM-judged",
+        "is human-judged",
+        "is not supported by the evaluator",
+    ):
         assert why in reasons, why
     assert any(c.protocol.scale == "fraction" for c in claims)
     assert any(c.protocol.held_out for c in claims)

@@ -48,8 +48,15 @@ def test_gate_g1_drops_a_number_that_is_not_written_in_the_cell() -> None:
     quoted = {(c.citation.row, c.citation.column): c.citation.quoted_text for c in result.claims}
     assert ("SmolLM2-1.7B", "MMLU") not in quoted  # 45.2 comes from a macro defined elsewhere
     assert quoted[("SmolLM2-1.7B", "HellaSwag")] == "68.7"
-    assert result.dropped == [{"table": "Table 1", "row": "SmolLM2-1.7B", "column": "MMLU", "quoted_text": "45.2",
-                               "reason": "'45.2' is not written in the cell's source (a macro or computed value?)"}]
+    assert result.dropped == [
+        {
+            "table": "Table 1",
+            "row": "SmolLM2-1.7B",
+            "column": "MMLU",
+            "quoted_text": "45.2",
+            "reason": "'45.2' is not written in the cell's source (a macro or computed value?)",
+        }
+    ]
     assert "1 cells dropped by gate G1" in result.detail
 
 
@@ -152,8 +159,9 @@ def test_single_gzipped_tex_evidence_points_into_main_tex() -> None:
 
 def test_cli_prints_claims_as_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     paper = PAPERS / "2611.00105"
-    code = extract_command(paper / "eprint.tar.gz", paper / "render" / "paper.html", paper / "render" / "paper.pdf",
-                           "2611.00105", 1)
+    code = extract_command(
+        paper / "eprint.tar.gz", paper / "render" / "paper.html", paper / "render" / "paper.pdf", "2611.00105", 1
+    )
     out, err = capsys.readouterr()
     claims = [Claim.model_validate_json(line) for line in out.splitlines()]
     assert code == 0 and len(claims) == 16
@@ -205,7 +213,8 @@ def test_a_slow_extraction_stops_at_the_deadline(monkeypatch: pytest.MonkeyPatch
 
 
 def test_cli_reads_the_arxiv_id_from_the_path_and_refuses_a_missing_source(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     paper = PAPERS / "2611.00109"
     assert extract_command(paper / "eprint.tex.gz", None, None, None, 1) == 0
     first = json.loads(capsys.readouterr().out.splitlines()[0])
@@ -222,9 +231,22 @@ def test_cli_on_a_real_paper_folder_prints_only_claims_on_stdout() -> None:
     import sys
 
     root = Path(__file__).resolve().parents[3]
-    done = subprocess.run([sys.executable, "-m", "services.cli.main", "extract",
-                           str(root / "fixtures/papers/real/2310.06825/src"), "--arxiv-id", "2310.06825"],
-                          capture_output=True, text=True, timeout=120, cwd=root, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "services.cli.main",
+            "extract",
+            str(root / "fixtures/papers/real/2310.06825/src"),
+            "--arxiv-id",
+            "2310.06825",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     claims = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(claims) >= 60 and {c["arxiv_id"] for c in claims} == {"2310.06825"}

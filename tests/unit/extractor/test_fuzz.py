@@ -23,25 +23,84 @@ from tests.unit.extractor.corpus import PAPERS
 
 LIMIT_S = 3.0
 T = TypeVar("T")
-FUZZ = settings(max_examples=60, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 TOKENS = [
-    "\\begin{table}", "\\end{table}", "\\begin{table*}", "\\end{table*}", "\\begin{tabular}{lcc}", "\\end{tabular}",
-    "\\begin{subtable}{.5\\linewidth}", "\\end{subtable}", "\\begin{minipage}{3cm}", "\\end{minipage}", "&", "\\\\",
-    "\\multicolumn{2}{c}{", "\\multirow{2}{*}{", "\\multirow{-3}{*}{", "\\multicolumn{99999}{c}{", "{", "}", "[", "]",
-    "\\caption{", "45.2", "0.717", "$\\pm$0.3", "±", "--", "Llama-3.2-1B", "SmolLM2-1.7B", "MMLU (5-shot)",
-    "HellaSwag", "Average", "Model", "% comment\n", "\\%", "\\hline", "\\toprule", "\\midrule", "\\cmidrule(lr){2-3}",
-    "\\newcommand{\\x}{", "\\x", "\\def\\y{\\y\\y}", "\\y", "\\input{main}", "\\input{t}", "\\appendix",
-    "\\section{A}", "\\counterwithin{table}{section}", "\\renewcommand{\\thetable}{", "\\setcounter{table}{",
-    "\\textbf{", "$", "^", "_", "\\", "\\url{https://huggingface.co/a/b}", "\\iffalse", "\\fi", "\n", " ",
-    "\\begin{comment}", "\\end{comment}", "\\resizebox{\\linewidth}{!}{", "\\rowcolor{gray}", "\\cellcolor{red}",
+    "\\begin{table}",
+    "\\end{table}",
+    "\\begin{table*}",
+    "\\end{table*}",
+    "\\begin{tabular}{lcc}",
+    "\\end{tabular}",
+    "\\begin{subtable}{.5\\linewidth}",
+    "\\end{subtable}",
+    "\\begin{minipage}{3cm}",
+    "\\end{minipage}",
+    "&",
+    "\\\\",
+    "\\multicolumn{2}{c}{",
+    "\\multirow{2}{*}{",
+    "\\multirow{-3}{*}{",
+    "\\multicolumn{99999}{c}{",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\\caption{",
+    "45.2",
+    "0.717",
+    "$\\pm$0.3",
+    "±",
+    "--",
+    "Llama-3.2-1B",
+    "SmolLM2-1.7B",
+    "MMLU (5-shot)",
+    "HellaSwag",
+    "Average",
+    "Model",
+    "% comment\n",
+    "\\%",
+    "\\hline",
+    "\\toprule",
+    "\\midrule",
+    "\\cmidrule(lr){2-3}",
+    "\\newcommand{\\x}{",
+    "\\x",
+    "\\def\\y{\\y\\y}",
+    "\\y",
+    "\\input{main}",
+    "\\input{t}",
+    "\\appendix",
+    "\\section{A}",
+    "\\counterwithin{table}{section}",
+    "\\renewcommand{\\thetable}{",
+    "\\setcounter{table}{",
+    "\\textbf{",
+    "$",
+    "^",
+    "_",
+    "\\",
+    "\\url{https://huggingface.co/a/b}",
+    "\\iffalse",
+    "\\fi",
+    "\n",
+    " ",
+    "\\begin{comment}",
+    "\\end{comment}",
+    "\\resizebox{\\linewidth}{!}{",
+    "\\rowcolor{gray}",
+    "\\cellcolor{red}",
 ]
 
 
 @contextmanager
 def time_limit(seconds: float = LIMIT_S) -> Iterator[None]:
-    def alarm(signum, frame):  # noqa: ARG001
+    def alarm(signum, frame):
         raise TimeoutError(f"input took more than {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, alarm)
@@ -62,8 +121,10 @@ def bounded(fn: Callable[[], T]) -> T:
 
 
 def latex_project(body: str) -> dict[str, str]:
-    return {"main.tex": "\\documentclass{article}\\begin{document}" + body + "\\end{document}",
-            "t.tex": body[: len(body) // 2]}
+    return {
+        "main.tex": "\\documentclass{article}\\begin{document}" + body + "\\end{document}",
+        "t.tex": body[: len(body) // 2],
+    }
 
 
 @FUZZ
@@ -76,8 +137,9 @@ def test_random_latex_token_soup_never_crashes(tokens: list[str]) -> None:
         assert claim.citation.quoted_text in latex_project("".join(tokens))[ev.source_file][ev.char_start : ev.char_end]
 
 
-SOURCE = (PAPERS / "2611.00103" / "src" / "tables" / "main.tex").read_text() + \
-    (PAPERS / "2611.00104" / "src" / "main.tex").read_text().split("\\begin{document}")[1]
+SOURCE = (PAPERS / "2611.00103" / "src" / "tables" / "main.tex").read_text() + (
+    PAPERS / "2611.00104" / "src" / "main.tex"
+).read_text().split("\\begin{document}")[1]
 
 
 @st.composite
@@ -94,7 +156,7 @@ def mutated(draw: st.DrawFn, text: str) -> str:
         elif op == "insert":
             text = text[:i] + draw(st.sampled_from(TOKENS)) + text[i:]
         else:
-            text = text[:i] + text[j : min(n, j + (j - i))] + text[i:j] + text[min(n, j + (j - i)):]
+            text = text[:i] + text[j : min(n, j + (j - i))] + text[i:j] + text[min(n, j + (j - i)) :]
     return text
 
 
@@ -106,9 +168,30 @@ def test_mutated_real_latex_never_crashes(body: str) -> None:
 
 
 HTML = (PAPERS / "2611.00108" / "render" / "paper.html").read_text()
-HTML_TOKENS = ["<figure class='ltx_table'>", "</figure>", "<table class='ltx_tabular'>", "</table>", "<tr>", "</tr>",
-               "<td rowspan='3'>", "<td colspan='999'>", "<td>", "</td>", "<th>", "45.2", "±", "Table 1:",
-               "<span class='ltx_tag ltx_tag_table'>", "</span>", "<math>", "&amp;", "<!--", "-->", "<", ">"]
+HTML_TOKENS = [
+    "<figure class='ltx_table'>",
+    "</figure>",
+    "<table class='ltx_tabular'>",
+    "</table>",
+    "<tr>",
+    "</tr>",
+    "<td rowspan='3'>",
+    "<td colspan='999'>",
+    "<td>",
+    "</td>",
+    "<th>",
+    "45.2",
+    "±",
+    "Table 1:",
+    "<span class='ltx_tag ltx_tag_table'>",
+    "</span>",
+    "<math>",
+    "&amp;",
+    "<!--",
+    "-->",
+    "<",
+    ">",
+]
 
 
 @FUZZ
@@ -122,8 +205,13 @@ EPRINT = (PAPERS / "2611.00108" / "eprint.tar.gz").read_bytes()
 
 
 @FUZZ
-@given(st.one_of(st.binary(max_size=2000), mutated(HTML).map(lambda s: s.encode()[:3000]),
-                 st.integers(0, len(EPRINT) - 1).map(lambda k: EPRINT[:k] + b"\x00" + EPRINT[k + 1 :])))
+@given(
+    st.one_of(
+        st.binary(max_size=2000),
+        mutated(HTML).map(lambda s: s.encode()[:3000]),
+        st.integers(0, len(EPRINT) - 1).map(lambda k: EPRINT[:k] + b"\x00" + EPRINT[k + 1 :]),
+    )
+)
 def test_random_bytes_as_eprint_and_html_end_in_an_outcome(data: bytes) -> None:
     result = bounded(lambda: extract(PaperSources("2611.99999", 1, data, None, html=data, pdf=data)))
     assert result.outcome in ("claims", "no_tables", "failed")

@@ -9,8 +9,9 @@ from tests.unit.extractor.latex_docs import doc_of
 
 
 def layout_of(tabular_body: str, caption: str = "Results.") -> Layout:
-    doc = doc_of(f"\\begin{{table}}\\caption{{{caption}}}\\begin{{tabular}}{{lcccc}}{tabular_body}"
-                 "\\end{tabular}\\end{table}")
+    doc = doc_of(
+        f"\\begin{{table}}\\caption{{{caption}}}\\begin{{tabular}}{{lcccc}}{tabular_body}\\end{{tabular}}\\end{{table}}"
+    )
     layout = analyse(find_tables(doc)[0].grid, ModelResolver())
     assert layout is not None
     return layout
@@ -21,16 +22,20 @@ def labels(entries) -> list[str]:
 
 
 def test_models_in_rows_with_booktabs_header() -> None:
-    layout = layout_of("\\toprule Model & HellaSwag & PIQA \\\\ \\midrule SmolLM2-1.7B & 68.7 & 77.6 \\\\ "
-                       "Llama-3.2-1B & 61.2 & 74.8 \\\\ \\bottomrule")
+    layout = layout_of(
+        "\\toprule Model & HellaSwag & PIQA \\\\ \\midrule SmolLM2-1.7B & 68.7 & 77.6 \\\\ "
+        "Llama-3.2-1B & 61.2 & 74.8 \\\\ \\bottomrule"
+    )
     assert layout.models_in_rows and layout.header_rows == [0]
     assert labels(layout.model_axis) == ["SmolLM2-1.7B", "Llama-3.2-1B"]
     assert labels(layout.bench_axis) == ["HellaSwag", "PIQA"]
 
 
 def test_benchmarks_in_rows_models_in_columns() -> None:
-    layout = layout_of("\\toprule Benchmark & SmolLM2-360M & Qwen2.5-0.5B \\\\ \\midrule HellaSwag & 54.5 & 51.2 \\\\ "
-                       "PIQA & 71.7 & 69.9 \\\\ \\bottomrule")
+    layout = layout_of(
+        "\\toprule Benchmark & SmolLM2-360M & Qwen2.5-0.5B \\\\ \\midrule HellaSwag & 54.5 & 51.2 \\\\ "
+        "PIQA & 71.7 & 69.9 \\\\ \\bottomrule"
+    )
     assert not layout.models_in_rows
     assert labels(layout.model_axis) == ["SmolLM2-360M", "Qwen2.5-0.5B"]
     assert labels(layout.bench_axis) == ["HellaSwag", "PIQA"]
@@ -40,40 +45,50 @@ def test_two_level_headers_join_with_a_slash_and_multirow_groups_join_row_labels
     layout = layout_of(
         "\\toprule & & \\multicolumn{2}{c}{MMLU} \\\\ \\cmidrule(lr){3-4} "
         "Type & Model & 0-shot & 5-shot \\\\ \\midrule "
-        "\\multirow{2}{*}{Base} & Llama-3.2-1B & 31.0 & 32.2 \\\\ & Llama-3.2-3B & 54.1 & 58.0 \\\\ \\bottomrule")
+        "\\multirow{2}{*}{Base} & Llama-3.2-1B & 31.0 & 32.2 \\\\ & Llama-3.2-3B & 54.1 & 58.0 \\\\ \\bottomrule"
+    )
     assert layout.header_rows == [0, 1]
     assert labels(layout.cols) == ["MMLU / 0-shot", "MMLU / 5-shot"]
     assert labels(layout.rows) == ["Base / Llama-3.2-1B", "Base / Llama-3.2-3B"]
 
 
 def test_header_without_rules_is_the_leading_rows_without_numbers() -> None:
-    layout = layout_of("& \\multicolumn{2}{c}{ARC} \\\\ Model & Easy & Challenge \\\\ OLMo-1B & 57.3 & 31.1 \\\\ "
-                       "Phi-2 & 80.0 & 52.0")
+    layout = layout_of(
+        "& \\multicolumn{2}{c}{ARC} \\\\ Model & Easy & Challenge \\\\ OLMo-1B & 57.3 & 31.1 \\\\ Phi-2 & 80.0 & 52.0"
+    )
     assert layout.header_rows == [0, 1]
     assert labels(layout.cols) == ["ARC / Easy", "ARC / Challenge"]
     assert labels(layout.rows) == ["OLMo-1B", "Phi-2"]
 
 
 def test_group_rows_are_context_not_labels() -> None:
-    layout = layout_of("\\toprule Model & HellaSwag & PIQA \\\\ \\midrule "
-                       "\\multicolumn{3}{l}{\\textit{Instruct models}} \\\\ "
-                       "SmolLM2-1.7B & 66.1 & 74.0 \\\\ \\bottomrule")
+    layout = layout_of(
+        "\\toprule Model & HellaSwag & PIQA \\\\ \\midrule "
+        "\\multicolumn{3}{l}{\\textit{Instruct models}} \\\\ "
+        "SmolLM2-1.7B & 66.1 & 74.0 \\\\ \\bottomrule"
+    )
     assert labels(layout.rows) == ["SmolLM2-1.7B"]
     assert layout.rows[0].context == ["Instruct models"]
 
 
 def test_size_columns_join_the_label_only_when_names_repeat() -> None:
-    repeated = layout_of("\\toprule Family & Size & PIQA \\\\ \\midrule \\multirow{2}{*}{Qwen2.5} & 0.5B & 69.9 \\\\ "
-                         "& 1.5B & 75.8 \\\\ \\bottomrule")
+    repeated = layout_of(
+        "\\toprule Family & Size & PIQA \\\\ \\midrule \\multirow{2}{*}{Qwen2.5} & 0.5B & 69.9 \\\\ "
+        "& 1.5B & 75.8 \\\\ \\bottomrule"
+    )
     assert labels(repeated.rows) == ["Qwen2.5 / 0.5B", "Qwen2.5 / 1.5B"]
-    unique = layout_of("\\toprule Model & Params & PIQA \\\\ \\midrule SmolLM2-1.7B & 1.7B & 77.6 \\\\ "
-                       "OLMo-1B & 1.2B & 75.1 \\\\ \\bottomrule")
+    unique = layout_of(
+        "\\toprule Model & Params & PIQA \\\\ \\midrule SmolLM2-1.7B & 1.7B & 77.6 \\\\ "
+        "OLMo-1B & 1.2B & 75.1 \\\\ \\bottomrule"
+    )
     assert labels(unique.rows) == ["SmolLM2-1.7B", "OLMo-1B"] and unique.rows[0].extra == ["1.7B"]
 
 
 def test_numeric_hyper_parameter_and_protocol_columns_are_not_results() -> None:
-    layout = layout_of("\\toprule Benchmark & \\# Shots & Metric & Mistral-7B & Params \\\\ \\midrule "
-                       "MMLU & 5 & acc & 60.1 & 7.2 \\\\ GSM8K & 8 & EM & 52.2 & 7.2 \\\\ \\bottomrule")
+    layout = layout_of(
+        "\\toprule Benchmark & \\# Shots & Metric & Mistral-7B & Params \\\\ \\midrule "
+        "MMLU & 5 & acc & 60.1 & 7.2 \\\\ GSM8K & 8 & EM & 52.2 & 7.2 \\\\ \\bottomrule"
+    )
     assert layout.shot_col == 1 and layout.metric_col == 2
     assert labels(layout.cols) == ["Mistral-7B"] and 4 in layout.hyper_cols
     assert not layout.models_in_rows

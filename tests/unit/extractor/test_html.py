@@ -32,7 +32,10 @@ def test_tables_are_keyed_by_printed_tag_and_spans_are_expanded() -> None:
     grid = tables[("Table 1", None)][0]
     assert grid.element_id == "S1.T1"
     assert [[c.text if c else None for c in row] for row in grid.rows] == [
-        ["Model", "MMLU", "MMLU"], ["Model", "0-shot", "5-shot"], ["Llama1", "31.0±0.2", "32.2"]]
+        ["Model", "MMLU", "MMLU"],
+        ["Model", "0-shot", "5-shot"],
+        ["Llama1", "31.0±0.2", "32.2"],
+    ]
     assert tables[("Table 2", "(b)")][0].cell(0, 1).text == "2.0"
 
 

@@ -51,8 +51,11 @@ def test_flatten_survives_input_cycles_and_missing_files() -> None:
 
 
 def test_find_main_prefers_the_file_with_documentclass_and_document() -> None:
-    files = {"appendix.tex": "\\section{A}", "paper.tex": "\\documentclass{article}\\begin{document}\\end{document}",
-             "old.tex": "% \\documentclass{article}"}
+    files = {
+        "appendix.tex": "\\section{A}",
+        "paper.tex": "\\documentclass{article}\\begin{document}\\end{document}",
+        "old.tex": "% \\documentclass{article}",
+    }
     assert find_main(files) == "paper.tex"
     assert find_main({"only.tex": "no class"}) == "only.tex"
     assert find_main({"a.tex": "x", "b.tex": "y"}) is None

@@ -17,10 +17,14 @@ from services.extractor.models import (
 @pytest.mark.parametrize(
     ("printed", "repo"),
     [
-        ("SmolLM2-1.7B", "HuggingFaceTB/SmolLM2-1.7B"), ("Llama 3.2 1B", "meta-llama/Llama-3.2-1B"),
-        ("LLaMA-3.2-1B", "meta-llama/Llama-3.2-1B"), ("Qwen2.5-1.5B", "Qwen/Qwen2.5-1.5B"),
-        ("Mistral-7B", "mistralai/Mistral-7B-v0.1"), ("SmolLM2-1.7B (ours)", "HuggingFaceTB/SmolLM2-1.7B"),
-        ("Llama-2-7B", "meta-llama/Llama-2-7b-hf"), ("Gemma-7B-it", "google/gemma-7b-it"),
+        ("SmolLM2-1.7B", "HuggingFaceTB/SmolLM2-1.7B"),
+        ("Llama 3.2 1B", "meta-llama/Llama-3.2-1B"),
+        ("LLaMA-3.2-1B", "meta-llama/Llama-3.2-1B"),
+        ("Qwen2.5-1.5B", "Qwen/Qwen2.5-1.5B"),
+        ("Mistral-7B", "mistralai/Mistral-7B-v0.1"),
+        ("SmolLM2-1.7B (ours)", "HuggingFaceTB/SmolLM2-1.7B"),
+        ("Llama-2-7B", "meta-llama/Llama-2-7b-hf"),
+        ("Gemma-7B-it", "google/gemma-7b-it"),
     ],
 )
 def test_alias_table_resolves_printed_spellings(printed: str, repo: str) -> None:
@@ -43,13 +47,18 @@ def test_multi_level_labels_and_sizes_combine() -> None:
 
 
 def test_links_in_the_paper_and_in_the_cell() -> None:
-    tex = ("We release \\href{https://huggingface.co/paperverdict-fixtures/tiny-llama}{TinyFixture} "
-           "and \\url{https://huggingface.co/acme/Acme-LM-1B}. Data: https://huggingface.co/datasets/x/y.")
+    tex = (
+        "We release \\href{https://huggingface.co/paperverdict-fixtures/tiny-llama}{TinyFixture} "
+        "and \\url{https://huggingface.co/acme/Acme-LM-1B}. Data: https://huggingface.co/datasets/x/y."
+    )
     links = collect_links([tex])
-    assert links == {"tinyllama": "paperverdict-fixtures/tiny-llama", "tinyfixture": "paperverdict-fixtures/tiny-llama",
-                     "acmelm1b": "acme/Acme-LM-1B"}
+    assert links == {
+        "tinyllama": "paperverdict-fixtures/tiny-llama",
+        "tinyfixture": "paperverdict-fixtures/tiny-llama",
+        "acmelm1b": "acme/Acme-LM-1B",
+    }
     resolver = ModelResolver(links)
-    assert resolver.resolve(["tiny-llama"]) .model_id == "paperverdict-fixtures/tiny-llama"
+    assert resolver.resolve(["tiny-llama"]).model_id == "paperverdict-fixtures/tiny-llama"
     assert resolver.resolve(["TinyFixture"]).source == "link in paper"
     cell = "Ours\\footnote{\\url{https://huggingface.co/org/model-x}}"
     assert resolver.resolve(["Ours"], cell_links=links_in(cell)).model_id == "org/model-x"
@@ -58,9 +67,12 @@ def test_links_in_the_paper_and_in_the_cell() -> None:
 @pytest.mark.parametrize(
     ("label", "reason"),
     [
-        ("OurModel-7B (unreleased)", "is unreleased"), ("GPT-4o-mini", "is proprietary"),
+        ("OurModel-7B (unreleased)", "is unreleased"),
+        ("GPT-4o-mini", "is proprietary"),
         ("Claude 3", "is proprietary"),
-        ("w/o DCLM", "ablation variant"), ("+ FineMath", "ablation variant"), ("Mystery-3B", "has no Hugging Face id"),
+        ("w/o DCLM", "ablation variant"),
+        ("+ FineMath", "ablation variant"),
+        ("Mystery-3B", "has no Hugging Face id"),
     ],
 )
 def test_unresolved_models_say_why(label: str, reason: str) -> None:

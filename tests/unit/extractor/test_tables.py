@@ -21,8 +21,14 @@ def test_tables_are_numbered_in_document_order_including_table_star() -> None:
 
 
 def test_appendix_with_counterwithin_gives_lettered_numbers() -> None:
-    body = (float_() + "\\appendix\\counterwithin{table}{section}\\section{Extra}" + float_() + float_()
-            + "\\section{More}" + float_())
+    body = (
+        float_()
+        + "\\appendix\\counterwithin{table}{section}\\section{Extra}"
+        + float_()
+        + float_()
+        + "\\section{More}"
+        + float_()
+    )
     assert labels(doc_of(body)) == ["Table 1", "Table A.1", "Table A.2", "Table B.1"]
 
 
@@ -41,17 +47,28 @@ def test_subtables_get_letters_and_minipages_with_captions_get_numbers() -> None
     tabular = "\\begin{tabular}{lc}M & X\\\\ A & 1\\end{tabular}"
     sub = "\\begin{subtable}{.4\\linewidth}\\caption{%s}" + tabular + "\\end{subtable}"
     mini = "\\begin{minipage}{.5\\linewidth}\\caption{%s}" + tabular + "\\end{minipage}"
-    body = ("\\begin{table}" + sub % "first" + sub % "second" + "\\caption{Main}\\end{table}"
-            + "\\begin{table}" + mini % "L" + mini % "R" + "\\end{table}")
+    body = (
+        "\\begin{table}"
+        + sub % "first"
+        + sub % "second"
+        + "\\caption{Main}\\end{table}"
+        + "\\begin{table}"
+        + mini % "L"
+        + mini % "R"
+        + "\\end{table}"
+    )
     tables = find_tables(doc_of(body))
     assert [t.label for t in tables] == ["Table 1a", "Table 1b", "Table 2", "Table 3"]
     assert tables[1].caption == "Main (b) second" and tables[1].html_key == ("Table 1", "(b)", 0)
 
 
 def test_grid_expands_multicolumn_and_fills_multirow_and_records_rules() -> None:
-    body = float_(body=(
-        "\\toprule & \\multicolumn{2}{c}{MMLU} \\\\ \\cmidrule(lr){2-3} Model & 0-shot & 5-shot \\\\ \\midrule "
-        "\\multirow{2}{*}{Llama} & 31.0 & 32.2 \\\\ & 45.4 & 46.0 \\\\ \\bottomrule"))
+    body = float_(
+        body=(
+            "\\toprule & \\multicolumn{2}{c}{MMLU} \\\\ \\cmidrule(lr){2-3} Model & 0-shot & 5-shot \\\\ \\midrule "
+            "\\multirow{2}{*}{Llama} & 31.0 & 32.2 \\\\ & 45.4 & 46.0 \\\\ \\bottomrule"
+        )
+    )
     grid = find_tables(doc_of(body))[0].grid
     assert len(grid.rows) == 4 and grid.ncols == 3
     assert [c.text for c in grid.rows[0].cells] == ["", "MMLU", "MMLU"]
@@ -81,10 +98,12 @@ def test_cell_spans_point_into_the_input_file_exactly() -> None:
 
 
 def test_resizebox_tabularx_and_tabular_star_are_found() -> None:
-    body = ("\\begin{table}\\caption{A}\\resizebox{\\linewidth}{!}{\\begin{tabularx}{\\linewidth}{Xc}M & X\\\\ A & 1"
-            "\\end{tabularx}}\\end{table}\\begin{table}\\caption{B}"
-            "\\begin{tabular*}{\\linewidth}{@{\\extracolsep{\\fill}}lc}"
-            "M & X\\\\ B & 2\\end{tabular*}\\end{table}")
+    body = (
+        "\\begin{table}\\caption{A}\\resizebox{\\linewidth}{!}{\\begin{tabularx}{\\linewidth}{Xc}M & X\\\\ A & 1"
+        "\\end{tabularx}}\\end{table}\\begin{table}\\caption{B}"
+        "\\begin{tabular*}{\\linewidth}{@{\\extracolsep{\\fill}}lc}"
+        "M & X\\\\ B & 2\\end{tabular*}\\end{table}"
+    )
     tables = find_tables(doc_of(body))
     assert [(t.label, t.grid.rows[1].cells[1].text) for t in tables] == [("Table 1", "1"), ("Table 2", "2")]
 

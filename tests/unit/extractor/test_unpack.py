@@ -55,8 +55,14 @@ def test_detect_format_tells_the_four_kinds_apart() -> None:
 
 
 def test_tar_gz_unpacks_text_files_only_with_normalised_paths() -> None:
-    data = make_tar([regular("./main.tex", TEX), regular("tables/t1.tex", b"\\begin{tabular}{l}x\\end{tabular}"),
-                     regular("fig.png", b"\x89PNG\r\n"), regular("refs.bbl", "Müller".encode())])
+    data = make_tar(
+        [
+            regular("./main.tex", TEX),
+            regular("tables/t1.tex", b"\\begin{tabular}{l}x\\end{tabular}"),
+            regular("fig.png", b"\x89PNG\r\n"),
+            regular("refs.bbl", "Müller".encode()),
+        ]
+    )
     files = unpack_eprint(data)
     assert sorted(files) == ["main.tex", "refs.bbl", "tables/t1.tex"]
     assert files["refs.bbl"] == "Müller"

@@ -24,8 +24,15 @@ async def test_redirects_to_arxiv_hosts_are_followed() -> None:
     assert await client(handler).fetch_eprint("2401.00001", 1) == b"eprint bytes"
 
 
-@pytest.mark.parametrize("location", ["https://evil.example/payload", "http://arxiv.org/e-print/x",
-                                      "http://169.254.169.254/latest/meta-data", "file:///etc/passwd"])
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://evil.example/payload",
+        "http://arxiv.org/e-print/x",
+        "http://169.254.169.254/latest/meta-data",
+        "file:///etc/passwd",
+    ],
+)
 async def test_redirects_elsewhere_or_to_plain_http_are_refused(location: str) -> None:
     seen: list[str] = []
 

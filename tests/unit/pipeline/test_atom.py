@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -52,7 +52,7 @@ def test_entry_is_parsed_with_whitespace_collapsed() -> None:
     assert entry.abstract == "Large Language Models (LLMs) have come to dominate machine learning."
     assert entry.authors == ["Loubna Ben Allal", "Anton Lozhkov"]
     assert entry.primary_category == "cs.CL" and entry.journal_ref == "COLM 2025"
-    assert entry.published_at == datetime(2025, 2, 4, 18, 4, 36, tzinfo=timezone.utc)
+    assert entry.published_at == datetime(2025, 2, 4, 18, 4, 36, tzinfo=UTC)
     assert entry.links["pdf"] == "http://arxiv.org/pdf/2502.02737v2"
     assert not entry.withdrawn
 

@@ -7,16 +7,15 @@ import gzip
 
 import pytest
 
-from shared import topics
-from shared.bus import PermanentError
-from shared.messages import VerdictPublished, VerdictValidated
-
 from services.extractor.app import UNRESOLVED_MODEL_KEY, claim_key
 from services.publisher.app import Publisher
 from services.validator.app import Validator
+from shared import topics
 from shared.artifacts import ArtifactNotFound
+from shared.bus import PermanentError
 from shared.gates import GateViolation
 from shared.ids import sha256_hex
+from shared.messages import VerdictPublished, VerdictValidated
 from shared.models import Evidence
 from shared.sources import SourceReader
 from tests.unit.pipeline.test_message_pins import CLAIM as UNGROUNDED
@@ -26,10 +25,12 @@ from tests.unit.pipeline.test_message_pins import MEASUREMENT, PAPER, PROTOCOL, 
 SOURCE_TEX = "\\begin{tabular}{lc}\nModel & HellaSwag \\\\\ntiny-llama & 41.2 \\\\\n\\end{tabular}\n"
 SOURCE = gzip.compress(SOURCE_TEX.encode(), mtime=0)
 CELL = SOURCE_TEX.index("41.2")
-CLAIM = UNGROUNDED.model_copy(update={
-    "source_sha256": sha256_hex(SOURCE),
-    "evidence": Evidence(source_file="main.tex", char_start=CELL, char_end=CELL + 4, raw_cell="41.2"),
-})
+CLAIM = UNGROUNDED.model_copy(
+    update={
+        "source_sha256": sha256_hex(SOURCE),
+        "evidence": Evidence(source_file="main.tex", char_start=CELL, char_end=CELL + 4, raw_cell="41.2"),
+    }
+)
 
 
 class FakeArtifacts:
@@ -60,8 +61,14 @@ class FakeStore:
 
 
 def _validated(claim=CLAIM, **verdict_changes) -> VerdictValidated:  # type: ignore[no-untyped-def]
-    return VerdictValidated(correlation_id="c", paper=PAPER, version=VERSION, claim=claim,
-                            verdict=VERDICT.model_copy(update=verdict_changes), measurement=MEASUREMENT)
+    return VerdictValidated(
+        correlation_id="c",
+        paper=PAPER,
+        version=VERSION,
+        claim=claim,
+        verdict=VERDICT.model_copy(update=verdict_changes),
+        measurement=MEASUREMENT,
+    )
 
 
 async def test_publisher_announces_every_verdict_keyed_by_arxiv_id_even_on_replay() -> None:
@@ -87,27 +94,38 @@ async def test_validator_turns_plan_and_measurement_into_pre_and_post_verdicts()
     from shared.messages import EvaluationCompleted, EvaluationPlanned
 
     validator = Validator(sources())
-    pre = await validator.on_planned(EvaluationPlanned(paper=PAPER, version=VERSION, claim=CLAIM, protocol=PROTOCOL,
-                                             model_id=CLAIM.model_id))
-    post = await validator.on_completed(EvaluationCompleted(paper=PAPER, version=VERSION, claim=CLAIM, measurement=MEASUREMENT))
+    pre = await validator.on_planned(
+        EvaluationPlanned(paper=PAPER, version=VERSION, claim=CLAIM, protocol=PROTOCOL, model_id=CLAIM.model_id)
+    )
+    post = await validator.on_completed(
+        EvaluationCompleted(paper=PAPER, version=VERSION, claim=CLAIM, measurement=MEASUREMENT)
+    )
     assert [(o.topic, o.key, o.message.verdict.kind) for o in pre + post] == [
-        (topics.VERDICTS_VALIDATED, "2611.00001", "PRE"), (topics.VERDICTS_VALIDATED, "2611.00001", "POST")]
+        (topics.VERDICTS_VALIDATED, "2611.00001", "PRE"),
+        (topics.VERDICTS_VALIDATED, "2611.00001", "POST"),
+    ]
     assert post[0].message.measurement == MEASUREMENT
     assert all(o.message.verdict.claim_citation.quoted_text == CLAIM.citation.quoted_text for o in pre + post)
     assert all([g.gate for g in o.message.verdict.gates if g.gate == "G1" and g.passed] == ["G1"] for o in pre + post)
 
 
-@pytest.mark.parametrize("claim", [
-    UNGROUNDED,  # no stored source at all
-    CLAIM.model_copy(update={"source_sha256": "0" * 64}),  # the stored source is gone
-    CLAIM.model_copy(update={"citation": CLAIM.citation.model_copy(update={"quoted_text": "50.8"})}),  # not at the cell
-])
+@pytest.mark.parametrize(
+    "claim",
+    [
+        UNGROUNDED,  # no stored source at all
+        CLAIM.model_copy(update={"source_sha256": "0" * 64}),  # the stored source is gone
+        CLAIM.model_copy(
+            update={"citation": CLAIM.citation.model_copy(update={"quoted_text": "50.8"})}
+        ),  # not at the cell
+    ],
+)
 async def test_an_ungrounded_claim_is_refused_by_validator_and_publisher(claim) -> None:  # type: ignore[no-untyped-def]
     from shared.messages import EvaluationCompleted
 
     with pytest.raises(GateViolation, match="gate G1 failed"):
-        await Validator(sources()).on_completed(EvaluationCompleted(paper=PAPER, version=VERSION, claim=claim,
-                                                                    measurement=MEASUREMENT))
+        await Validator(sources()).on_completed(
+            EvaluationCompleted(paper=PAPER, version=VERSION, claim=claim, measurement=MEASUREMENT)
+        )
     store = FakeStore()
     with pytest.raises(GateViolation):  # a forged message that skipped the validator
         await Publisher(store, sources()).on_verdict(_validated(claim=claim))

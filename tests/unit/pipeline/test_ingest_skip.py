@@ -8,14 +8,13 @@ from collections.abc import Sequence
 import pytest
 from structlog.testing import capture_logs
 
+from services.ingestor.atom import AtomEntry
+from services.ingestor.handlers import Ingestor
 from shared import topics
 from shared.bus import Outgoing
 from shared.ids import ArxivId
 from shared.messages import IngestPaper, PaperIngested
 from shared.models import ArtifactRef
-
-from services.ingestor.atom import AtomEntry
-from services.ingestor.handlers import Ingestor
 
 
 class FakeArxiv:
@@ -78,7 +77,8 @@ async def test_second_request_for_the_same_version_is_skipped_and_logged() -> No
     ingestor, arxiv, log, bus = make()
     assert await ingestor.handle(IngestPaper(arxiv_id="2502.02737")) == []
     assert [(o.topic, o.key, o.message.version.version) for o in bus.published] == [
-        (topics.PAPERS_INGESTED, "2502.02737", 1)]
+        (topics.PAPERS_INGESTED, "2502.02737", 1)
+    ]
     assert log.versions == {("2502.02737", 1)} and not bus.recorded_before_publish
     with capture_logs() as logs:
         assert await ingestor.handle(IngestPaper(arxiv_id="2502.02737")) == []

@@ -4,13 +4,12 @@ docs/asyncapi.yaml is what FastStream generates from the services today."""
 from __future__ import annotations
 
 import json
-
-import pytest
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from shared import topics
@@ -49,7 +48,11 @@ def test_asyncapi_is_current(tmp_path: Path) -> None:
     out = tmp_path / "asyncapi.yaml"
     subprocess.run(
         [sys.executable, "-m", "faststream", "docs", "gen", "--yaml", "services.asyncapi:app", "--out", str(out)],
-        cwd=ROOT, check=True, capture_output=True, timeout=120, env={**os.environ, "PYTHONHASHSEED": "0"},
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
     )
     # Compared as data: FastStream's channel order follows set iteration order.
     assert yaml.safe_load(out.read_text()) == yaml.safe_load(ASYNCAPI.read_text()), (

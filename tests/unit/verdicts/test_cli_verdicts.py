@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.messages import EvaluationCompleted, VerdictPublished
 from services.cli.verdicts import matches_filter, validate_command
 from services.validator.rules import post_verdict
+from shared.messages import EvaluationCompleted, VerdictPublished
 from tests.unit.verdicts import factories as f
 
 
@@ -24,9 +24,12 @@ def test_validate_prints_the_post_verdict(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_validate_accepts_a_saved_message_and_applies_c1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    message = EvaluationCompleted(paper=f.paper(), version=f.version(), claim=f.claim(),
-                                  measurement=f.measurement(0.40, protocol=f.seed_run(), stderr=0.001,
-                                                            examples_used=5000))
+    message = EvaluationCompleted(
+        paper=f.paper(),
+        version=f.version(),
+        claim=f.claim(),
+        measurement=f.measurement(0.40, protocol=f.seed_run(), stderr=0.001, examples_used=5000),
+    )
     path = tmp_path / "completed.json"
     path.write_text(message.model_dump_json())
     assert validate_command(path, path) == 0

@@ -24,8 +24,9 @@ def test_formula() -> None:
 
 def test_confidence_orders() -> None:
     fields = compare_protocols(f.claim(), f.run(), model_id=f.MODEL)
-    by_match = [conf.confidence(m, fields, examples=1000, sigma=0.5, margin=1.0)
-                for m in ("match", "unknown", "mismatch")]
+    by_match = [
+        conf.confidence(m, fields, examples=1000, sigma=0.5, margin=1.0) for m in ("match", "unknown", "mismatch")
+    ]
     assert by_match == sorted(by_match, reverse=True) and len(set(by_match)) == 3
     by_n = [conf.confidence("match", fields, examples=n, sigma=0.5, margin=1.0) for n in (100, 1000, 10000)]
     assert by_n == sorted(by_n) and len(set(by_n)) == 3

@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
-from tests.paths import SEED
-
 import json
+import random
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
+from services.publisher.documents import (
+    RecomputeHeadline,
+    apply_verdict,
+    build_document,
+    headline_fields,
+    headline_rank,
+    next_headline,
+    select_headline,
+    status_counts,
+)
 from shared.documents import ClaimEntry, PublishedDocument, VerdictPair
 from shared.models import Verdict
-import random
-
-from services.publisher.documents import RecomputeHeadline, apply_verdict, build_document, headline_fields, \
-    headline_rank, next_headline, select_headline, status_counts
+from tests.paths import SEED
 from tests.unit.verdicts import factories as f
 
 
-
 def v(status: str, confidence: float = 0.5, kind: str = "POST", minutes: int = 0, vid: str | None = None) -> Verdict:
-    return Verdict(id=vid or f"{status}-{confidence}-{kind}-{minutes}", kind=kind, status=status,
-                   confidence=confidence, agent_version="t", computed_at=f.NOW + timedelta(minutes=minutes),
-                   claim_citation=f.claim().citation, protocol_match="match")
+    return Verdict(
+        id=vid or f"{status}-{confidence}-{kind}-{minutes}",
+        kind=kind,
+        status=status,
+        confidence=confidence,
+        agent_version="t",
+        computed_at=f.NOW + timedelta(minutes=minutes),
+        claim_citation=f.claim().citation,
+        protocol_match="match",
+    )
 
 
 def entry(claim_id: str, post: Verdict | None = None, pre: Verdict | None = None, row: int = 1) -> ClaimEntry:
-    return ClaimEntry(claim_id=claim_id, claim=f.claim(claim_id=claim_id, row_index=row),
-                      verdicts=VerdictPair(post=post, pre=pre))
+    return ClaimEntry(
+        claim_id=claim_id, claim=f.claim(claim_id=claim_id, row_index=row), verdicts=VerdictPair(post=post, pre=pre)
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,17 @@ from tests.unit.verdicts import factories as f
 
 
 def verdict(status: str, match: str, **overrides) -> Verdict:  # type: ignore[no-untyped-def]
-    fields = dict(id="v-1", kind="POST", status=status, score=0.5, confidence=0.5, agent_version="test",
-                  computed_at=f.NOW, claim_citation=f.claim().citation, protocol_match=match)
+    fields = dict(
+        id="v-1",
+        kind="POST",
+        status=status,
+        score=0.5,
+        confidence=0.5,
+        agent_version="test",
+        computed_at=f.NOW,
+        claim_citation=f.claim().citation,
+        protocol_match=match,
+    )
     fields.update(overrides)
     return Verdict(**fields)
 
@@ -41,8 +50,10 @@ def test_enforce_c1_is_idempotent() -> None:
     assert enforce_c1(once) == once
 
 
-@pytest.mark.parametrize(("status", "match", "passed"), [("wrong", "unknown", False), ("wrong", "mismatch", False),
-                                                         ("wrong", "match", True), ("partial", "unknown", True)])
+@pytest.mark.parametrize(
+    ("status", "match", "passed"),
+    [("wrong", "unknown", False), ("wrong", "mismatch", False), ("wrong", "match", True), ("partial", "unknown", True)],
+)
 def test_check_c1(status: str, match: str, passed: bool) -> None:
     outcome = check_c1(verdict(status, match))
     assert outcome.gate == C1 and outcome.passed is passed

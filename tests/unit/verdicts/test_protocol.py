@@ -9,8 +9,9 @@ from tests.unit.verdicts import factories as f
 
 
 def outcomes(claim=None, run=None, **kwargs) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    fields = compare_protocols(claim or f.claim(), run if run is not None else f.run(),
-                               model_id=kwargs.pop("model_id", f.MODEL), **kwargs)
+    fields = compare_protocols(
+        claim or f.claim(), run if run is not None else f.run(), model_id=kwargs.pop("model_id", f.MODEL), **kwargs
+    )
     return {fm.field: fm.outcome for fm in fields}
 
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from shared.documents import ClaimEntry, VerdictPair
 from services.api import render
 from services.publisher.documents import build_document
 from services.validator.rules import post_verdict, pre_verdict
+from shared.documents import ClaimEntry, VerdictPair
 from tests.unit.verdicts import factories as f
 
 
 def test_claim_row_shows_cited_cell_and_measured_value_side_by_side() -> None:
     claim = f.claim()
     post = post_verdict(claim, f.measurement(0.47), now=f.NOW)
-    html = render.claim_row(ClaimEntry(claim_id=claim.claim_id, claim=claim,
-                                       verdicts=VerdictPair(post=post, pre=pre_verdict(claim, f.run(), now=f.NOW))))
+    html = render.claim_row(
+        ClaimEntry(
+            claim_id=claim.claim_id,
+            claim=claim,
+            verdicts=VerdictPair(post=post, pre=pre_verdict(claim, f.run(), now=f.NOW)),
+        )
+    )
     assert 'data-status="wrong"' in html and "“50.8”" in html and "47.00 ± 0.40" in html
     assert "MMLU 5-shot" in html and "p. 8" in html and render.STATUS_COLOURS["wrong"] in html
     assert render.STATUS_COLOURS["pending"] in html
@@ -33,8 +38,11 @@ def test_printed_scale() -> None:
 
 def test_withdrawn_papers_are_marked_and_listed_with_their_headline() -> None:
     claim = f.claim()
-    entry = ClaimEntry(claim_id=claim.claim_id, claim=claim,
-                       verdicts=VerdictPair(post=post_verdict(claim, f.measurement(0.508), now=f.NOW)))
+    entry = ClaimEntry(
+        claim_id=claim.claim_id,
+        claim=claim,
+        verdicts=VerdictPair(post=post_verdict(claim, f.measurement(0.508), now=f.NOW)),
+    )
     doc = build_document(f.paper(withdrawn=True), f.version(), [entry], now=f.NOW)
     assert 'class="withdrawn"' in render.paper_detail(doc)
     listing = render.paper_list([doc], total=1)

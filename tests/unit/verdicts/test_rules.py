@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from tests.paths import SEED
-
 import json
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from services.validator.rules import AGENT_VERSION, post_verdict, pre_verdict, raw_status
 from shared.gates import C1
 from shared.ids import verdict_id
 from shared.models import ClaimCitation
-from services.validator.rules import AGENT_VERSION, post_verdict, pre_verdict, raw_status
+from tests.paths import SEED
 from tests.unit.verdicts import factories as f
 
 FULL = f.run()
@@ -31,20 +29,33 @@ CASES = [
     ("beyond both, protocol partly stated", N_SHOT_UNSTATED, {}, 0.40, 0.004, "partial", "unknown", "wrong"),
     ("consistent, other n_shot", {}, {"n_shot": 0}, 0.508, 0.004, "inconclusive", "mismatch", None),
     ("beyond both, other n_shot", {}, {"n_shot": 0}, 0.40, 0.004, "inconclusive", "mismatch", "wrong"),
-    ("beyond both, cloze vs MCF", {}, {"formulation": "cloze", "metric": "acc"}, 0.30, 0.004,
-     "inconclusive", "mismatch", "wrong"),
+    (
+        "beyond both, cloze vs MCF",
+        {},
+        {"formulation": "cloze", "metric": "acc"},
+        0.30,
+        0.004,
+        "inconclusive",
+        "mismatch",
+        "wrong",
+    ),
     ("beyond both, acc vs acc_norm", {}, {"metric": "acc_norm"}, 0.30, 0.004, "inconclusive", "mismatch", "wrong"),
-    ("beyond both, slice", {}, {"full_set": False, "examples": 2000}, 0.40, 0.01, "inconclusive", "mismatch",
-     "wrong"),
+    ("beyond both, slice", {}, {"full_set": False, "examples": 2000}, 0.40, 0.01, "inconclusive", "mismatch", "wrong"),
     ("too imprecise", {}, {}, 0.40, 0.03, "inconclusive", "match", None),
 ]
 
 
-@pytest.mark.parametrize(("case", "claim_protocol", "run_overrides", "value", "stderr", "status", "match", "changed"),
-                         CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "claim_protocol", "run_overrides", "value", "stderr", "status", "match", "changed"),
+    CASES,
+    ids=[c[0] for c in CASES],
+)
 def test_post_verdict_rules(case, claim_protocol, run_overrides, value, stderr, status, match, changed) -> None:  # type: ignore[no-untyped-def]
-    verdict = post_verdict(f.claim(protocol=claim_protocol),
-                           f.measurement(value, stderr=stderr, protocol=f.run(**run_overrides)), now=f.NOW)
+    verdict = post_verdict(
+        f.claim(protocol=claim_protocol),
+        f.measurement(value, stderr=stderr, protocol=f.run(**run_overrides)),
+        now=f.NOW,
+    )
     assert (verdict.status, verdict.protocol_match) == (status, match)
     c1 = [g for g in verdict.gates if g.gate == C1]
     assert len(c1) == 1 and c1[0].passed and c1[0].changed_status_from == changed
@@ -90,8 +101,9 @@ def test_the_seed_case_is_never_wrong() -> None:
     precise = post_verdict(claim, measurement.model_copy(update={"stderr": 0.001, "examples_used": 5000}), now=f.NOW)
     assert precise.status == "inconclusive" and precise.gates[-1].changed_status_from == "wrong"
     # As the seed's service saw it (protocol not recorded: unknown) the status could only be partial.
-    unknown = post_verdict(claim, measurement.model_copy(update={"protocol": None, "stderr": 0.001,
-                                                                 "examples_used": 5000}), now=f.NOW)
+    unknown = post_verdict(
+        claim, measurement.model_copy(update={"protocol": None, "stderr": 0.001, "examples_used": 5000}), now=f.NOW
+    )
     assert (unknown.protocol_match, unknown.status) == ("unknown", "partial")
     if seed:
         assert (seed["verdict"]["protocol_match"], seed["verdict"]["status"]) == ("unknown", "partial")

@@ -12,8 +12,15 @@ from tests.unit.verdicts import factories as f
 
 @pytest.mark.parametrize(
     ("quoted", "value", "decimals"),
-    [("66.1", 66.1, 1), ("50", 50.0, 0), ("0.508", 0.508, 3), ("\\textbf{71.25}", 71.25, 2), ("66,1", 66.1, 1),
-     ("", 66.1, 1), ("−3.5", -3.5, 1)],
+    [
+        ("66.1", 66.1, 1),
+        ("50", 50.0, 0),
+        ("0.508", 0.508, 3),
+        ("\\textbf{71.25}", 71.25, 2),
+        ("66,1", 66.1, 1),
+        ("", 66.1, 1),
+        ("−3.5", -3.5, 1),
+    ],
 )
 def test_printed_decimals(quoted: str, value: float, decimals: int) -> None:
     assert stats.printed_decimals(quoted, value) == decimals
@@ -26,8 +33,15 @@ def test_rounding_interval_is_half_open_around_the_printed_value() -> None:
 
 @pytest.mark.parametrize(
     ("measured", "outcome"),
-    [(0.6605, "consistent"), (0.6614, "consistent"), (0.6615, "within_margin"), (0.6604, "within_margin"),
-     (0.6714, "within_margin"), (0.6716, "beyond"), (0.6490, "beyond")],
+    [
+        (0.6605, "consistent"),
+        (0.6614, "consistent"),
+        (0.6615, "within_margin"),
+        (0.6604, "within_margin"),
+        (0.6714, "within_margin"),
+        (0.6716, "beyond"),
+        (0.6490, "beyond"),
+    ],
 )
 def test_rounding_aware_comparison_without_uncertainty(measured: float, outcome: str) -> None:
     claim = f.claim(citation=dict(reported_value=66.1, quoted_text="66.1"))
@@ -45,8 +59,10 @@ def test_percent_and_fraction_scales_are_normalised() -> None:
     assert fraction.measured == pytest.approx(0.508) and fraction.outcome == "consistent"
     assert fraction.margin == pytest.approx(0.01) and percent.margin == pytest.approx(1.0)
     # The precision limit is in percent points whatever the printed scale.
-    wide = stats.compare(f.claim(protocol=dict(scale="fraction"), citation=dict(reported_value=0.508,
-                         quoted_text="0.508")), f.measurement(0.508, stderr=0.02))
+    wide = stats.compare(
+        f.claim(protocol=dict(scale="fraction"), citation=dict(reported_value=0.508, quoted_text="0.508")),
+        f.measurement(0.508, stderr=0.02),
+    )
     assert wide.half_width_points == pytest.approx(1.96 * 2.0)
 
 
@@ -70,8 +86,10 @@ def test_paper_spread_adds_to_the_uncertainty() -> None:
 
 
 def test_non_fraction_metric_uses_a_relative_margin() -> None:
-    claim = f.claim(citation=dict(reported_value=12.3, quoted_text="12.3", reported_metric="perplexity"),
-                    protocol=dict(metric="other"))
+    claim = f.claim(
+        citation=dict(reported_value=12.3, quoted_text="12.3", reported_metric="perplexity"),
+        protocol=dict(metric="other"),
+    )
     comparison = stats.compare(claim, f.measurement(12.4, stderr=None, metric="other"))
     assert comparison.measured == pytest.approx(12.4)
     assert comparison.margin == pytest.approx(0.123) and comparison.outcome == "within_margin"
