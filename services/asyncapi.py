@@ -15,8 +15,8 @@ from services.ingestor import app as ingestor
 from services.publisher import app as publisher
 from services.validator import app as validator
 from shared import topics
-from shared.bus import Bus, DeadLetter, make_broker
-from shared.messages import IngestPaper
+from shared.bus import Bus, declare_publisher, make_broker
+from shared.service import Slot
 from shared.settings import KafkaSettings
 
 
@@ -25,20 +25,18 @@ def create_docs_app() -> FastStream:
     broker = make_broker(kafka, service="docs", description="paperverdict pipeline topics (keys: see docs/pipeline.md)")
     bus = Bus(broker, service="docs")
     for service in (ingestor, extractor, evaluator, validator, publisher):
-        service.register(broker, bus, kafka, {})
-    broker.publisher(
+        service.register(broker, bus, kafka, Slot())
+    declare_publisher(
+        broker,
         topics.INGEST_REQUESTS,
-        schema=IngestPaper,
-        title=f"{topics.INGEST_REQUESTS}:publish",
-        description="Published by `paperverdict publish` (or anyone): IngestPaper JSON or a bare arXiv ID as "
-        "UTF-8 text; key = arXiv ID.",
+        "Published by `paperverdict publish` (or anyone): IngestPaper JSON or a bare arXiv ID as UTF-8 text; "
+        "key = arXiv ID.",
     )
     for topic in topics.ALL:
-        broker.publisher(
+        declare_publisher(
+            broker,
             topics.dead_letter(topic),
-            schema=DeadLetter,
-            title=f"{topics.dead_letter(topic)}:publish",
-            description=f"Messages of {topic} that failed validation or exhausted their retries.",
+            f"Messages of {topic} that failed validation or exhausted their retries.",
         )
     return FastStream(
         broker,

@@ -7,7 +7,7 @@ twice is a no-op and messages reference artifacts by `ArtifactRef.sha256` only.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 from motor.motor_asyncio import AsyncIOMotorDatabase, AsyncIOMotorGridFSBucket
 from pymongo.errors import DuplicateKeyError
@@ -16,6 +16,16 @@ from shared.ids import sha256_hex
 from shared.models import ArtifactKind, ArtifactRef
 
 BUCKET = "artifacts"
+
+
+class ArtifactWriter(Protocol):
+    """What a handler that stores artifacts needs (`ArtifactStore`, or a fake in a test)."""
+
+    async def put(self, data: bytes, *, kind: ArtifactKind, content_type: str, filename: str) -> ArtifactRef: ...
+
+
+class ArtifactReader(Protocol):
+    async def get(self, sha256: str) -> bytes: ...
 
 
 class ArtifactNotFound(LookupError):

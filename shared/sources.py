@@ -5,12 +5,18 @@ since one paper's claims arrive together."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Protocol
 
 from shared.artifacts import ArtifactNotFound
 from shared.gates import G1, check_g1
 from shared.models import Claim, GateOutcome
 from shared.unpack import ArchiveTooLarge, CorruptArchive, UnsafeArchive, unpack_eprint
+
+
+class SourceChecker(Protocol):
+    """Gate G1 against a claim's stored source (`SourceReader`, or a fake in a test)."""
+
+    async def check_g1(self, claim: Claim) -> GateOutcome: ...
 
 
 class SourceReader:

@@ -29,3 +29,13 @@ ALL = (
 def dead_letter(topic: str) -> str:
     """The dead-letter topic of `topic`: failed messages go there with the error and original bytes."""
     return f"{topic}.dlq"
+
+
+# Claims and evaluations whose model could not be resolved share this partition key.
+UNRESOLVED_KEY = "unresolved"
+
+
+def model_key(model_id: str | None) -> str:
+    """The partition key of claim and evaluation topics: the model id, so that one evaluator loads a
+    model once for all its claims."""
+    return model_id or UNRESOLVED_KEY

@@ -59,7 +59,8 @@ async def _publish(requests: list) -> None:
     from aiokafka import AIOKafkaProducer
 
     from shared import topics
-    from shared.bus import ensure_topics, headers_for
+    from shared.admin import ensure_topics
+    from shared.headers import headers_for
     from shared.ids import parse_arxiv_id
     from shared.settings import KafkaSettings
 

@@ -91,8 +91,10 @@ class LocalDataSource:
             folder = self.root / spec.folder
             if folder.is_dir():  # data for the task, but not the split it is evaluated on
                 present = sorted({p.stem for p in folder.rglob("*.jsonl")})
-                self.rejected[spec.key] = (f"{spec.key} is evaluated on its {spec.eval_split!r} split, which "
-                                           f"{folder} does not have (it has: {', '.join(present) or 'none'})")
+                self.rejected[spec.key] = (
+                    f"{spec.key} is evaluated on its {spec.eval_split!r} split, which "
+                    f"{folder} does not have (it has: {', '.join(present) or 'none'})"
+                )
             return 0
 
     def available(self) -> dict[str, int]:

@@ -23,6 +23,7 @@ from services.evaluator.tasks import registry
 from shared.ids import measurement_id
 from shared.models import Claim, Measurement, RunProtocol
 from shared.settings import EvaluatorSettings
+from shared.topics import model_key
 
 
 class EvaluationRunner:
@@ -59,7 +60,7 @@ class EvaluationRunner:
         return "bfloat16" if self.models.device.startswith("cuda") else "float32"
 
     def measure(self, claim: Claim, protocol: RunProtocol) -> tuple[Measurement, bytes | None]:
-        return self.run(claim.model_id or "unresolved", protocol)
+        return self.run(model_key(claim.model_id), protocol)
 
     def run(self, model_id: str, protocol: RunProtocol) -> tuple[Measurement, bytes | None]:
         """The measurement of `protocol` on `model_id` and its gzipped per-example records."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from shared.artifacts import ArtifactStore
+from shared.artifacts import ArtifactReader
 from shared.models import ArtifactRef
 from shared.mongo import mongo_client  # noqa: F401  (re-exported for app.py)
 
 
-async def load_artifacts(store: ArtifactStore, refs: list[ArtifactRef]) -> dict[str, tuple[bytes, str]]:
+async def load_artifacts(store: ArtifactReader, refs: list[ArtifactRef]) -> dict[str, tuple[bytes, str]]:
     """kind -> (bytes, sha256) for the source, html and pdf artifacts of one paper version."""
     out: dict[str, tuple[bytes, str]] = {}
     for ref in refs:

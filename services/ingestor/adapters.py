@@ -17,8 +17,8 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from services.ingestor.atom import ArxivApiError, AtomEntry, parse_atom
-from shared.bus import PermanentError, TransientError
 from shared.clock import bson_time
+from shared.errors import PermanentError, TransientError
 from shared.ids import ArxivId
 from shared.logging import get_logger
 from shared.messages import PaperIngested

@@ -14,19 +14,16 @@ from typing import Protocol
 from services.ingestor.adapters import ArxivClient
 from services.ingestor.atom import AtomEntry, detect_source_format
 from shared import topics
+from shared.artifacts import ArtifactWriter
 from shared.bus import Outgoing
 from shared.ids import paper_version_id, parse_arxiv_id
 from shared.logging import get_logger
 from shared.messages import IngestPaper, PaperIngested
-from shared.models import ArtifactKind, ArtifactRef, PaperMeta, PaperVersion
+from shared.models import ArtifactRef, PaperMeta, PaperVersion
 
 log = get_logger("paperverdict.ingestor")
 
 RENDERING_ENGINE = "arxiv-latexml"
-
-
-class ArtifactWriter(Protocol):
-    async def put(self, data: bytes, *, kind: ArtifactKind, content_type: str, filename: str) -> ArtifactRef: ...
 
 
 class IngestionLog(Protocol):

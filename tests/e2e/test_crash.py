@@ -22,8 +22,8 @@ import pytest
 from pymongo import MongoClient
 
 from shared import topics
-from shared.bus import headers_for
 from shared.documents import VERDICTS_COLLECTION
+from shared.headers import headers_for
 from shared.ids import claim_id, paper_version_id, sha256_hex
 from shared.messages import ClaimExtracted, ExtractionCompleted, PaperIngested, VerdictPublished
 from shared.models import Claim, ClaimCitation, ClaimProtocol, Evidence, PaperMeta, PaperVersion

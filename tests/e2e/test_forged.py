@@ -11,8 +11,9 @@ import pytest
 from pymongo import MongoClient
 
 from shared import topics
-from shared.bus import DeadLetter, headers_for
+from shared.deadletters import DeadLetter
 from shared.documents import PAPERS_COLLECTION, VERDICTS_COLLECTION
+from shared.headers import headers_for
 from shared.messages import VerdictValidated
 from tests.e2e.conftest import load_run_demo
 from tests.e2e.test_crash import store_source, synthetic_paper

@@ -10,7 +10,7 @@ import pytest
 from pymongo import MongoClient
 
 from shared import topics
-from shared.bus import DeadLetter
+from shared.deadletters import DeadLetter
 from shared.documents import PAPERS_COLLECTION, VERDICTS_COLLECTION, PublishedDocument
 from shared.messages import VerdictPublished
 from tests.e2e.conftest import ROOT, load_run_demo

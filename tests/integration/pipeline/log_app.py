@@ -7,7 +7,8 @@ import os
 
 from faststream import FastStream
 
-from shared.bus import Bus, Outgoing, consume, json_decoder, make_broker
+from shared.bus import Bus, Outgoing, json_decoder, make_broker
+from shared.consumer import consume
 from shared.logging import configure_logging, get_logger
 from shared.messages import IngestPaper
 from shared.settings import KafkaSettings

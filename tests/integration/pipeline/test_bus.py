@@ -1,4 +1,4 @@
-"""shared.bus against the real Kafka: dead letters for bad input, retry-then-DLQ, and the pipeline
+"""shared.bus and shared.consumer against the real Kafka: dead letters for bad input, retry-then-DLQ, and the pipeline
 going on after each failure."""
 
 from __future__ import annotations
@@ -8,17 +8,11 @@ import base64
 import pytest
 from pydantic import BaseModel
 
+from services.ingestor.requests import decode_ingest_request
 from shared import topics
-from shared.bus import (
-    Bus,
-    Outgoing,
-    RetryPolicy,
-    consume,
-    decode_ingest_request,
-    ensure_topics,
-    json_decoder,
-    make_broker,
-)
+from shared.admin import ensure_topics
+from shared.bus import Bus, Outgoing, json_decoder, make_broker
+from shared.consumer import RetryPolicy, consume
 from shared.messages import IngestPaper
 from shared.settings import KafkaSettings
 from tests.integration.pipeline.kafka_helpers import letters, produce, read_records, unique_topic, wait_for

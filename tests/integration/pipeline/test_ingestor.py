@@ -13,7 +13,7 @@ import pytest
 from services.ingestor.adapters import ArxivClient, ArxivUnavailable, UnknownPaper
 from services.ingestor.handlers import Ingestor
 from shared.artifacts import ArtifactStore
-from shared.bus import PermanentError
+from shared.errors import PermanentError
 from shared.ids import parse_arxiv_id, sha256_hex
 from shared.messages import IngestPaper
 from shared.settings import ArxivSettings

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.bus import ensure_topics
+from shared.admin import ensure_topics
 from shared.messages import IngestPaper
 from shared.settings import KafkaSettings
 from tests.integration.pipeline.kafka_helpers import produce, unique_topic

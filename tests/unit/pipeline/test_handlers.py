@@ -7,12 +7,11 @@ import gzip
 
 import pytest
 
-from services.extractor.app import UNRESOLVED_MODEL_KEY, claim_key
-from services.publisher.app import Publisher
-from services.validator.app import Validator
+from services.publisher.handlers import Publisher
+from services.validator.handlers import Validator
 from shared import topics
 from shared.artifacts import ArtifactNotFound
-from shared.bus import PermanentError
+from shared.errors import PermanentError
 from shared.gates import GateViolation
 from shared.ids import sha256_hex
 from shared.messages import VerdictPublished, VerdictValidated
@@ -133,5 +132,5 @@ async def test_an_ungrounded_claim_is_refused_by_validator_and_publisher(claim) 
 
 
 def test_claims_are_keyed_by_model_id() -> None:
-    assert claim_key("org/model") == "org/model"
-    assert claim_key(None) == UNRESOLVED_MODEL_KEY
+    assert topics.model_key("org/model") == "org/model"
+    assert topics.model_key(None) == topics.UNRESOLVED_KEY == "unresolved"

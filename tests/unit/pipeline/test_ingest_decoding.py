@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.bus import MessageRejected, decode_ingest_request
+from services.ingestor.requests import decode_ingest_request
+from shared.errors import MessageRejected
 from shared.ids import InvalidArxivId, parse_arxiv_id
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from shared import topics
-from shared.bus import DeadLetter
+from shared.deadletters import DeadLetter
 from shared.ids import claim_id, measurement_id, paper_version_id, verdict_id
 from shared.messages import (
     TOPIC_MESSAGES,
