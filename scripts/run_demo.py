@@ -74,6 +74,8 @@ class Pipeline:
         self.api_port = free_port()
         self.with_api = with_api
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.health_ports: dict[str, int] = {}  # each service's /livez, /readyz, /metrics
+        self.instances: dict[str, str] = {}  # process name -> service (two evaluators: "evaluator", "evaluator-2")
         self.env = {
             **os.environ,
             **infra_env,
@@ -97,10 +99,15 @@ class Pipeline:
 
     # ------------------------------------------------------------ processes
 
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         logfile = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
-            argv, cwd=ROOT, env=self.env, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         logfile.close()
         self.procs[name] = proc
@@ -127,15 +134,27 @@ class Pipeline:
                 time.sleep(0.1)
         raise RuntimeError(f"the local arXiv server did not open port {self.arxiv_port}")
 
-    def start_service(self, name: str) -> subprocess.Popen[bytes]:
-        return self._spawn(name, [str(FASTSTREAM), "run", f"services.{name}.app:app"])
+    def start_service(self, name: str, instance: str | None = None) -> subprocess.Popen[bytes]:
+        """Start service `name` (again, after a kill) as process `instance` (default: the name), its
+        health port free on this machine, kept across restarts."""
+        instance = instance or name
+        self.instances[instance] = name
+        port = self.health_ports.setdefault(instance, free_port())
+        argv = [str(FASTSTREAM), "run", f"services.{name}.app:app"]
+        return self._spawn(instance, argv, {"PV_HEALTH_PORT": str(port)})
+
+    def start_api(self) -> subprocess.Popen[bytes]:
+        return self._spawn("api", [str(PYTHON), "-m", "services.api"])
+
+    def health_url(self, instance: str) -> str:
+        return f"http://127.0.0.1:{self.health_ports[instance]}"
 
     def start(self) -> None:
         self.start_arxiv_server()
         for name in SERVICES:
             self.start_service(name)
         if self.with_api:
-            self._spawn("api", [str(PYTHON), "-m", "services.api"])
+            self.start_api()
         log(f"started {', '.join(self.procs)}; logs in {self.log_dir.relative_to(ROOT)}; database {self.database}")
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
@@ -146,8 +165,10 @@ class Pipeline:
     def restart(self, name: str) -> None:
         if name == "arxiv_server":
             self.start_arxiv_server()
+        elif name == "api":
+            self.start_api()
         else:
-            self.start_service(name)
+            self.start_service(self.instances.get(name, name), name)
 
     def dead(self) -> list[str]:
         return [name for name, proc in self.procs.items() if proc.poll() is not None]

@@ -18,6 +18,7 @@ from shared.errors import OutputTooLarge
 from shared.headers import HEADER_CORRELATION_ID, headers_for
 from shared.logging import broker_logger
 from shared.messages import TOPIC_MESSAGES, new_correlation_id
+from shared.monitor import Monitor
 from shared.settings import KafkaSettings
 
 M = TypeVar("M", bound=BaseModel)
@@ -65,11 +66,13 @@ class Outgoing:
 
 
 class Bus:
-    """Publishes pipeline messages with keys and headers, waiting for the broker's acknowledgement."""
+    """Publishes pipeline messages with keys and headers, waiting for the broker's acknowledgement.
+    Its `monitor` is where the service's consumers register for health and metrics."""
 
-    def __init__(self, broker: KafkaBroker, *, service: str) -> None:
+    def __init__(self, broker: KafkaBroker, *, service: str, monitor: Monitor | None = None) -> None:
         self.broker = broker
         self.service = service
+        self.monitor = monitor or Monitor(service)
 
     async def publish(self, topic: str, message: BaseModel, *, key: str, payload: bytes | None = None) -> None:
         payload = payload if payload is not None else message.model_dump_json().encode("utf-8")

@@ -28,6 +28,7 @@ from shared.errors import PermanentError
 from shared.headers import HEADER_ARXIV_ID, HEADER_CLAIM_ID, HEADER_CORRELATION_ID, decode_headers, message_ids
 from shared.logging import bind_message, get_logger
 from shared.messages import TOPIC_MESSAGES
+from shared.metrics import Metrics
 from shared.settings import KafkaSettings
 
 M = TypeVar("M", bound=BaseModel)
@@ -61,6 +62,7 @@ class ConsumerStats:
     dead_lettered: int = 0
     retried: int = 0
     last_errors: list[str] = field(default_factory=list)
+    busy_since: float | None = None  # time.monotonic() when the current message reached the handler
 
     def failed(self, error: BaseException | str) -> None:
         self.dead_lettered += 1
@@ -78,8 +80,19 @@ class Delivery(Generic[M]):
     settings: KafkaSettings
     policy: RetryPolicy
     stats: ConsumerStats
+    metrics: Metrics
 
     async def process(self, record: Any, body: bytes, headers: dict[str, str]) -> None:
+        self.stats.busy_since = time.monotonic()
+        in_flight = self.metrics.in_flight.labels(record.topic)
+        in_flight.inc()
+        try:
+            await self._process(record, body, headers)
+        finally:
+            in_flight.dec()
+            self.stats.busy_since = None
+
+    async def _process(self, record: Any, body: bytes, headers: dict[str, str]) -> None:
         decoded = await self.decoded(record, body)
         if decoded is None:
             return
@@ -126,6 +139,7 @@ class Delivery(Generic[M]):
                     await self.bus.publish(out.topic, out.message, key=out.key, payload=payload)
                     sent += 1
                 self.stats.handled += 1
+                self.metrics.handled.labels(record.topic).inc()
                 return
             except asyncio.CancelledError:
                 raise
@@ -139,6 +153,7 @@ class Delivery(Generic[M]):
                     await self.dead_letter(record, exc, "handle", attempt)
                     return
                 self.stats.retried += 1
+                self.metrics.retried.labels(record.topic).inc()
                 delay = self.policy.delay(attempt)
                 log.warning("message_retrying", error=repr(exc)[:500], attempt=attempt, delay_s=delay)
                 await asyncio.sleep(delay)
@@ -146,6 +161,7 @@ class Delivery(Generic[M]):
     async def dead_letter(self, record: Any, error: BaseException | str, stage: str, attempts: int) -> None:
         """Write the dead letter, retrying for a minute; past that, raise (the caller rewinds)."""
         self.stats.failed(error)
+        self.metrics.dead_letters.labels(record.topic).inc()
         started = time.monotonic()
         while True:
             try:
@@ -189,10 +205,11 @@ def consume(
         settings=settings,
         policy=retry or RetryPolicy.from_settings(settings),
         stats=counters,
+        metrics=bus.monitor.metrics,
     )
     poll_interval = max_poll_interval_ms or 300_000
 
-    @registrar.subscriber(
+    subscriber = registrar.subscriber(
         topic,
         group_id=group_id,
         ack_policy=AckPolicy.MANUAL,
@@ -207,6 +224,7 @@ def consume(
         title=f"{group_id}:{topic}",
         description=description or None,
     )
+
     async def on_message(body: bytes, message: KafkaMessage) -> None:
         record = message.raw_message
         assert not isinstance(record, tuple), "one record per message (not a batch subscriber)"
@@ -228,4 +246,6 @@ def consume(
             raise
         await message.ack()
 
+    subscriber(on_message)
+    bus.monitor.watch(topic, group_id, subscriber, counters, max_busy_s=poll_interval / 1000)
     return counters

@@ -1,19 +1,27 @@
-"""The composition root every FastStream service shares: settings -> broker -> bus -> subscribers,
-then the service's handler object and its clients on startup, closed again after shutdown. No I/O at
-import time."""
+"""The composition root every FastStream service shares: settings -> metrics -> broker -> bus ->
+subscribers, then the service's handler object and its clients on startup, closed again after
+shutdown. No I/O at import time.
+
+`faststream run services.<name>.app:app` serves the service's /livez, /readyz and /metrics
+(shared/monitor.py) on PV_HEALTH_HOST:PV_HEALTH_PORT (default: the service's port in
+`shared.settings.HEALTH_PORTS`); `--host`/`--port` on the command line override them."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from faststream import FastStream
+from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from shared.admin import ensure_topics
 from shared.bus import Bus, make_broker
 from shared.logging import configure_logging
-from shared.settings import KafkaSettings
+from shared.metrics import Metrics
+from shared.monitor import Monitor
+from shared.settings import HealthSettings, KafkaSettings
 
 H = TypeVar("H")
 M = TypeVar("M")
@@ -59,15 +67,30 @@ async def close_all(clients: Sequence[Any]) -> None:
             client.close()
 
 
-def service_app(service: str, register: Register[H], start: Start[H]) -> FastStream:
+class ServiceApp(AsgiFastStream):
+    """FastStream's ASGI app whose HTTP side listens where the settings say, logs through our JSON
+    logging (no uvicorn log config of its own) and keeps scrapes out of the access log."""
+
+    def __init__(self, broker: KafkaBroker, *, host: str, port: int, routes: Sequence[tuple[str, Any]]) -> None:
+        super().__init__(broker, asgi_routes=routes)
+        self.listen: dict[str, Any] = {"host": host, "port": port, "log_config": None, "access_log": "false"}
+
+    async def run(self, log_level: int = logging.INFO, run_extra_options: dict[str, Any] | None = None) -> None:
+        await super().run(log_level, {**self.listen, **(run_extra_options or {})})
+
+
+def service_app(service: str, register: Register[H], start: Start[H]) -> ServiceApp:
     """`register` declares subscribers and publishers; `start` runs once the topics exist."""
     configure_logging()
-    kafka = KafkaSettings()
-    broker = make_broker(kafka, service=service)
-    bus = Bus(broker, service=service)
+    kafka, health = KafkaSettings(), HealthSettings()
+    metrics = Metrics(service)
+    prometheus = KafkaPrometheusMiddleware(registry=metrics.registry, app_name=service)
+    broker = make_broker(kafka, service=service, middlewares=(prometheus,))
+    monitor = Monitor(service, metrics, stale_poll_s=health.stale_poll_s)
+    bus = Bus(broker, service=service, monitor=monitor)
     slot: Slot[H] = Slot()
     register(broker, bus, kafka, slot)
-    app = FastStream(broker)
+    app = ServiceApp(broker, host=health.host, port=health.port_for(service), routes=monitor.routes(broker))
     clients: list[Any] = []
 
     @app.on_startup

@@ -81,6 +81,36 @@ class ApiSettings(BaseSettings):
     port: int = 8080
 
 
+# Each service's health and metrics port when PV_HEALTH_PORT is not set (the CLI's `status` reads the same).
+HEALTH_PORTS = {"ingestor": 8101, "extractor": 8102, "evaluator": 8103, "validator": 8104, "publisher": 8105}
+
+
+class HealthSettings(BaseSettings):
+    """Where a service serves /livez, /readyz and /metrics, and when its consumers count as stuck."""
+
+    model_config = SettingsConfigDict(env_prefix="PV_HEALTH_")
+
+    host: str = "127.0.0.1"  # 0.0.0.0 in containers
+    port: int | None = None  # None -> HEALTH_PORTS[service]
+    # a consumer that has neither fetched nor been busy with a message for this long is not ready
+    stale_poll_s: float = 60.0
+
+    def port_for(self, service: str) -> int:
+        return self.port if self.port is not None else HEALTH_PORTS.get(service, 8100)
+
+
+class StatusSettings(BaseSettings):
+    """Where `paperverdict status` finds the services: `name=http://host:port` pairs, comma-separated."""
+
+    model_config = SettingsConfigDict(env_prefix="PV_STATUS_")
+
+    services: str = ",".join(f"{name}=http://127.0.0.1:{port}" for name, port in HEALTH_PORTS.items())
+
+    def endpoints(self) -> list[tuple[str, str]]:
+        pairs = [item.partition("=") for item in self.services.split(",") if item.strip()]
+        return [(name.strip(), url.strip().rstrip("/")) for name, _, url in pairs]
+
+
 class LogSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PV_LOG_")
 

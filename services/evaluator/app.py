@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from services.evaluator.adapters import build_cache, build_runner, mongo_client
@@ -20,7 +19,7 @@ from services.evaluator.handlers import Evaluator
 from shared import topics
 from shared.bus import Bus, declare_publisher
 from shared.consumer import consume
-from shared.service import Slot, service_app
+from shared.service import ServiceApp, Slot, service_app
 from shared.settings import EvaluatorSettings, KafkaSettings, MongoSettings
 
 SERVICE = "evaluator"
@@ -43,7 +42,7 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, slot: Slot[Eva
     )
 
 
-def create_app() -> FastStream:
+def create_app() -> ServiceApp:
     mongo, settings = MongoSettings(), EvaluatorSettings()
 
     async def start(bus: Bus) -> tuple[Evaluator, Sequence[Any]]:
@@ -51,7 +50,9 @@ def create_app() -> FastStream:
 
         client = mongo_client(mongo)
         db = client[mongo.database]
-        evaluator = Evaluator(bus.publish, settings, build_runner(settings), await build_cache(db), ArtifactStore(db))
+        evaluator = Evaluator(
+            bus.publish, settings, build_runner(settings), await build_cache(db), ArtifactStore(db), bus.monitor.metrics
+        )
         return evaluator, [client]
 
     return service_app(SERVICE, register, start)

@@ -17,6 +17,7 @@ from shared.bus import Outgoing
 from shared.ids import measurement_id
 from shared.logging import get_logger
 from shared.messages import ClaimExtracted, EvaluationCompleted, EvaluationPlanned
+from shared.metrics import Metrics
 from shared.models import Claim, Measurement, RunProtocol
 from shared.settings import EvaluatorSettings
 
@@ -27,6 +28,9 @@ class Runner(Protocol):
     """The model side (`services.evaluator.runner.EvaluationRunner`, or a fake in a test)."""
 
     def available(self) -> Mapping[str, int]: ...
+
+    @property
+    def model_loads(self) -> int: ...
 
     def measurement_key(self, claim: Claim, protocol: RunProtocol) -> str | None: ...
 
@@ -57,7 +61,9 @@ class Evaluator:
         runner: Runner,
         cache: MeasurementCache,
         artifacts: ArtifactWriter,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics("evaluator")
         self.announce = announce
         self.settings = settings
         self.runner = runner
@@ -88,6 +94,7 @@ class Evaluator:
         if isinstance(plan, str):
             log.info("evaluation_unsupported", reason=plan)
             measurement = unsupported_measurement(claim, plan)
+            self.metrics.evaluations.labels("unsupported").inc()
         else:
             planned = EvaluationPlanned(
                 correlation_id=msg.correlation_id,
@@ -114,8 +121,14 @@ class Evaluator:
         cached = await self.cache.get(cache_key) if cache_key else None
         if cached is not None:
             log.info("measurement_cached", measurement_id=cached.measurement_id)
+            self.metrics.cache.labels("hit").inc()
+            self.metrics.evaluations.labels("cached").inc()
             return cached.model_copy(update={"cached": True})
+        self.metrics.cache.labels("miss").inc()
+        loads = self.runner.model_loads
         measurement, records = await asyncio.to_thread(self.runner.measure, claim, plan)
+        self.metrics.model_loads.inc(self.runner.model_loads - loads)
+        self.metrics.evaluations.labels("failed" if measurement.failure else "measured").inc()
         if records:
             ref = await self.artifacts.put(
                 records,

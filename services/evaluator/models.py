@@ -55,6 +55,7 @@ class ModelLoader:
         self.device = pick_device(settings.device)
         self._loaded: dict[tuple[str, str], LoadedModel] = {}
         self._lock = threading.Lock()
+        self.loads = 0  # models actually loaded (not answered from memory), for the metrics
 
     @property
     def token(self) -> str | None:
@@ -116,6 +117,7 @@ class ModelLoader:
             key = (model_id, sha)
             if key not in self._loaded:
                 self._loaded[key] = self._load(model_id, folder, sha)
+                self.loads += 1
             return self._loaded[key]
 
     def _load(self, model_id: str, folder: Path, sha: str) -> LoadedModel:

@@ -36,6 +36,10 @@ class EvaluationRunner:
     def available(self) -> Mapping[str, int]:
         return self.data.available()
 
+    @property
+    def model_loads(self) -> int:
+        return self.models.loads
+
     def engine(self, loaded: LoadedModel) -> Engine:
         key = (loaded.model_id, loaded.revision)
         if key not in self._engines:

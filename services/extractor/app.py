@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from services.extractor.adapters import mongo_client
@@ -17,7 +16,7 @@ from services.extractor.handlers import Extractor
 from shared import topics
 from shared.bus import Bus, declare_publisher
 from shared.consumer import consume
-from shared.service import Slot, service_app
+from shared.service import ServiceApp, Slot, service_app
 from shared.settings import ExtractorSettings, KafkaSettings, MongoSettings
 
 SERVICE = "extractor"
@@ -39,7 +38,7 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, slot: Slot[Ext
     declare_publisher(broker, topics.EXTRACTION_COMPLETED, "Extraction done for a paper version; key = arXiv ID.")
 
 
-def create_app() -> FastStream:
+def create_app() -> ServiceApp:
     mongo, settings = MongoSettings(), ExtractorSettings()
 
     async def start(bus: Bus) -> tuple[Extractor, Sequence[Any]]:

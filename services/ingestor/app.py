@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from services.ingestor.adapters import ArxivClient
@@ -17,7 +16,7 @@ from services.ingestor.requests import decode_ingest_request
 from shared import topics
 from shared.bus import Bus, declare_publisher
 from shared.consumer import consume
-from shared.service import Slot, service_app
+from shared.service import ServiceApp, Slot, service_app
 from shared.settings import ArxivSettings, KafkaSettings, MongoSettings
 
 SERVICE = "ingestor"
@@ -40,7 +39,7 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, slot: Slot[Ing
     )
 
 
-def create_app() -> FastStream:
+def create_app() -> ServiceApp:
     mongo, arxiv = MongoSettings(), ArxivSettings()
 
     async def start(bus: Bus) -> tuple[Ingestor, Sequence[Any]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from services.publisher.adapters import database, mongo_client
@@ -19,7 +18,7 @@ from services.publisher.handlers import Publisher
 from shared import topics
 from shared.bus import Bus, declare_publisher
 from shared.consumer import consume
-from shared.service import Slot, service_app
+from shared.service import ServiceApp, Slot, service_app
 from shared.settings import KafkaSettings, MongoSettings
 
 SERVICE = "publisher"
@@ -60,7 +59,7 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, slot: Slot[Pub
     )
 
 
-def create_app() -> FastStream:
+def create_app() -> ServiceApp:
     mongo = MongoSettings()
 
     async def start(bus: Bus) -> tuple[Publisher, Sequence[Any]]:
@@ -72,7 +71,7 @@ def create_app() -> FastStream:
         db = database(client, mongo)
         store = PublisherStore(db)
         await store.ensure_indexes()
-        return Publisher(store, SourceReader(ArtifactStore(db))), [client]
+        return Publisher(store, SourceReader(ArtifactStore(db)), bus.monitor.metrics), [client]
 
     return service_app(SERVICE, register, start)
 

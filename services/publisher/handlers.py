@@ -13,6 +13,7 @@ from shared.errors import PermanentError
 from shared.gates import check_c1
 from shared.logging import get_logger
 from shared.messages import ExtractionCompleted, PaperIngested, VerdictPublished, VerdictValidated
+from shared.metrics import Metrics
 from shared.models import GateOutcome
 from shared.sources import SourceChecker
 
@@ -30,9 +31,10 @@ class ReadModel(Protocol):
 
 
 class Publisher:
-    def __init__(self, store: ReadModel, sources: SourceChecker) -> None:
+    def __init__(self, store: ReadModel, sources: SourceChecker, metrics: Metrics | None = None) -> None:
         self.store = store
         self.sources = sources
+        self.metrics = metrics or Metrics("publisher")
 
     async def on_paper(self, msg: PaperIngested) -> None:
         await self.store.record_paper(msg)
@@ -49,6 +51,8 @@ class Publisher:
         log.info(
             "verdict_published" if written else "verdict_replayed", verdict_id=msg.verdict.id, kind=msg.verdict.kind
         )
+        if written:
+            self.metrics.verdicts.labels(msg.verdict.kind, msg.verdict.status).inc()
         # Emitted on replays too: the previous attempt may have written MongoDB and died before the
         # event went out. Consumers dedupe on verdict.id.
         event = VerdictPublished(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from services.validator.adapters import mongo_client
@@ -18,7 +17,7 @@ from services.validator.handlers import Validator
 from shared import topics
 from shared.bus import Bus, declare_publisher
 from shared.consumer import consume
-from shared.service import Slot, service_app
+from shared.service import ServiceApp, Slot, service_app
 from shared.settings import KafkaSettings, MongoSettings
 
 SERVICE = "validator"
@@ -48,7 +47,7 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, slot: Slot[Val
     )
 
 
-def create_app() -> FastStream:
+def create_app() -> ServiceApp:
     mongo = MongoSettings()
 
     async def start(bus: Bus) -> tuple[Validator, Sequence[Any]]:

@@ -32,6 +32,10 @@ class FakeRunner:
     def available(self) -> Mapping[str, int]:
         return {"arc_easy": 40}
 
+    @property
+    def model_loads(self) -> int:
+        return 1 if self.runs else 0
+
     def measurement_key(self, claim: Claim, protocol: RunProtocol) -> str | None:
         return f"m-{claim.claim_id}-{protocol.n_shot}"
 
