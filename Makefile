@@ -13,11 +13,12 @@ export TOKENIZERS_PARALLELISM := false
 # the real-model tests fail (not skip) when deploy/install.sh has not built .cache/real
 export PV_REQUIRE_REAL_FIXTURES := 1
 ARXIV_ID ?= 2611.00001
+ARXIV ?= real
 
-.PHONY: help install install-python up down run lint test test-unit test-integration test-e2e bench asyncapi clean
+.PHONY: help install install-python up down run serve lint test test-unit test-integration test-e2e bench asyncapi clean
 
 help:
-	@echo "make install | install-python | up | down | run | lint | test | test-unit | test-integration | test-e2e | bench | asyncapi | clean"
+	@echo "make install | install-python | up | down | run | serve [ARXIV=local] | lint | test | test-unit | test-integration | test-e2e | bench | asyncapi | clean"
 
 install:
 	bash deploy/install.sh
@@ -36,6 +37,12 @@ down:
 # fixture paper, wait for all its verdicts, print the published document, stop everything.
 run: install
 	$(PY) scripts/run_demo.py --skip-install --stop-infra --arxiv-id $(ARXIV_ID)
+
+# Keep the pipeline running in the foreground (Ctrl-C stops it): Kafka + FerretDB (or your own, from
+# PV_KAFKA_BOOTSTRAP_SERVERS and PV_MONGO_URL), the five services, the API. ARXIV=local serves the bundled
+# papers, models and data offline; the default is arxiv.org and the Hugging Face Hub.
+serve: install
+	ARXIV=$(ARXIV) $(PY) scripts/serve.py --skip-install
 
 # The whole suite against fresh servers, stopped afterwards (KEEP_SERVERS=1 leaves them running).
 test: up

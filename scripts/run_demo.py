@@ -65,31 +65,41 @@ class Pipeline:
         papers_dir: Path | None = None,
         extra_env: dict[str, str] | None = None,
         with_api: bool = True,
+        local_arxiv: bool = True,
+        health_ports: dict[str, int] | None = None,
+        api_port: int | None = None,
     ) -> None:
+        """`local_arxiv`: serve `papers_dir` as arXiv and read models and task data from the bundled
+        fixtures, offline (the demo and the tests); off, the services talk to arxiv.org and the Hub as
+        the environment says. `health_ports`: fixed ports per service (else free ones)."""
         self.database = database or f"paperverdict_run_{time.strftime('%Y%m%d_%H%M%S')}_{uuid.uuid4().hex[:6]}"
         self.log_dir = log_dir or RUN_DIR / "logs" / self.database
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.papers_dir = papers_dir or ROOT / "fixtures" / "papers"
+        self.local_arxiv = local_arxiv
         self.arxiv_port = free_port()
-        self.api_port = free_port()
+        self.api_port = api_port or free_port()
         self.with_api = with_api
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.health_ports: dict[str, int] = {}  # each service's /livez, /readyz, /metrics
+        self.health_ports: dict[str, int] = dict(health_ports or {})  # each service's /livez, /readyz, /metrics
         self.instances: dict[str, str] = {}  # process name -> service (two evaluators: "evaluator", "evaluator-2")
-        self.env = {
-            **os.environ,
-            **infra_env,
-            "PV_MONGO_DATABASE": self.database,
+        offline = {
             "PV_ARXIV_BASE_URL": f"http://127.0.0.1:{self.arxiv_port}",
             "PV_ARXIV_API_URL": f"http://127.0.0.1:{self.arxiv_port}/api/query",
             "PV_ARXIV_REQUEST_INTERVAL_S": "0",
             "PV_EVAL_DATA_DIR": str(ROOT / "fixtures" / "demo-data"),  # sized for firm verdicts
-            "PV_API_PORT": str(self.api_port),
-            "PV_LOG_FORMAT": "json",
             "HF_HUB_OFFLINE": "1",
             "HF_DATASETS_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "HF_HUB_CACHE": str(ROOT / "fixtures" / "hub"),
+        }
+        self.env = {
+            **os.environ,
+            **infra_env,
+            "PV_MONGO_DATABASE": self.database,
+            **(offline if local_arxiv else {}),
+            "PV_API_PORT": str(self.api_port),
+            "PV_LOG_FORMAT": "json",
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "TOKENIZERS_PARALLELISM": "false",
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
@@ -150,7 +160,8 @@ class Pipeline:
         return f"http://127.0.0.1:{self.health_ports[instance]}"
 
     def start(self) -> None:
-        self.start_arxiv_server()
+        if self.local_arxiv:
+            self.start_arxiv_server()
         for name in SERVICES:
             self.start_service(name)
         if self.with_api:

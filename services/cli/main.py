@@ -3,6 +3,8 @@
     paperverdict publish 2611.00001 [more IDs]      ask the pipeline to check papers
     paperverdict watch [--from-beginning] [--arxiv ID] [--status S]   published verdicts as JSON lines
     paperverdict show 2611.00001                    the published document
+    paperverdict status [--json]                    services' readiness, lag, dead letters, papers in flight
+    paperverdict dlq list [TOPIC] | dlq replay TOPIC --offset N | --all
     paperverdict extract | eval loglikelihood | eval task | validate   run one stage locally
 
 Kafka and MongoDB come from PV_KAFKA_BOOTSTRAP_SERVERS and PV_MONGO_URL (deploy/local/up.sh writes
@@ -21,9 +23,13 @@ from typing import Optional
 
 import typer
 
+from services.cli import ops
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Check the numbers in ML papers.")
 eval_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run an evaluation locally.")
 app.add_typer(eval_app, name="eval")
+app.add_typer(ops.dlq_app, name="dlq")
+app.command("status")(ops.status)
 
 
 def _fail(message: str, code: int = 2) -> None:

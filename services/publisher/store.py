@@ -346,6 +346,20 @@ class PublisherStore:
     async def count_documents(self) -> int:
         return await self.papers.count_documents({})
 
+    async def progress(self, *, limit: int = 10_000) -> list[tuple[str, int | None, int]]:
+        """(arXiv ID, expected claims or None before extraction, claims of the latest version with a
+        POST verdict) per paper: `paperverdict status` counts the papers still in flight."""
+        latest: dict[str, int] = {}
+        expected: dict[str, int | None] = {}
+        async for doc in self.papers.find({}, {"latest_version": 1, "expected_claims": 1}).limit(limit):
+            latest[doc["_id"]] = doc["latest_version"]["version"]
+            expected[doc["_id"]] = doc.get("expected_claims")
+        done = dict.fromkeys(latest, 0)
+        async for c in self.claims.find({"verdicts.post": {"$ne": None}}, {"arxiv_id": 1, "version": 1}):
+            if latest.get(c["arxiv_id"]) == c["version"]:
+                done[c["arxiv_id"]] += 1
+        return [(key, expected[key], done[key]) for key in latest]
+
     async def get_history(self, arxiv_id: str, *, limit: int = 200, offset: int = 0) -> tuple[list[Verdict], int]:
         """One page of the paper's verdicts, newest first (superseded ones have is_current false), and the total."""
         query = {"arxiv_id": paper_key(arxiv_id)}

@@ -140,3 +140,15 @@ def test_evaluators_can_scale(compose: dict) -> None:
     header = COMPOSE_FILE.read_text()
     assert "--scale evaluator=N" in header
     assert "--profile cpu up --build --scale evaluator=0" in header
+
+
+def test_every_app_service_has_a_readiness_healthcheck(compose: dict) -> None:
+    for name in (*APP_SERVICES, "evaluator-cpu"):
+        service = compose["services"][name]
+        probe = " ".join(service["healthcheck"]["test"])
+        if name == "api":
+            assert "8080/healthz" in probe
+            continue
+        assert "8100/readyz" in probe, name
+        assert service["environment"]["PV_HEALTH_PORT"] == "8100"
+        assert service["environment"]["PV_HEALTH_HOST"] == "0.0.0.0"

@@ -1,0 +1,1 @@
+"""Operating a running pipeline: dead letters (`paperverdict dlq`) and status (`paperverdict status`)."""
