@@ -104,3 +104,23 @@ def bind_message(**fields: object) -> None:
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
     logger: structlog.stdlib.BoundLogger = structlog.get_logger(name)
     return logger
+
+
+class _CurrentStderr:
+    """Whatever sys.stderr is at write time (structlog keeps the file object it was given; tests swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
+def configure_cli_logging() -> None:
+    """For commands whose stdout carries their results: warnings and errors only, on stderr (unless
+    logging was configured already)."""
+    if not structlog.is_configured():
+        configure_logging(LogSettings(level="WARNING"), stream=_CurrentStderr())

@@ -28,6 +28,7 @@ from services.evaluator.models import ModelLoader, ModelLoadError
 from services.evaluator.planner import Unsupported, plan_run
 from services.evaluator.runner import EvaluationRunner
 from services.evaluator.tasks import registry
+from shared.logging import configure_cli_logging
 from shared.models import Measurement, RunProtocol
 from shared.settings import EvaluatorSettings
 
@@ -53,6 +54,7 @@ def _request_rows(requests: Path) -> list[dict] | str:
 
 
 def loglikelihood_command(model: str, requests: Path) -> int:
+    configure_cli_logging()  # stdout carries the results
     settings = EvaluatorSettings(allow_local_models=True)  # the user names the folder on the command line
     rows = _request_rows(requests)  # checked before the model is loaded
     if isinstance(rows, str):
@@ -82,6 +84,7 @@ def loglikelihood_command(model: str, requests: Path) -> int:
 def task_command(
     model: str, task: str, shots: int, limit: int | None, data: Path | None, records: Path | None = None
 ) -> int:
+    configure_cli_logging()  # stdout carries the measurement
     settings = EvaluatorSettings(allow_local_models=True)  # `--model DIR` is the user's own choice
     if data is not None:
         settings = settings.model_copy(update={"data_dir": data})

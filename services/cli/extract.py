@@ -13,29 +13,14 @@ import sys
 import tarfile
 from pathlib import Path
 
-import structlog
-
 from services.extractor.extract import ExtractionResult, PaperSources
 from services.extractor.isolated import extract_isolated
 from shared.ids import sha256_hex
-from shared.logging import configure_logging
+from shared.logging import configure_cli_logging
 from shared.settings import ExtractorSettings, LogSettings
 from shared.unpack import TEXT_SUFFIXES
 
 _ARXIV_IN_PATH = re.compile(r"(\d{4}\.\d{4,5})(?:v\d+)?")
-
-
-class _CurrentStderr:
-    """Whatever sys.stderr is at write time (structlog keeps the file object it was given)."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
-
-    def isatty(self) -> bool:
-        return sys.stderr.isatty()
 
 
 def extract_command(
@@ -51,8 +36,7 @@ def extract_command(
         )
         return 2
     arxiv_id = arxiv_id or _arxiv_id_from_path(source)
-    if not structlog.is_configured():  # stdout carries the claims: logs must go to stderr
-        configure_logging(LogSettings(level="WARNING"), stream=_CurrentStderr())
+    configure_cli_logging()  # stdout carries the claims: logs go to stderr
     html_bytes = html.read_bytes() if html else None
     pdf_bytes = pdf.read_bytes() if pdf else None
     data = _pack_folder(source) if source.is_dir() else source.read_bytes()

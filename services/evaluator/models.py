@@ -8,12 +8,16 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from services.evaluator import vetting
+from shared.logging import get_logger
 from shared.settings import EvaluatorSettings
+
+log = get_logger("paperverdict.evaluator.models")
 
 ALLOW_PATTERNS = ["*.json", "*.safetensors", "tokenizer*", "*.model", "*.tiktoken", "*.txt", "*.jinja"]
 
@@ -116,8 +120,12 @@ class ModelLoader:
             folder, sha = self.resolve(model_id, revision)
             key = (model_id, sha)
             if key not in self._loaded:
+                started = time.perf_counter()
                 self._loaded[key] = self._load(model_id, folder, sha)
                 self.loads += 1
+                log.info(
+                    "model_loaded", model_id=model_id, revision=sha, seconds=round(time.perf_counter() - started, 2)
+                )
             return self._loaded[key]
 
     def _load(self, model_id: str, folder: Path, sha: str) -> LoadedModel:

@@ -122,15 +122,24 @@ def pack_rows(sizes: Sequence[int], row_tokens: int) -> list[list[int]]:
     return rows
 
 
-def batch_rows(row_sizes: Sequence[int], token_budget: int) -> list[list[int]]:
-    """Rows (longest first) into batches whose padded size `rows x longest` stays under the budget."""
+# A batch's rows are at least this fraction of its longest row: every row of a batch is padded to the
+# longest, and a pad token costs a real token's compute (PIQA's 50 first documents, 14 to 243 tokens,
+# padded to one width: 3.4x the real tokens; with this rule: 1.3x).
+BATCH_SPREAD = 0.75
+
+
+def batch_rows(row_sizes: Sequence[int], token_budget: int, spread: float = BATCH_SPREAD) -> list[list[int]]:
+    """Rows (longest first) into batches whose padded size `rows x longest` stays under the budget and
+    whose rows are all at least `spread` of the batch's longest."""
     order = sorted(range(len(row_sizes)), key=lambda i: (-row_sizes[i], i))
     batches: list[list[int]] = []
     for i in order:
-        if batches and (len(batches[-1]) + 1) * padded(row_sizes[batches[-1][0]]) <= token_budget:
-            batches[-1].append(i)
-        else:
-            batches.append([i])
+        if batches:
+            width = padded(row_sizes[batches[-1][0]])
+            if (len(batches[-1]) + 1) * width <= token_budget and padded(row_sizes[i]) >= spread * width:
+                batches[-1].append(i)
+                continue
+        batches.append([i])
     return batches
 
 

@@ -99,6 +99,18 @@ def test_pack_rows_first_fit_decreasing_and_batches_under_budget():
         assert len(batch) * packing.padded(max(sizes[r] for r in batch)) <= 2048 or len(batch) == 1
 
 
+def test_batches_keep_rows_of_similar_length_together():
+    # the PIQA shape: a few long rows and many short ones are not padded to one width
+    sizes = [243, 139, 128, 117, 91, 82, 81, 79, 77, 77, 75, 71, 69, 69, 68, 67, 65, 61, 58, 57, 54, 50, 14]
+    batches = packing.batch_rows(sizes, token_budget=16_384)
+    for batch in batches:
+        width = packing.padded(sizes[batch[0]])
+        assert all(packing.padded(sizes[r]) >= 0.75 * width for r in batch)
+    padded_total = sum(len(b) * packing.padded(sizes[b[0]]) for b in batches)
+    assert padded_total < 1.4 * sum(sizes) < len(sizes) * packing.padded(max(sizes))
+    assert sorted(r for b in batches for r in b) == list(range(len(sizes)))
+
+
 def test_common_prefix_length():
     assert common_prefix_length([[1, 2, 3, 4], [1, 2, 3, 9], [1, 2, 7]]) == 2
     assert common_prefix_length([[1, 2], [1, 2, 3]]) == 2
