@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,8 +27,18 @@ SERVICE_PROCESSES = (
 
 
 def _pids(pattern: str) -> set[int]:
-    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True, check=False).stdout
-    return {int(p) for p in out.split()}
+    """Processes whose command line matches `pattern` (read from /proc: no procps needed)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if re.search(pattern, cmdline):
+            found.add(int(entry.name))
+    return found
 
 
 def _wait_for_line(path: Path, text: str, timeout_s: float) -> str | None:
