@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,14 @@ class Pipeline:
 
     def health_url(self, instance: str) -> str:
         return f"http://127.0.0.1:{self.health_ports[instance]}"
+
+    def ready(self, instance: str) -> bool:
+        """Whether the process answers 200 on /readyz."""
+        try:
+            with urllib.request.urlopen(f"{self.health_url(instance)}/readyz", timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:  # refused, or 503 (HTTPError)
+            return False
 
     def start(self) -> None:
         if self.local_arxiv:

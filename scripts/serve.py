@@ -22,14 +22,13 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from run_demo import RUN_DIR, SERVICES, SERVICES_ENV, Pipeline, read_env_file  # noqa: E402
+from run_demo import RUN_DIR, SERVICES, Pipeline, ensure_infra  # noqa: E402
 
 from shared.settings import HEALTH_PORTS  # noqa: E402
 
@@ -56,19 +55,8 @@ def infra(skip_install: bool) -> tuple[dict[str, str], bool]:
     if os.environ.get("PV_KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("PV_MONGO_URL"):
         say(f"using Kafka at {os.environ['PV_KAFKA_BOOTSTRAP_SERVERS']} and MongoDB from PV_MONGO_URL")
         return {k: v for k, v in os.environ.items() if k in ("PV_KAFKA_BOOTSTRAP_SERVERS", "PV_MONGO_URL")}, False
-    if not skip_install:
-        subprocess.run(["bash", str(ROOT / "deploy" / "install.sh")], cwd=ROOT, check=True, stdout=sys.stderr)
     was_running = infra_running()
-    subprocess.run(["bash", str(ROOT / "deploy" / "local" / "up.sh")], cwd=ROOT, check=True, stdout=sys.stderr)
-    return {k: v for k, v in read_env_file(SERVICES_ENV).items() if k.startswith("PV_")}, not was_running
-
-
-def ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
+    return ensure_infra(skip_install), not was_running
 
 
 class Supervisor:
@@ -140,7 +128,7 @@ def main() -> int:
         announced = False
         while not stopping:
             supervisor.tick()
-            if not announced and all(ready(pipeline.health_url(n)) for n in SERVICES):
+            if not announced and all(pipeline.ready(n) for n in SERVICES):
                 say(
                     f"all five services ready after {time.monotonic() - began:.0f}s; try: .venv/bin/paperverdict publish 2611.00001"
                 )

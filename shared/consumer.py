@@ -80,7 +80,10 @@ class Delivery(Generic[M]):
     settings: KafkaSettings
     policy: RetryPolicy
     stats: ConsumerStats
-    metrics: Metrics
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.bus.monitor.metrics
 
     async def process(self, record: Any, body: bytes, headers: dict[str, str]) -> None:
         self.stats.busy_since = time.monotonic()
@@ -205,7 +208,6 @@ def consume(
         settings=settings,
         policy=retry or RetryPolicy.from_settings(settings),
         stats=counters,
-        metrics=bus.monitor.metrics,
     )
     poll_interval = max_poll_interval_ms or 300_000
 

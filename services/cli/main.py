@@ -62,8 +62,7 @@ def publish(
 
 
 async def _publish(requests: list) -> None:
-    from aiokafka import AIOKafkaProducer
-
+    from services.ops.kafka import send_records
     from shared import topics
     from shared.admin import ensure_topics
     from shared.headers import headers_for
@@ -73,24 +72,16 @@ async def _publish(requests: list) -> None:
     settings = KafkaSettings()
     # Create the topics with their partitions before the first message, not by broker auto-creation.
     await ensure_topics(settings)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
-        enable_idempotence=True,
-        acks="all",
-        client_id="paperverdict-cli",
-    )
-    await producer.start()
-    try:
-        for request in requests:
-            headers = [(k, v.encode()) for k, v in headers_for(request).items()]
-            await producer.send_and_wait(
-                topics.INGEST_REQUESTS,
-                request.model_dump_json().encode(),
-                key=parse_arxiv_id(request.arxiv_id).base.encode(),
-                headers=headers,
-            )
-    finally:
-        await producer.stop()
+    records = [
+        (
+            topics.INGEST_REQUESTS,
+            parse_arxiv_id(request.arxiv_id).base.encode(),
+            request.model_dump_json().encode(),
+            headers_for(request),
+        )
+        for request in requests
+    ]
+    await send_records(settings.bootstrap_servers, records)
 
 
 @app.command()

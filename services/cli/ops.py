@@ -63,7 +63,7 @@ def dlq_replay(
 ) -> None:
     """Send dead letters' original bytes and headers back to their topic (safe to repeat)."""
     from services.ops.dlq import ReplayRefused, replay_record, select
-    from services.ops.kafka import republish
+    from services.ops.kafka import send_records
 
     rows = asyncio.run(_rows(_dlq_topics(topic), 100_000))
     try:
@@ -72,7 +72,7 @@ def dlq_replay(
     except ReplayRefused as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    sent = asyncio.run(republish(_bootstrap(), records))
+    sent = asyncio.run(send_records(_bootstrap(), records))
     for r, (target, _, value, _) in zip(chosen, records, strict=True):
         typer.echo(
             json.dumps({"replayed": f"{r.dlq_topic}/{r.partition}/{r.offset}", "to": target, "bytes": len(value)})

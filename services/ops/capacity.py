@@ -99,8 +99,7 @@ class Simulation:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
-        weights = [1 / (rank**self.stats.zipf_s) for rank in range(1, self.baselines + 1)]
-        self.baseline_weights = weights
+        self.baseline_weights = [1 / (rank**self.stats.zipf_s) for rank in range(1, self.baselines + 1)]
         benches = sorted(self.stats.benchmarks)
         bench_weights = [self.stats.benchmarks[b] for b in benches]
         rng = random.Random(self.seed + 1)
@@ -110,7 +109,6 @@ class Simulation:
             self.baseline_triples.append(
                 (f"baseline/model-{i % max(1, self.baselines // 8)}", bench, rng.choice(self.stats.shots[bench]))
             )
-        self.benches, self.bench_weights = benches, bench_weights
         self.serial = 0
 
     def _claim(self, paper: str, index: int, triple: Triple) -> Claim:

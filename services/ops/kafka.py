@@ -109,8 +109,9 @@ async def group_lags(bootstrap: str, prefix: str = "paperverdict-") -> list[tupl
         await admin.close()
 
 
-async def republish(bootstrap: str, items: Sequence[tuple[str, bytes | None, bytes, dict[str, str]]]) -> int:
-    """Send (topic, key, value, headers) records, idempotent producer, acks=all; the count sent."""
+async def send_records(bootstrap: str, items: Sequence[tuple[str, bytes | None, bytes, dict[str, str]]]) -> int:
+    """Send (topic, key, value, headers) records in order, idempotent producer, acks=all; the count
+    sent (`dlq replay`, and `publish` for new ingest requests)."""
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         enable_idempotence=True,

@@ -124,15 +124,7 @@ async def test_two_evaluators_split_models_and_one_takes_over_when_the_other_die
     try:
 
         def both_ready() -> bool:
-            import urllib.request
-
-            for name in (*instances, "validator", "validator-2"):
-                try:
-                    with urllib.request.urlopen(f"{pipe.health_url(name)}/readyz", timeout=2):
-                        pass
-                except OSError:
-                    return False
-            return True
+            return all(pipe.ready(name) for name in (*instances, "validator", "validator-2"))
 
         assert await wait_for(both_ready, 90, 0.5), "\n".join(pipe.log_tail(n, 10) for n in pipe.procs)
         await publish(kafka_bootstrap, paper, version, claims)

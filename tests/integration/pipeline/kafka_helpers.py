@@ -9,6 +9,46 @@ import uuid
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pydantic import BaseModel
+
+from shared import topics
+from shared.admin import ensure_topics
+from shared.bus import Bus, json_decoder, make_broker
+from shared.consumer import ConsumerStats, RetryPolicy, consume
+from shared.settings import KafkaSettings
+
+
+class Ping(BaseModel):
+    n: int
+
+
+async def start_consumer(
+    kafka_bootstrap: str,
+    topic: str,
+    handler: Any,
+    *,
+    decode: Any = json_decoder(Ping),
+    max_bytes: int = 1_000_000,
+    retry: RetryPolicy | None = None,
+) -> tuple[Any, ConsumerStats]:
+    """A started broker with `handler` consuming `topic` (single-partition `topic`, its `.dlq` and
+    `<topic>.out` created), and the consumer's counters."""
+    settings = KafkaSettings(bootstrap_servers=kafka_bootstrap, max_message_bytes=max_bytes)
+    await ensure_topics(settings, [topic, topics.dead_letter(topic), f"{topic}.out"], partitions=1)
+    broker = make_broker(settings, service="test", graceful_timeout=5.0)
+    bus = Bus(broker, service="test")
+    stats = consume(
+        broker,
+        topic,
+        bus=bus,
+        group_id=f"g-{topic}",
+        decode=decode,
+        handler=handler,
+        settings=settings,
+        retry=retry or RetryPolicy(attempts=3, backoff_s=0.05),
+    )
+    await broker.start()
+    return broker, stats
 
 
 def unique_topic(stem: str) -> str:

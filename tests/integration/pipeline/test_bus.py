@@ -10,45 +10,20 @@ from pydantic import BaseModel
 
 from services.ingestor.requests import decode_ingest_request
 from shared import topics
-from shared.admin import ensure_topics
-from shared.bus import Bus, Outgoing, json_decoder, make_broker
-from shared.consumer import RetryPolicy, consume
+from shared.bus import Bus, Outgoing
+from shared.consumer import RetryPolicy
 from shared.messages import IngestPaper
-from shared.settings import KafkaSettings
-from tests.integration.pipeline.kafka_helpers import letters, produce, read_records, unique_topic, wait_for
+from tests.integration.pipeline.kafka_helpers import (
+    Ping,
+    letters,
+    produce,
+    read_records,
+    start_consumer,
+    unique_topic,
+    wait_for,
+)
 
 pytestmark = pytest.mark.timeout(180)
-
-
-class Ping(BaseModel):
-    n: int
-
-
-async def _start(
-    kafka_bootstrap: str,
-    topic: str,
-    handler,
-    *,
-    decode=json_decoder(Ping),
-    max_bytes: int = 1_000_000,
-    retry: RetryPolicy | None = None,
-):
-    settings = KafkaSettings(bootstrap_servers=kafka_bootstrap, max_message_bytes=max_bytes)
-    await ensure_topics(settings, [topic, topics.dead_letter(topic), f"{topic}.out"], partitions=1)
-    broker = make_broker(settings, service="test", graceful_timeout=5.0)
-    bus = Bus(broker, service="test")
-    stats = consume(
-        broker,
-        topic,
-        bus=bus,
-        group_id=f"g-{topic}",
-        decode=decode,
-        handler=handler,
-        settings=settings,
-        retry=retry or RetryPolicy(attempts=3, backoff_s=0.05),
-    )
-    await broker.start()
-    return broker, stats
 
 
 async def test_malformed_json_is_dead_lettered_and_the_consumer_goes_on(kafka_bootstrap: str) -> None:
@@ -58,7 +33,7 @@ async def test_malformed_json_is_dead_lettered_and_the_consumer_goes_on(kafka_bo
     async def handle(msg: Ping) -> None:
         seen.append(msg.n)
 
-    broker, stats = await _start(kafka_bootstrap, topic, handle)
+    broker, stats = await start_consumer(kafka_bootstrap, topic, handle)
     try:
         await produce(kafka_bootstrap, topic, b'{"n": oops', key=b"k", headers=[("correlation_id", b"corr-1")])
         await produce(kafka_bootstrap, topic, b'{"n": 7}', key=b"k")
@@ -81,7 +56,7 @@ async def test_oversized_message_is_dead_lettered(kafka_bootstrap: str) -> None:
     async def handle(msg: Ping) -> None:
         seen.append(msg.n)
 
-    broker, _ = await _start(kafka_bootstrap, topic, handle, max_bytes=2_000)
+    broker, _ = await start_consumer(kafka_bootstrap, topic, handle, max_bytes=2_000)
     try:
         big = b'{"n": 1, "pad": "' + b"x" * 5_000 + b'"}'
         await produce(kafka_bootstrap, topic, big)
@@ -101,7 +76,7 @@ async def test_malformed_arxiv_id_is_dead_lettered_with_a_clear_error(kafka_boot
     async def handle(msg: IngestPaper) -> None:
         seen.append(msg.arxiv_id)
 
-    broker, _ = await _start(kafka_bootstrap, topic, handle, decode=decode_ingest_request)
+    broker, _ = await start_consumer(kafka_bootstrap, topic, handle, decode=decode_ingest_request)
     try:
         await produce(kafka_bootstrap, topic, b"2502.0273")
         await produce(kafka_bootstrap, topic, b"2502.02730")
@@ -124,7 +99,7 @@ async def test_failing_handler_is_retried_then_dead_lettered(kafka_bootstrap: st
             raise ConnectionError("flaky")
         return [Outgoing(f"{topic}.out", Ping(n=msg.n * 10), key="k")]
 
-    broker, stats = await _start(kafka_bootstrap, topic, handle, retry=RetryPolicy(attempts=3, backoff_s=0.05))
+    broker, stats = await start_consumer(kafka_bootstrap, topic, handle, retry=RetryPolicy(attempts=3, backoff_s=0.05))
     try:
         await produce(kafka_bootstrap, topic, b'{"n": 1}')
         await produce(kafka_bootstrap, topic, b'{"n": 2}')
@@ -150,7 +125,7 @@ async def test_offsets_are_committed_only_after_the_handler_finished(kafka_boots
 
         await asyncio.sleep(3600)
 
-    broker, _ = await _start(kafka_bootstrap, topic, never_finishes)
+    broker, _ = await start_consumer(kafka_bootstrap, topic, never_finishes)
     await produce(kafka_bootstrap, topic, b'{"n": 5}')
     assert await wait_for(lambda: first_calls == [5])
     await broker.stop()  # the handler is cancelled after the graceful timeout; nothing was committed
@@ -160,7 +135,7 @@ async def test_offsets_are_committed_only_after_the_handler_finished(kafka_boots
     async def finishes(msg: Ping) -> None:
         second_calls.append(msg.n)
 
-    broker, _ = await _start(kafka_bootstrap, topic, finishes)
+    broker, _ = await start_consumer(kafka_bootstrap, topic, finishes)
     try:
         assert await wait_for(lambda: second_calls == [5], timeout_s=40)
     finally:
@@ -180,7 +155,7 @@ async def test_graceful_stop_finishes_the_message_in_flight_and_commits_it(kafka
         await asyncio.sleep(1.5)
         return [Outgoing(f"{topic}.out", Ping(n=msg.n + 100), key="k")]
 
-    broker, stats = await _start(kafka_bootstrap, topic, slow)
+    broker, stats = await start_consumer(kafka_bootstrap, topic, slow)
     await produce(kafka_bootstrap, topic, b'{"n": 1}')
     assert await wait_for(lambda: started == [1])
     await broker.stop()
@@ -193,7 +168,7 @@ async def test_graceful_stop_finishes_the_message_in_flight_and_commits_it(kafka
     async def record(msg: Ping) -> None:
         again.append(msg.n)
 
-    broker, _ = await _start(kafka_bootstrap, topic, record)
+    broker, _ = await start_consumer(kafka_bootstrap, topic, record)
     try:
         await produce(kafka_bootstrap, topic, b'{"n": 2}')
         assert await wait_for(lambda: again == [2], timeout_s=40)
@@ -213,7 +188,7 @@ async def test_an_output_over_the_size_limit_is_refused_before_anything_is_sent(
             Outgoing(f"{topic}.out", Blob(pad="x" * 5000), key="k"),
         ]
 
-    broker, stats = await _start(kafka_bootstrap, topic, handle, max_bytes=2000)
+    broker, stats = await start_consumer(kafka_bootstrap, topic, handle, max_bytes=2000)
     try:
         await produce(kafka_bootstrap, topic, b'{"n": 7}')
         dead = letters(await read_records(kafka_bootstrap, topics.dead_letter(topic), count=1))
@@ -232,7 +207,7 @@ async def test_a_retry_after_a_partial_publish_does_not_republish(kafka_bootstra
         calls += 1
         return [Outgoing(f"{topic}.out", Ping(n=msg.n * 10 + k), key="k") for k in range(3)]
 
-    broker, stats = await _start(kafka_bootstrap, topic, handle)
+    broker, stats = await start_consumer(kafka_bootstrap, topic, handle)
     bus_publish = Bus.publish
     failures = iter([False, True])  # the second publish fails once, as a broker timeout would
 

@@ -11,22 +11,15 @@ import subprocess
 import sys
 
 import pytest
-from pydantic import BaseModel
 
 from shared import topics
-from shared.admin import ensure_topics
-from shared.bus import Bus, Outgoing, make_broker
-from shared.consumer import RetryPolicy, consume
+from shared.bus import Outgoing
+from shared.consumer import RetryPolicy
 from shared.errors import PermanentError
-from shared.settings import KafkaSettings
-from tests.integration.pipeline.kafka_helpers import produce, read_records, unique_topic, wait_for
+from tests.integration.pipeline.kafka_helpers import Ping, produce, read_records, start_consumer, unique_topic, wait_for
 from tests.paths import ROOT
 
 pytestmark = pytest.mark.timeout(180)
-
-
-class Ping(BaseModel):
-    n: int
 
 
 async def _cli(kafka_bootstrap: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -46,8 +39,6 @@ async def _cli(kafka_bootstrap: str, *args: str) -> subprocess.CompletedProcess[
 async def test_a_failed_message_is_listed_then_replayed_once_its_cause_is_fixed(kafka_bootstrap: str) -> None:
     topic = unique_topic("replay")
     out = f"{topic}.out"
-    settings = KafkaSettings(bootstrap_servers=kafka_bootstrap)
-    await ensure_topics(settings, [topic, topics.dead_letter(topic), out], partitions=1)
     broken = {"yes": True}
     handled: list[int] = []
 
@@ -57,19 +48,7 @@ async def test_a_failed_message_is_listed_then_replayed_once_its_cause_is_fixed(
         handled.append(msg.n)
         return [Outgoing(out, msg, key=str(msg.n))]
 
-    broker = make_broker(settings, service="test", graceful_timeout=5.0)
-    bus = Bus(broker, service="test")
-    stats = consume(
-        broker,
-        topic,
-        bus=bus,
-        group_id=f"g-{topic}",
-        decode=Ping.model_validate_json,
-        handler=handle,
-        settings=settings,
-        retry=RetryPolicy(attempts=2, backoff_s=0.05),
-    )
-    await broker.start()
+    broker, stats = await start_consumer(kafka_bootstrap, topic, handle, retry=RetryPolicy(attempts=2, backoff_s=0.05))
     try:
         await produce(kafka_bootstrap, topic, b'{"n": 41}', key=b"k41", headers=[("correlation_id", b"c-41")])
         assert await wait_for(lambda: stats.dead_lettered == 1)
