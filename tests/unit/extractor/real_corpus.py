@@ -96,8 +96,24 @@ def _tokens(text: str) -> set[str]:
     return {t for t in re.findall(r"[a-z0-9]+", text.lower()) if t not in {"the", "of", "model", "models", "and"}}
 
 
-def same_model(printed: str, labelled: str) -> bool:
-    """The claim's model label names the labelled model: a header fragment ("88 Avg", a benchmark) does not."""
+# A parameter count as papers print it: "7B", "1.1B", "125M", "8x22B" (not "1T tokens": T is data).
+SIZE = re.compile(r"(?<![\d.])(?:(\d+)[x×])?(\d+(?:\.\d+)?)([bm])(?![a-z])")
+
+
+def model_sizes(text: str) -> list[tuple[int, float, str]]:
+    """Every parameter count in `text`, normalised ("1.0B" == "1B"), in order."""
+    return [(int(n or 1), float(num), unit) for n, num, unit in SIZE.findall(text.lower())]
+
+
+def same_model(printed: str, labelled: str, headers: str = "") -> bool:
+    """The claim's model label names the labelled model: a header fragment ("88 Avg", a benchmark) does not.
+    Where the table prints the model's size in the cell's headers ("LLaMA / 7B", "DeepSeek 67B"), the
+    claim's label must carry that size: "LLaMA" or "LLaMA 13B" is not LLaMA 7B. A size the labeller took
+    from the caption or the text ("1B LM trained on 25B tokens with the RegMix mixture") is not required."""
+    shown = model_sizes(headers)
+    required = [size for size in model_sizes(labelled) if size in shown][:1]
+    if required and required[0] not in model_sizes(printed):
+        return False
     squash = re.sub(r"[^a-z0-9]+", "", printed.lower())
     target = re.sub(r"[^a-z0-9]+", "", labelled.lower())
     if squash and (squash in target or target in squash):
@@ -124,6 +140,7 @@ class PaperScore:
     model_ok: int = 0
     shot_wrong: int = 0  # a count other than the paper's (worse than none: the verdict would trust it)
     problems: list[str] = field(default_factory=list)
+    matches: list[tuple[Claim, dict]] = field(default_factory=list)  # (claim, label) of each matched result cell
 
     @property
     def recall(self) -> float:
@@ -152,6 +169,7 @@ class PaperScore:
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems += other.problems
+        self.matches += other.matches
 
 
 def score_paper(paper: RealPaper, result: ExtractionResult, files: dict[str, str]) -> PaperScore:
@@ -202,7 +220,8 @@ def score_paper(paper: RealPaper, result: ExtractionResult, files: dict[str, str
                 score.problems.append(f"derived ({lab['derived']}) measurable: {where} {quoted}")
             continue
         score.found += 1
-        if same_model(claim.model_label, lab["model"]):
+        score.matches.append((claim, lab))
+        if same_model(claim.model_label, lab["model"], f"{lab['row']} / {lab['column']}"):
             score.model_ok += 1
         else:
             score.problems.append(f"model: {claim.model_label!r} for {lab['model']!r} at {where}")

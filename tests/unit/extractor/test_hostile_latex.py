@@ -2,8 +2,10 @@
 outcome within a time bound, in the isolated parser process (memory-limited, killed at its deadline).
 
 Before the linear-time masking and indexes, the unclosed inputs below took 4-25 s each at ~100 KB and the
-runaway `\\\\[` row ends ran past 60 s (measured with `paperverdict extract`); now each takes well under a
-second of parsing.
+runaway `\\\\[` row ends ran past 60 s (measured with `paperverdict extract`). Now each takes under
+PARSE_CPU_S of the parser's CPU time (README.md, "Measured"; the slowest, the unclosed `\\newcommand[`, about
+0.6 s), and time grows linearly with the input. CPU time, not wall time: other processes on the machine
+do not move it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import time
 
 import pytest
 
-from services.extractor.extract import PaperSources, extract
+from services.extractor.extract import ExtractionResult, PaperSources, extract
 from services.extractor.isolated import extract_isolated
 from shared.settings import ExtractorSettings
+
+PARSE_CPU_S = 1.0  # README.md: "< 1 s of parsing each"
+HTML_CPU_S = 1.0  # README.md: hostile HTML "< 1 s"
 
 TABLE = (
     r"\begin{table}\caption{Results}\begin{tabular}{lcc}\toprule Model & MMLU & ARC-c \\ \midrule "
@@ -47,16 +52,43 @@ def _paper(body: str) -> PaperSources:
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_unclosed_and_runaway_latex_parses_in_bounded_time(name: str) -> None:
-    started = time.monotonic()
-    result = extract(_paper(HOSTILE[name]), ExtractorSettings(max_seconds=20))
-    elapsed = time.monotonic() - started
-    assert elapsed < 5.0, f"{name}: {elapsed:.1f} s"
+    def timed() -> tuple[ExtractionResult, float]:
+        started = time.process_time()
+        result = extract(_paper(HOSTILE[name]), ExtractorSettings(max_seconds=20))
+        return result, time.process_time() - started
+
+    result, elapsed = timed()
+    if elapsed >= PARSE_CPU_S:  # a busy machine can slow even CPU time (shared caches): the better of two
+        elapsed = min(elapsed, timed()[1])
+    assert elapsed < PARSE_CPU_S, f"{name}: {elapsed:.2f} s of CPU"
     if name == "wide spans":  # 402,000 cells once the spans are laid out: over the per-table cap
         assert result.outcome == "failed" and result.detail.startswith("limit: Table 1 has 402000 cells"), result.detail
         return
     assert result.outcome in ("claims", "no_tables"), result.detail
     if "45.3" in HOSTILE[name]:
         assert {c.citation.quoted_text for c in result.claims} == {"45.3", "43.2"}, name
+
+
+GROWING = {  # the inputs that were quadratic, as a function of their size
+    "unclosed newcommand optional": lambda n: TABLE + r"\newcommand\q[ " * n,
+    "unclosed caption optional": lambda n: TABLE + r"\begin{table}\caption[ " * n,
+    "runaway row ends": lambda n: (
+        r"\begin{table}\caption{x}\begin{tabular}{cc}" + "\\\\[" * (12 * n) + r"\end{tabular}\end{table}"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(GROWING))
+def test_parsing_time_grows_linearly_with_hostile_input(name: str) -> None:
+    """Twice the input takes about twice the time (a quadratic parser would take four times)."""
+
+    def cpu(n: int) -> float:
+        started = time.process_time()
+        extract(_paper(GROWING[name](n)), ExtractorSettings(max_seconds=20))
+        return time.process_time() - started
+
+    small, large = min(cpu(4000) for _ in range(2)), min(cpu(8000) for _ in range(2))
+    assert large < 3 * small, f"{name}: {small:.3f} s -> {large:.3f} s of CPU for twice the input"
 
 
 def test_the_isolated_parser_returns_claims_and_stays_under_the_memory_bound() -> None:
@@ -129,7 +161,7 @@ def test_hostile_html_changes_nothing_and_takes_no_time(name: str) -> None:
     eprint = (Path(__file__).resolve().parents[3] / "fixtures/papers/2611.00101/eprint.tar.gz").read_bytes()
     plain = extract(PaperSources("2611.00101", 1, eprint, None))
     html = HOSTILE_HTML[name].encode("utf-8", errors="surrogateescape")
-    started = time.monotonic()
+    started = time.process_time()
     result = extract(PaperSources("2611.00101", 1, eprint, None, html=html))
-    assert time.monotonic() - started < 5.0, name
+    assert time.process_time() - started < HTML_CPU_S, name
     assert [c.citation.quoted_text for c in result.claims] == [c.citation.quoted_text for c in plain.claims]

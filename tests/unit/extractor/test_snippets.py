@@ -18,10 +18,18 @@ from tests.unit.extractor.snippet_corpus import (
 )
 
 TWO_NUMBER_CELLS = {"03_tabular_star": 5}  # MNLI-(m/mm) "80.6/80.1": one cell, two numbers
+SNIPPETS, RESULT_CELLS, FOUND = 16, 537, 532  # README.md, "Measured"
 
 
 def test_there_is_a_snippet_for_each_listed_layout() -> None:
-    assert len(snippet_names()) >= 16
+    assert len(snippet_names()) == SNIPPETS
+
+
+def test_the_snippets_total_what_readme_states() -> None:
+    scores = [score_snippet(name) for name in snippet_names()]
+    assert sum(s.labelled for s in scores) == RESULT_CELLS
+    assert sum(s.found for s in scores) == FOUND == RESULT_CELLS - sum(TWO_NUMBER_CELLS.values())
+    assert not any(s.invented for s in scores)
 
 
 @pytest.mark.parametrize("name", snippet_names())
