@@ -17,6 +17,7 @@ from shared import topics
 from shared.models import (
     ArtifactRef,
     Claim,
+    Count,
     Measurement,
     Model,
     PaperMeta,
@@ -37,7 +38,7 @@ def utcnow() -> datetime:
 
 
 class Message(Model):
-    schema_version: int = SCHEMA_VERSION
+    schema_version: Count = SCHEMA_VERSION
     correlation_id: str = Field(default_factory=new_correlation_id)
 
 
@@ -75,7 +76,7 @@ class ExtractionCompleted(Message):
 
     paper: PaperMeta
     version: PaperVersion
-    claim_count: int
+    claim_count: Count
     claim_ids: list[str]
     outcome: Literal["claims", "no_tables", "failed"]
     detail: str = ""
@@ -114,7 +115,7 @@ class VerdictPublished(Message):
     """Event on the users' topic: a verdict written to MongoDB (consumers dedupe on `verdict.id`)."""
 
     arxiv_id: str
-    paper_version: int
+    paper_version: Count
     claim_id: str
     verdict: Verdict
     paper_title: str | None = None

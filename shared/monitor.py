@@ -19,6 +19,7 @@ from typing import Any
 from faststream.asgi import AsgiResponse, get
 
 from shared.metrics import CONTENT_TYPE, Metrics
+from shared.outage import summarize
 from shared.readiness import Readiness, SubscriptionState, readiness
 
 
@@ -48,8 +49,9 @@ class Monitor:
         consumer = getattr(w.subscriber, "consumer", None)
         busy_since = w.stats.busy_since
         busy_s = None if busy_since is None else time.monotonic() - busy_since
+        waiting = "; ".join(x["text"] for x in summarize(getattr(w.stats, "waits", {}).values())) or None
         if consumer is None:
-            return SubscriptionState(w.topic, w.group_id, False, 0, None, busy_s, w.max_busy_s)
+            return SubscriptionState(w.topic, w.group_id, False, 0, None, busy_s, w.max_busy_s, waiting=waiting)
         partitions = list(consumer.assignment())
         now_ms = time.time() * 1000
         fetched = [t for t in (consumer.last_poll_timestamp(tp) for tp in partitions) if t]
@@ -68,6 +70,7 @@ class Monitor:
             busy_s,
             w.max_busy_s,
             lag,
+            waiting,
         )
 
     @staticmethod
@@ -86,7 +89,9 @@ class Monitor:
             broker_ok = bool(await broker.ping(timeout=2.0))
         except Exception:  # noqa: BLE001 - unreachable is an answer, not an error
             broker_ok = False
-        return readiness(broker_ok, await self.states(), stale_poll_s=self.stale_poll_s)
+        result = readiness(broker_ok, await self.states(), stale_poll_s=self.stale_poll_s)
+        result.waiting = summarize(wait for w in self.watched for wait in getattr(w.stats, "waits", {}).values())
+        return result
 
     def routes(self, broker: Any) -> Sequence[tuple[str, Any]]:
         @get(include_in_schema=False)

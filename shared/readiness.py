@@ -2,7 +2,9 @@
 
 Ready means the broker answered, and every subscription has partitions assigned and is either busy
 with a message (for less than its max poll interval) or has fetched from Kafka recently. A consumer
-that has done neither for `stale_poll_s` is stuck, and the service is not ready.
+that has done neither for `stale_poll_s` is stuck, and the service is not ready. A subscription whose
+partition is paused while a message waits for its upstream (arXiv, the Hub) is ready: the service is
+healthy, its upstream is not (shared/outage.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class SubscriptionState:
     busy_s: float | None  # how long the handler has been on the current message, None when idle
     max_busy_s: float  # max.poll.interval: past it, the broker considers the consumer gone
     lag: int | None = None  # records on assigned partitions not yet handed to the handler
+    waiting: str | None = None  # "waiting for arXiv since 22:19 (7 tries), next in 64 s"
 
 
 @dataclass(frozen=True)
@@ -34,9 +37,10 @@ class Check:
 class Readiness:
     ready: bool
     checks: list[Check] = field(default_factory=list)
+    waiting: list[dict[str, Any]] = field(default_factory=list)  # shared.outage.summarize, per upstream
 
     def as_json(self) -> dict[str, Any]:
-        return {"ready": self.ready, "checks": [asdict(c) for c in self.checks]}
+        return {"ready": self.ready, "checks": [asdict(c) for c in self.checks], "waiting": self.waiting}
 
 
 def subscription_check(state: SubscriptionState, *, stale_poll_s: float) -> Check:
@@ -49,6 +53,8 @@ def subscription_check(state: SubscriptionState, *, stale_poll_s: float) -> Chec
         if state.busy_s > state.max_busy_s:
             return Check(name, False, f"handler busy for {state.busy_s:.0f}s, past max.poll.interval")
         return Check(name, True, f"handling a message for {state.busy_s:.0f}s")
+    if state.waiting:
+        return Check(name, True, state.waiting)
     if state.last_fetch_s_ago is None:
         return Check(name, False, "no fetch from Kafka yet")
     if state.last_fetch_s_ago > stale_poll_s:

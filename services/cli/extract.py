@@ -24,7 +24,13 @@ _ARXIV_IN_PATH = re.compile(r"(\d{4}\.\d{4,5})(?:v\d+)?")
 
 
 def extract_command(
-    source: Path | None, html: Path | None, pdf: Path | None, arxiv_id: str | None, version: int
+    source: Path | None,
+    html: Path | None,
+    pdf: Path | None,
+    arxiv_id: str | None,
+    version: int,
+    *,
+    verbose: bool = False,
 ) -> int:
     """Print one JSON line per claim; return 0 on claims or no tables, 1 when extraction failed, 2 on
     bad arguments. Without `arxiv_id`, the ID is read from the path (fixtures/papers/2611.00101/...)."""
@@ -52,7 +58,7 @@ def extract_command(
         ExtractorSettings(),
         LogSettings(level="WARNING"),
     )
-    _print(result)
+    _print(result, verbose)
     return 1 if result.outcome == "failed" else 0
 
 
@@ -77,7 +83,7 @@ def _arxiv_id_from_path(path: Path) -> str:
     return "local"
 
 
-def _print(result: ExtractionResult) -> None:
+def _print(result: ExtractionResult, verbose: bool = False) -> None:
     for claim in result.claims:
         sys.stdout.write(claim.model_dump_json() + "\n")
     sys.stdout.flush()
@@ -85,5 +91,7 @@ def _print(result: ExtractionResult) -> None:
         print(f"html_disagreement {json.dumps(entry)}", file=sys.stderr)
     for entry in result.dropped:
         print(f"dropped {json.dumps(entry)}", file=sys.stderr)
+    for entry in result.skipped if verbose else ():
+        print(f"skipped {json.dumps(entry)}", file=sys.stderr)
     peak = f" [parser peak {result.peak_rss_kib // 1024} MiB]" if result.peak_rss_kib else ""
     print(f"outcome={result.outcome} claims={len(result.claims)}: {result.detail}{peak}", file=sys.stderr)

@@ -40,7 +40,7 @@ async def _rows(names: list[str], limit: int) -> list[Any]:
 def dlq_list(
     topic: Optional[str] = typer.Argument(None, help="a pipeline topic or its .dlq (default: every dead-letter topic)"),
     as_json: bool = typer.Option(False, "--json", help="one JSON object per dead letter"),
-    limit: int = typer.Option(10_000, help="at most this many per topic"),
+    limit: int = typer.Option(10_000, min=1, max=1_000_000, help="at most this many per topic"),
 ) -> None:
     """What sits in the dead-letter topics: error, stage, time, key, original size."""
     from services.ops.dlq import table
@@ -57,8 +57,12 @@ def dlq_list(
 @dlq_app.command("replay")
 def dlq_replay(
     topic: str = typer.Argument(..., help="a pipeline topic or its .dlq"),
-    offset: Optional[int] = typer.Option(None, help="the dead letter at this offset of the .dlq topic"),
-    partition: Optional[int] = typer.Option(None, help="its partition, when the offset is in several"),
+    offset: Optional[int] = typer.Option(
+        None, min=0, max=2**63 - 1, help="the dead letter at this offset of the .dlq topic"
+    ),
+    partition: Optional[int] = typer.Option(
+        None, min=0, max=100_000, help="its partition, when the offset is in several"
+    ),
     everything: bool = typer.Option(False, "--all", help="every dead letter of the topic"),
 ) -> None:
     """Send dead letters' original bytes and headers back to their topic (safe to repeat)."""

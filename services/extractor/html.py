@@ -17,7 +17,7 @@ MAX_HTML_BYTES = 50_000_000
 MAX_CELLS = 200_000
 
 
-@dataclass
+@dataclass(eq=False)  # a spanned cell is one object at several grid positions: hashed by identity
 class HtmlCell:
     text: str
     row: int

@@ -2,7 +2,9 @@
 record of the paper versions it has ingested (MongoDB `ingestions`).
 
 One request at a time, at least `request_interval_s` apart (arXiv asks for one every 3 s); 429 and
-5xx answers and connection errors are retried with exponential backoff, honouring `Retry-After`.
+5xx answers, timeouts and connection errors are retried here a few times (`max_retries`, honouring a
+short `Retry-After`), then raised as `ArxivUnavailable`, an `UpstreamUnavailable`: the consumer waits the
+outage out with the partition paused (shared/outage.py) instead of dead-lettering the request.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from services.ingestor.atom import ArxivApiError, AtomEntry, parse_atom
 from shared.clock import bson_time
-from shared.errors import PermanentError, TransientError
+from shared.errors import PermanentError, UpstreamUnavailable
 from shared.ids import ArxivId
 from shared.logging import get_logger
 from shared.messages import PaperIngested
@@ -26,15 +28,21 @@ from shared.settings import ArxivSettings
 
 log = get_logger("paperverdict.ingestor.arxiv")
 
-MAX_RETRY_AFTER_S = 120.0
+# a longer Retry-After is not slept through here, with the message held: the consumer pauses instead
+MAX_RETRY_AFTER_S = 10.0
 
 
-class ArxivUnavailable(TransientError):
-    """arXiv kept answering 429/5xx (or could not be reached) after all retries."""
+class ArxivUnavailable(UpstreamUnavailable):
+    """arXiv kept answering 429/5xx (or could not be reached, or timed out) after the client's retries."""
 
     def __init__(self, message: str, retry_after_s: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
+        super().__init__("arXiv", message, retry_after_s)
+
+
+def _retry_here(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.TransportError):
+        return True
+    return isinstance(exc, ArxivUnavailable) and (exc.retry_after_s or 0.0) <= MAX_RETRY_AFTER_S
 
 
 class UnknownPaper(PermanentError):
@@ -140,7 +148,7 @@ class ArxivClient:
             return min(30.0, 0.5 * 2 ** (state.attempt_number - 1))
 
         retrying = AsyncRetrying(
-            retry=retry_if_exception(lambda e: isinstance(e, (ArxivUnavailable, httpx.TransportError))),
+            retry=retry_if_exception(_retry_here),
             stop=stop_after_attempt(self.settings.max_retries + 1),
             wait=wait,
             reraise=True,

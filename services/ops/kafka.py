@@ -26,8 +26,20 @@ async def _consumer(bootstrap: str) -> AIOKafkaConsumer:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, max_partition_fetch_bytes=10_000_000
     )
-    await consumer.start()
+    await started(consumer)
     return consumer
+
+
+async def started(client: Any) -> Any:
+    """`client.start()`, closing the client again when the broker cannot be reached (no "Unclosed
+    AIOKafkaConsumer" warning after the CLI's one-line error)."""
+    try:
+        await client.start()
+    except BaseException:
+        close = getattr(client, "stop", None) or client.close
+        await close()
+        raise
+    return client
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
@@ -88,8 +100,7 @@ async def group_lags(bootstrap: str, prefix: str = "paperverdict-") -> list[tupl
     """(group, topic, lag) for every consumer group whose name starts with `prefix`: lag is end
     offsets minus committed offsets, summed over the topic's partitions. (Group members are not
     listed: aiokafka's DescribeGroups cannot decode Kafka 4's answer; /readyz says who is assigned.)"""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    admin = await started(AIOKafkaAdminClient(bootstrap_servers=bootstrap))
     consumer = await _consumer(bootstrap)
     try:
         groups = sorted(g[0] for g in await admin.list_consumer_groups() if str(g[0]).startswith(prefix))
@@ -119,7 +130,7 @@ async def send_records(bootstrap: str, items: Sequence[tuple[str, bytes | None, 
         client_id="paperverdict-cli",
         max_request_size=10_000_000,
     )
-    await producer.start()
+    await started(producer)
     try:
         for topic, key, value, headers in items:
             await producer.send_and_wait(

@@ -17,6 +17,7 @@ class ServiceState:
     url: str
     ready: bool
     detail: str  # the failed checks, or why /readyz could not be read
+    waiting: tuple[str, ...] = ()  # "waiting for arXiv since 22:19 (7 tries), next in 64 s", per upstream
 
 
 def service_state(
@@ -25,7 +26,8 @@ def service_state(
     if status is None or body is None:
         return ServiceState(name, url, False, error or "no answer")
     failed = [f"{c['name']}: {c['detail']}" for c in body.get("checks", []) if not c.get("ok")]
-    return ServiceState(name, url, bool(body.get("ready")) and status == 200, "; ".join(failed))
+    waiting = tuple(str(w.get("text", "")) for w in body.get("waiting") or [] if isinstance(w, dict))
+    return ServiceState(name, url, bool(body.get("ready")) and status == 200, "; ".join(failed), waiting)
 
 
 def cache_counts(metrics_text: str) -> tuple[int, int]:
@@ -58,7 +60,14 @@ def status_json(
     hits, misses = cache or (0, 0)
     return {
         "services": [
-            {"name": s.name, "ready": s.ready, "metrics_url": f"{s.url}/metrics", "detail": s.detail} for s in services
+            {
+                "name": s.name,
+                "ready": s.ready,
+                "metrics_url": f"{s.url}/metrics",
+                "detail": s.detail,
+                "waiting": list(s.waiting),
+            }
+            for s in services
         ],
         "consumer_groups": [{"group": g, "topic": t, "lag": lag} for g, t, lag in lags],
         "dlq": dict(dlq),
@@ -77,6 +86,7 @@ def status_text(status: dict[str, Any]) -> str:
     for s in status["services"]:
         mark = "ready    " if s["ready"] else "NOT READY"
         lines.append(f"  {s['name']:10} {mark}  {s['metrics_url']}" + (f"  ({s['detail']})" if s["detail"] else ""))
+        lines.extend(f"  {s['name']}: {text}" for text in s.get("waiting", ()))
     lines.append("consumer groups (lag = messages not yet handled)")
     for g in status["consumer_groups"]:
         lines.append(f"  {g['group']:36} {g['topic']:40} {g['lag']:>7}")

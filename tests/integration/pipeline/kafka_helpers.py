@@ -15,6 +15,7 @@ from shared import topics
 from shared.admin import ensure_topics
 from shared.bus import Bus, json_decoder, make_broker
 from shared.consumer import ConsumerStats, RetryPolicy, consume
+from shared.outage import OutagePolicy
 from shared.settings import KafkaSettings
 
 
@@ -30,6 +31,8 @@ async def start_consumer(
     decode: Any = json_decoder(Ping),
     max_bytes: int = 1_000_000,
     retry: RetryPolicy | None = None,
+    outage: OutagePolicy | None = None,
+    max_poll_interval_ms: int | None = None,
 ) -> tuple[Any, ConsumerStats]:
     """A started broker with `handler` consuming `topic` (single-partition `topic`, its `.dlq` and
     `<topic>.out` created), and the consumer's counters."""
@@ -46,6 +49,8 @@ async def start_consumer(
         handler=handler,
         settings=settings,
         retry=retry or RetryPolicy(attempts=3, backoff_s=0.05),
+        outage=outage,
+        max_poll_interval_ms=max_poll_interval_ms,
     )
     await broker.start()
     return broker, stats

@@ -99,6 +99,7 @@ def test_status_puts_readiness_lag_dead_letters_papers_and_cache_together() -> N
         "ready": True,
         "metrics_url": "http://h:8101/metrics",
         "detail": "",
+        "waiting": [],
     }
     assert [s["ready"] for s in status["services"]] == [True, False, False]
     assert status["services"][1]["detail"] == "g:t: stuck"
