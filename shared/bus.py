@@ -5,7 +5,7 @@ keys and headers (acks=all, idempotent producer) and writes dead letters. Consum
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -58,11 +58,13 @@ def declare_publisher(registrar: KafkaBroker | KafkaRouter, topic: str, descript
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One message a handler wants published, with its partition key."""
+    """One message a handler wants published, with its partition key. `after_sent` runs once the broker
+    acknowledged it (before the offset is committed): where a handler records that it went out."""
 
     topic: str
     message: BaseModel
     key: str
+    after_sent: Callable[[], Awaitable[None]] | None = None
 
 
 class Bus:

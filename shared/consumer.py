@@ -5,8 +5,11 @@ A handler registered with `consume` gets a validated pydantic message and return
 offset is committed only after the handler returned and every output it returned was acknowledged by
 Kafka (acks=all, idempotent producer). A message that cannot be decoded goes to `<topic>.dlq` at once;
 a handler that raises is retried with exponential backoff (transient errors) and then dead-lettered; a
-`PermanentError` or `ValueError` (bad input, a refused gate) is dead-lettered at once. If even the dead
-letter cannot be written, the partition is rewound (nack) so that nothing is lost silently.
+`PermanentError` or `ValueError` (bad input, a refused gate) is dead-lettered at once. An
+`UpstreamUnavailable` (arXiv or the Hub down) is not the message's fault: the partition is paused and
+rewound to the message, which comes back after a backoff, until `PV_KAFKA_OUTAGE_HORIZON_S`
+(shared/outage.py); the consumer keeps polling meanwhile, so it keeps its group membership. If even the
+dead letter cannot be written, the partition is rewound (nack) so that nothing is lost silently.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from pydantic import BaseModel, ValidationError
 
 from shared import topics
 from shared.bus import Bus, Outgoing, json_decoder
-from shared.errors import PermanentError
+from shared.errors import PermanentError, UpstreamUnavailable
 from shared.headers import HEADER_ARXIV_ID, HEADER_CLAIM_ID, HEADER_CORRELATION_ID, decode_headers, message_ids
 from shared.logging import bind_message, get_logger
 from shared.messages import TOPIC_MESSAGES
 from shared.metrics import Metrics
+from shared.outage import OutagePolicy, UpstreamWait, record_failure
 from shared.settings import KafkaSettings
 
 M = TypeVar("M", bound=BaseModel)
@@ -63,6 +67,8 @@ class ConsumerStats:
     retried: int = 0
     last_errors: list[str] = field(default_factory=list)
     busy_since: float | None = None  # time.monotonic() when the current message reached the handler
+    # messages waiting for their upstream, by (topic, partition, offset)
+    waits: dict[tuple[str, int, int], UpstreamWait] = field(default_factory=dict)
 
     def failed(self, error: BaseException | str) -> None:
         self.dead_lettered += 1
@@ -80,25 +86,28 @@ class Delivery(Generic[M]):
     settings: KafkaSettings
     policy: RetryPolicy
     stats: ConsumerStats
+    outage: OutagePolicy = field(default_factory=OutagePolicy)
 
     @property
     def metrics(self) -> Metrics:
         return self.bus.monitor.metrics
 
-    async def process(self, record: Any, body: bytes, headers: dict[str, str]) -> None:
+    async def process(self, record: Any, body: bytes, headers: dict[str, str]) -> float | None:
+        """None when the record is done with (handled or dead-lettered); else the seconds to wait
+        for its upstream before it is delivered again."""
         self.stats.busy_since = time.monotonic()
         in_flight = self.metrics.in_flight.labels(record.topic)
         in_flight.inc()
         try:
-            await self._process(record, body, headers)
+            return await self._process(record, body, headers)
         finally:
             in_flight.dec()
             self.stats.busy_since = None
 
-    async def _process(self, record: Any, body: bytes, headers: dict[str, str]) -> None:
+    async def _process(self, record: Any, body: bytes, headers: dict[str, str]) -> float | None:
         decoded = await self.decoded(record, body)
         if decoded is None:
-            return
+            return None
         arxiv_id, claim_id = message_ids(decoded)
         bind_message(
             topic=record.topic,
@@ -108,7 +117,7 @@ class Delivery(Generic[M]):
             partition=record.partition,
             offset=record.offset,
         )
-        await self.handle(record, decoded)
+        return await self.handle(record, decoded)
 
     async def decoded(self, record: Any, body: bytes) -> M | None:
         """The validated message, or None once the record has been dead-lettered as undecodable."""
@@ -128,9 +137,11 @@ class Delivery(Generic[M]):
             await self.dead_letter(record, exc, "decode", 0)
             return None
 
-    async def handle(self, record: Any, decoded: M) -> None:
+    async def handle(self, record: Any, decoded: M) -> float | None:
         """Run the handler and publish its outputs, retrying transient failures. Outputs the broker
-        has acknowledged are never republished by a retry."""
+        has acknowledged are never republished by a retry. An unavailable upstream returns the
+        seconds to wait before the message comes again (`process`)."""
+        key = (record.topic, record.partition, record.offset)
         pending: list[tuple[Outgoing, bytes]] | None = None
         sent = 0
         for attempt in range(1, self.policy.attempts + 1):
@@ -141,25 +152,67 @@ class Delivery(Generic[M]):
                 for out, payload in pending[sent:]:
                     await self.bus.publish(out.topic, out.message, key=out.key, payload=payload)
                     sent += 1
+                    if out.after_sent is not None:
+                        await out.after_sent()
                 self.stats.handled += 1
                 self.metrics.handled.labels(record.topic).inc()
-                return
+                self._upstream_back(key)
+                return None
             except asyncio.CancelledError:
                 raise
             except PERMANENT as exc:
                 log.warning("message_failed_permanently", error=str(exc)[:2000], attempt=attempt)
                 await self.dead_letter(record, exc, "handle", attempt)
-                return
+                self.stats.waits.pop(key, None)
+                return None
+            except UpstreamUnavailable as exc:  # raised by the handler, before any output was sent
+                return await self._wait_for_upstream(record, key, exc)
             except Exception as exc:  # noqa: BLE001 - anything else is retried, then dead-lettered
                 if attempt >= self.policy.attempts:
                     log.error("message_failed_after_retries", error=repr(exc)[:2000], attempts=attempt)
                     await self.dead_letter(record, exc, "handle", attempt)
-                    return
+                    self.stats.waits.pop(key, None)
+                    return None
                 self.stats.retried += 1
                 self.metrics.retried.labels(record.topic).inc()
                 delay = self.policy.delay(attempt)
                 log.warning("message_retrying", error=repr(exc)[:500], attempt=attempt, delay_s=delay)
                 await asyncio.sleep(delay)
+        return None
+
+    async def _wait_for_upstream(
+        self, record: Any, key: tuple[str, int, int], exc: UpstreamUnavailable
+    ) -> float | None:
+        now = time.time()
+        current = self.stats.waits.get(key)
+        if current is not None and current.past_horizon(self.outage, now):
+            log.error("upstream_outage_past_horizon", service=exc.service, tries=current.tries, error=str(exc)[:500])
+            self.stats.waits.pop(key, None)
+            horizon = f"{self.outage.horizon_s:g} s (PV_KAFKA_OUTAGE_HORIZON_S)"
+            await self.dead_letter(
+                record, f"{exc.service} unavailable for {horizon}: {exc}", "handle", current.tries + 1
+            )
+            return None
+        wait, delay = record_failure(current, exc.service, str(exc), exc.retry_after_s, self.outage, now)
+        self.stats.waits[key] = wait
+        self.stats.retried += 1
+        self.metrics.retried.labels(record.topic).inc()
+        log.warning(
+            "upstream_unavailable_waiting",
+            service=exc.service,
+            error=str(exc)[:500],
+            tries=wait.tries,
+            delay_s=round(delay, 2),
+            retry_after_s=exc.retry_after_s,
+        )
+        return delay
+
+    def _upstream_back(self, key: tuple[str, int, int]) -> None:
+        wait = self.stats.waits.pop(key, None)
+        if wait is not None:
+            log.info(
+                "upstream_back", service=wait.service, tries=wait.tries, waited_s=round(time.time() - wait.since, 1)
+            )
 
     async def dead_letter(self, record: Any, error: BaseException | str, stage: str, attempts: int) -> None:
         """Write the dead letter, retrying for a minute; past that, raise (the caller rewinds)."""
@@ -176,6 +229,25 @@ class Delivery(Generic[M]):
                     raise
                 log.warning("dead_letter_retrying", error=repr(exc)[:500])
                 await asyncio.sleep(1.0)
+
+
+def _come_back_later(consumer: Any, record: Any, delay_s: float) -> None:
+    """Pause the record's partition for `delay_s`. The consumer goes on polling (its other partitions,
+    or nothing), so it stays in its group however long the outage lasts; a rebalance meanwhile
+    simply delivers the message again, and the wait goes on from its recorded state."""
+    from aiokafka import TopicPartition
+
+    tp = TopicPartition(record.topic, record.partition)
+    consumer.pause(tp)
+
+    def resume() -> None:
+        try:
+            if tp in consumer.assignment():
+                consumer.resume(tp)
+        except Exception as exc:  # noqa: BLE001 - revoked meanwhile: the new owner starts unpaused
+            log.info("partition_resume_skipped", partition=record.partition, error=repr(exc)[:200])
+
+    asyncio.get_running_loop().call_later(delay_s, resume)
 
 
 async def _raw_body(message: Any) -> bytes:
@@ -197,6 +269,7 @@ def consume(
     max_poll_interval_ms: int | None = None,
     retry: RetryPolicy | None = None,
     stats: ConsumerStats | None = None,
+    outage: OutagePolicy | None = None,
 ) -> ConsumerStats:
     """Subscribe `handler` to `topic` with at-least-once delivery (see the module docstring). The
     payload is decoded with `decode`, by default as the JSON of the topic's message type."""
@@ -208,6 +281,8 @@ def consume(
         settings=settings,
         policy=retry or RetryPolicy.from_settings(settings),
         stats=counters,
+        outage=outage
+        or OutagePolicy(settings.outage_horizon_s, settings.outage_backoff_s, settings.outage_max_backoff_s),
     )
     poll_interval = max_poll_interval_ms or 300_000
 
@@ -240,12 +315,16 @@ def consume(
             offset=record.offset,
         )
         try:
-            await delivery.process(record, body, headers)
+            later = await delivery.process(record, body, headers)
         except BaseException:
             # Not even the dead letter could be written (or we are being cancelled): rewind so the
             # message is delivered again instead of being skipped by the next commit.
             await message.nack()
             raise
+        if later is not None:
+            _come_back_later(message.consumer, record, later)
+            await message.nack()  # rewinds the paused partition to this message
+            return
         await message.ack()
 
     subscriber(on_message)

@@ -22,6 +22,9 @@ ArtifactKind = Literal["source", "html", "pdf", "records"]
 # A number that enters from outside (a paper, a message, a file): finite, and a number, never a bool or a
 # string that looks like one ("0.6", true, NaN and ±Inf are refused, not coerced).
 Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+# An integer that enters from outside (a count, an index, a size, a version): non-negative and bounded, so a
+# 400-digit `examples_used` is refused at the boundary instead of reaching statistics or MongoDB's int64.
+Count = Annotated[int, Field(ge=0, le=10**15)]
 
 
 class Model(BaseModel):
@@ -42,7 +45,7 @@ class PaperMeta(Model):
     primary_category: str | None = None
     venue: str | None = None
     published_at: datetime | None = None
-    latest_version: int
+    latest_version: Count
     withdrawn: bool = False
     # additive
     authors: list[str] = Field(default_factory=list)
@@ -53,7 +56,7 @@ class PaperVersion(Model):
     """The paper version a verdict was computed on (seed: `latest_version`)."""
 
     id: str
-    version: int
+    version: Count
     source_url: str
     rendered_html_url: str | None = None
     rendering_engine: str | None = None
@@ -64,7 +67,7 @@ class ArtifactRef(Model):
 
     kind: ArtifactKind
     sha256: str
-    size: int
+    size: Count
     content_type: str
     filename: str
 
@@ -82,7 +85,7 @@ class ClaimCitation(Model):
     reported_value: Finite
     reported_metric: str
     quoted_text: str  # the number exactly as printed
-    pdf_page: int | None = None
+    pdf_page: Count | None = None
     notes: str = ""
 
 
@@ -92,8 +95,8 @@ class ProtocolStatement(Model):
     field: str  # "n_shot", "harness"
     value: str
     source_file: str
-    char_start: int
-    char_end: int
+    char_start: Count
+    char_end: Count
     text: str  # the sentence as written in the source file at [char_start, char_end)
     plain: str = ""  # the sentence as printed
 
@@ -102,8 +105,8 @@ class Evidence(Model):
     """Proof that the quoted text is at the cited cell: a span of the LaTeX source, and the HTML cell."""
 
     source_file: str | None = None
-    char_start: int | None = None
-    char_end: int | None = None
+    char_start: Count | None = None
+    char_end: Count | None = None
     raw_cell: str = ""
     html_element_id: str | None = None
     html_text: str | None = None
@@ -117,7 +120,7 @@ class ClaimProtocol(Model):
     benchmark_label: str = ""  # as printed
     subset: str | None = None
     split: str | None = None
-    n_shot: int | None = None
+    n_shot: Count | None = None
     metric: str | None = None  # "acc", "acc_norm", "exact_match", "pass@1", "f1", "rouge"
     formulation: str | None = None  # "mcf", "cloze", "cot"
     harness: str | None = None  # "lm-eval", "lighteval" when the paper names it
@@ -127,18 +130,31 @@ class ClaimProtocol(Model):
     derived: Literal["average", "rank", "delta"] | None = None  # computed from other cells: never measurable
 
 
+class ModelResolution(Model):
+    """How a claim's printed model name became a Hugging Face repo id, or why it did not."""
+
+    printed: str  # the name as the header levels print it ("Qwen 2.5 / 32B")
+    source: str | None = None  # "link in cell", "link in paper", "repo name", "index", "hub: paper tag", ...
+    evidence: str = ""  # what pinned the checkpoint: the fields read and the entry they matched
+    candidates: list[str] = Field(default_factory=list)  # the repos an ambiguous name could be
+    want_instruct: bool = False  # the table's context says instruction-tuned models
+    hub_query: str | None = None  # the name to ask the Hub for, when nothing offline decided it
+    reason: str | None = None  # why no repo, when unresolved (also the first of the claim's unmeasurable reasons)
+
+
 class Claim(Model):
     """One numeric result cell of one table of one paper version."""
 
     claim_id: str
     arxiv_id: str
-    version: int
+    version: Count
     table_label: str  # "Table 2"
-    row_index: int
-    col_index: int
+    row_index: Count
+    col_index: Count
     citation: ClaimCitation
     model_label: str  # the model's name as printed
     model_id: str | None = None  # Hugging Face repo id, when resolved
+    model_resolution: ModelResolution | None = None  # the decision behind model_id, with its evidence
     protocol: ClaimProtocol
     spread: Finite | None = None  # the ± part, when printed
     components: list[str] = Field(default_factory=list)  # claim ids an aggregate averages
@@ -157,12 +173,12 @@ class RunProtocol(Model):
     benchmark: str
     subset: str | None = None
     split: str
-    n_shot: int
+    n_shot: Count
     metric: str
     formulation: str
     full_set: bool
-    examples: int
-    slice_seed: int | None = None
+    examples: Count
+    slice_seed: Count | None = None
     harness: str
     model_revision: str | None = None
     dtype: str | None = None
@@ -181,12 +197,12 @@ class Measurement(Model):
     value: Finite | None = None  # fraction for accuracy-like metrics
     stderr: Finite | None = None  # as lm-eval computes it
     metric: str | None = None
-    examples_used: int = 0
+    examples_used: Count = 0
     is_slice: bool = False
     device: str | None = None
     seconds: float | None = None
-    tokens: int | None = None
-    peak_memory_bytes: int | None = None
+    tokens: Count | None = None
+    peak_memory_bytes: Count | None = None
     records_sha256: str | None = None  # per-example records in GridFS
     cached: bool = False
     failure: str | None = None
@@ -228,12 +244,12 @@ class Verdict(Model):
     claim_citation: ClaimCitation
     protocol_match: ProtocolMatch
     # additive
-    schema_version: int | None = None
+    schema_version: Count | None = None
     claim_id: str | None = None
-    paper_version: int | None = None
+    paper_version: Count | None = None
     measurement_id: str | None = None
     protocol_fields: list[FieldMatch] = Field(default_factory=list)
     gates: list[GateOutcome] = Field(default_factory=list)
     run_protocol: RunProtocol | None = None
     stderr: float | None = None
-    examples_used: int | None = None
+    examples_used: Count | None = None

@@ -21,6 +21,12 @@ class KafkaSettings(BaseSettings):
     max_message_bytes: int = 1_000_000
     retry_attempts: int = 5
     retry_backoff_s: float = 0.5
+    # an upstream outage (arXiv, the Hub: shared.errors.UpstreamUnavailable) is waited out, the partition
+    # paused, with exponential backoff and jitter from outage_backoff_s up to outage_max_backoff_s a try,
+    # for this long since the first failure; only then is the message dead-lettered (shared/outage.py)
+    outage_horizon_s: float = 6 * 3600.0
+    outage_backoff_s: float = 1.0
+    outage_max_backoff_s: float = 300.0
 
 
 class MongoSettings(BaseSettings):
@@ -56,7 +62,18 @@ class ExtractorSettings(BaseSettings):
     max_memory_bytes: int = 1_500_000_000  # address space of the parser process
     max_claims: int = 5_000  # a paper with more result cells than this is refused, not truncated
     max_table_cells: int = 20_000  # a tabular with more cells is refused before it is analysed
-    hub_search: bool = False  # resolve unknown model names with the Hugging Face Hub search API
+
+
+class HubSettings(BaseSettings):
+    """Where model names are checked online (services/extractor/hub.py); off unless enabled."""
+
+    model_config = SettingsConfigDict(env_prefix="PV_HUB_")
+
+    endpoint: str = "https://huggingface.co"
+    token: SecretStr | None = None  # only this token is sent, never one saved on the machine
+    timeout: float = 10.0  # seconds for one Hub call, retries included
+    enabled: bool = False  # online lookups are opt-in
+    cache_days: float = 30.0  # a cached answer (MongoDB model_resolutions) is asked again after this long
 
 
 class EvaluatorSettings(BaseSettings):

@@ -12,7 +12,9 @@ import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -28,6 +30,11 @@ _probe_spec = importlib.util.spec_from_file_location("pv_local_probe", ROOT / "d
 assert _probe_spec and _probe_spec.loader
 probe = importlib.util.module_from_spec(_probe_spec)
 _probe_spec.loader.exec_module(probe)
+
+_hub_spec = importlib.util.spec_from_file_location("pv_local_hub_server", ROOT / "deploy" / "local" / "hub_server.py")
+assert _hub_spec and _hub_spec.loader
+hub_server_module = importlib.util.module_from_spec(_hub_spec)
+_hub_spec.loader.exec_module(hub_server_module)
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
@@ -101,3 +108,26 @@ async def mongo_db(mongo_url: str, mongo_db_name: str) -> AsyncIterator[AsyncIOM
         yield client[mongo_db_name]
     finally:
         client.close()
+
+
+@dataclass
+class HubServer:
+    endpoint: str  # http://127.0.0.1:PORT, for HubClient / --endpoint
+    faults: Any  # hub_server.Faults: .set(count, status=503, retry_after=None, delay=0.0); status 0 drops
+
+
+@pytest.fixture
+def hub_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
+    """deploy/local/hub_server.py in a thread on a free loopback port, serving fixtures/hub-api/models,
+    with huggingface_hub's offline mode (tests/conftest.py) lifted for the test so the real HfApi calls it."""
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    faults = hub_server_module.Faults()
+    server = hub_server_module.serve("127.0.0.1", 0, hub_server_module.DEFAULT_MODELS, faults)
+    host, port = server.server_address[:2]
+    try:
+        yield HubServer(f"http://{host}:{port}", faults)
+    finally:
+        server.shutdown()
+        server.server_close()

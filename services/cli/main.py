@@ -6,15 +6,18 @@
     paperverdict status [--json]                    services' readiness, lag, dead letters, papers in flight
     paperverdict dlq list [TOPIC] | dlq replay TOPIC --offset N | --all
     paperverdict extract | eval loglikelihood | eval task | validate   run one stage locally
+    paperverdict models refresh [--endpoint URL] [--write]   check the bundled checkpoint index against the Hub
 
-Kafka and MongoDB come from PV_KAFKA_BOOTSTRAP_SERVERS and PV_MONGO_URL (deploy/local/up.sh writes
-them to .run/services.env).
+Kafka and MongoDB come from PV_KAFKA_BOOTSTRAP_SERVERS and PV_MONGO_URL; when they are unset, from
+the running local stack's .run/services.env (`make serve` / `make up`; services/cli/stack.py). An
+unreachable dependency is one `error:` line and exit code 2.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import time
 import uuid
@@ -23,13 +26,25 @@ from typing import Optional
 
 import typer
 
+from services.cli import models as models_cmd
 from services.cli import ops
+from services.cli import resolve as resolve_cmd
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Check the numbers in ML papers.")
 eval_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run an evaluation locally.")
 app.add_typer(eval_app, name="eval")
 app.add_typer(ops.dlq_app, name="dlq")
+app.add_typer(models_cmd.models_app, name="models")
 app.command("status")(ops.status)
+app.command("resolve")(resolve_cmd.resolve)
+
+
+@app.callback()
+def _find_the_stack() -> None:
+    """Before every command: Kafka and MongoDB from the running local stack when not set (stack.py)."""
+    from services.cli.stack import use_local_stack
+
+    use_local_stack()
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -89,8 +104,10 @@ def watch(
     from_beginning: bool = typer.Option(False, "--from-beginning", help="replay every published verdict first"),
     arxiv: Optional[str] = typer.Option(None, "--arxiv", help="only this paper"),
     status: Optional[str] = typer.Option(None, "--status", help="only this status (confirmed, partial, wrong, ...)"),
-    count: Optional[int] = typer.Option(None, "--count", help="exit after this many distinct verdicts"),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="exit 1 after this many seconds"),
+    count: Optional[int] = typer.Option(
+        None, "--count", min=1, max=10**9, help="exit after this many distinct verdicts"
+    ),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=0, max=10**7, help="exit 1 after this many seconds"),
     dedupe: bool = typer.Option(True, help="print each verdict id once (the topic is at-least-once)"),
 ) -> None:
     """Print published verdicts as JSON lines (a fresh consumer group per run)."""
@@ -104,6 +121,7 @@ async def _watch(
     from aiokafka import AIOKafkaConsumer
 
     from services.cli.verdicts import matches_filter
+    from services.ops.kafka import started
     from shared import topics
     from shared.messages import VerdictPublished
     from shared.settings import KafkaSettings
@@ -115,7 +133,7 @@ async def _watch(
         auto_offset_reset="earliest" if from_beginning else "latest",
         enable_auto_commit=False,
     )
-    await consumer.start()
+    await started(consumer)
     seen: set[str] = set()
     deadline = time.monotonic() + timeout if timeout else None
     try:
@@ -180,12 +198,15 @@ def extract(
     html: Optional[Path] = typer.Option(None, help="arXiv HTML rendering"),
     pdf: Optional[Path] = typer.Option(None, help="PDF rendering"),
     arxiv_id: Optional[str] = typer.Option(None, "--arxiv-id", help="the paper's arXiv ID"),
-    version: int = typer.Option(1, help="the paper version"),
+    version: int = typer.Option(1, min=1, max=999_999, help="the paper version"),
+    verbose: bool = typer.Option(
+        False, "-v", "--verbose", help="also list every numeric row or column of a result table that gave no claim"
+    ),
 ) -> None:
     """Extract the claims of a local paper and print them as JSON lines."""
     from services.cli.extract import extract_command
 
-    raise typer.Exit(extract_command(source, html, pdf, arxiv_id, version))
+    raise typer.Exit(extract_command(source, html, pdf, arxiv_id, version, verbose=verbose))
 
 
 @eval_app.command("loglikelihood")
@@ -203,8 +224,8 @@ def eval_loglikelihood(
 def eval_task(
     model: str = typer.Option(..., help="Hugging Face repo id or a local model folder (safetensors)"),
     task: str = typer.Option(..., help="benchmark key, e.g. arc_easy"),
-    shots: int = typer.Option(0, help="few-shot examples"),
-    limit: Optional[int] = typer.Option(None, help="at most this many examples"),
+    shots: int = typer.Option(0, min=0, max=1000, help="few-shot examples"),
+    limit: Optional[int] = typer.Option(None, min=1, max=10**9, help="at most this many examples"),
     data: Optional[Path] = typer.Option(None, help="local task data (default: PV_EVAL_DATA_DIR or the Hub)"),
     records: Optional[Path] = typer.Option(None, help="write the per-document records here (.gz: gzipped)"),
 ) -> None:
@@ -212,6 +233,21 @@ def eval_task(
     from services.cli.evaluate import task_command
 
     raise typer.Exit(task_command(model, task, shots, limit, data, records))
+
+
+@eval_app.command("lmeval")
+def eval_lmeval(
+    model: str = typer.Option(..., help="Hugging Face repo id or a local model folder (safetensors)"),
+    task: str = typer.Option(..., help="any lm-eval task or group, e.g. lambada_openai"),
+    shots: Optional[int] = typer.Option(None, min=0, max=1000, help="few-shot examples (default: the task's)"),
+    limit: Optional[int] = typer.Option(None, min=1, max=10**9, help="the first N documents of each task"),
+    records: Optional[Path] = typer.Option(None, help="write lm-eval's per-sample records here (JSON lines)"),
+    include_path: Optional[Path] = typer.Option(None, help="a folder of extra lm-eval task configs"),
+) -> None:
+    """Run an lm-eval task with lm-eval's own evaluator, our engine as the model; print metrics as JSON."""
+    from services.cli.evaluate import lmeval_command
+
+    raise typer.Exit(lmeval_command(model, task, shots, limit, records, include_path))
 
 
 @app.command()
@@ -226,7 +262,17 @@ def validate(
 
 
 def main() -> None:
-    app()
+    from services.cli.stack import unreachable
+
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # a broker it cannot reach is our one line
+    try:
+        app()
+    except Exception as exc:  # an unreachable dependency is one line; anything else stays a traceback
+        line = unreachable(exc)
+        if line is None:
+            raise
+        typer.echo(f"error: {line}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from services.extractor.adapters import mongo_client
+from services.extractor.adapters import hub_resolver, mongo_client
 from services.extractor.handlers import Extractor
 from shared import topics
 from shared.bus import Bus, declare_publisher
 from shared.consumer import consume
 from shared.service import ServiceApp, Slot, service_app
-from shared.settings import ExtractorSettings, KafkaSettings, MongoSettings
+from shared.settings import ExtractorSettings, HubSettings, KafkaSettings, MongoSettings
 
 SERVICE = "extractor"
 
@@ -39,13 +39,14 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, slot: Slot[Ext
 
 
 def create_app() -> ServiceApp:
-    mongo, settings = MongoSettings(), ExtractorSettings()
+    mongo, settings, hub = MongoSettings(), ExtractorSettings(), HubSettings()
 
     async def start(bus: Bus) -> tuple[Extractor, Sequence[Any]]:
         from shared.artifacts import ArtifactStore
 
         client = mongo_client(mongo)
-        return Extractor(ArtifactStore(client[mongo.database]), settings), [client]
+        db = client[mongo.database]
+        return Extractor(ArtifactStore(db), settings, hub_resolver(hub, db)), [client]
 
     return service_app(SERVICE, register, start)
 

@@ -34,15 +34,18 @@ from services.extractor.names import (
 from services.extractor.plaintext import plain_label, strip_superscripts, to_plain
 from services.extractor.protocol import (
     _HARNESS,
+    HARNESS_USE,
+    SPLITS,
     is_base_text,
     is_instruct_text,
     parse_label,
 )
 from services.extractor.shots import shots_per_benchmark
+from services.extractor.tables import Row
 from shared.models import ProtocolStatement
 
 MAX_SENTENCE = 800
-_HINT = re.compile(r"shot|harness|lm[\s\-]*eval|lighteval", re.I)
+_HINT = re.compile(r"shot|harness|lm[\s\-]*eval|lighteval|olmes", re.I)
 _FLOATS = re.compile(r"\\begin\s*\{(table\*?|figure\*?|sidewaystable\*?|wraptable|algorithm\*?|equation\*?|align\*?)\}")
 _SECTION = re.compile(r"\\(?:chapter|section|appendix)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\(])|\n\s*\n|\\(?:paragraph|subsection|subsubsection|item)\b")
@@ -77,6 +80,8 @@ class BodyProtocol:
     shots_by_benchmark: dict[str, list[tuple[int, ProtocolStatement, str | None]]] = field(default_factory=dict)
     global_shots: ProtocolStatement | None = None
     harness: ProtocolStatement | None = None
+    # benchmark -> the split an evaluation-setup table gives its row ("MMLU | Test | 5"), with that row as evidence
+    splits_by_benchmark: dict[str, list[ProtocolStatement]] = field(default_factory=dict)
     # benchmark -> statements giving the count of a setting the paper calls "few-shot" ("In the few-shot
     # setting, there are 15 additional question / answer pairs"); used for cells labelled "few-shot"
     few_shot_counts: dict[str, list[ProtocolStatement]] = field(default_factory=dict)
@@ -91,6 +96,15 @@ class BodyProtocol:
 
     def few_shot_count(self, benchmark: str | None) -> ProtocolStatement | None:
         found = [st for key in self._keys(benchmark, "few_shot_counts") for st in self.few_shot_counts.get(key, [])]
+        return found[0] if found and len({st.value for st in found}) == 1 else None
+
+    def split_for(self, benchmark: str | None) -> ProtocolStatement | None:
+        """The split the paper's evaluation-setup tables give this benchmark, when they agree."""
+        found = (
+            [st for key in benchmark_family(benchmark) for st in self.splits_by_benchmark.get(key, [])]
+            if benchmark
+            else []
+        )
         return found[0] if found and len({st.value for st in found}) == 1 else None
 
     def shots_for(
@@ -170,6 +184,9 @@ class TableView:
     def few_shot_count(self, benchmark: str | None) -> ProtocolStatement | None:
         return self.body.few_shot_count(benchmark)
 
+    def split(self, benchmark: str | None) -> ProtocolStatement | None:
+        return self.body.split_for(benchmark)
+
 
 def paper_protocol(doc: Document, tables: list[TableSource]) -> tuple[BodyProtocol, list[int]]:
     """What the paper says about protocol outside each table's own labels and caption, and the section
@@ -198,7 +215,8 @@ def read_body(doc: Document, table_labels: dict[str, str]) -> BodyProtocol:
             continue
         _few_shot_count(doc, start, end, out, plain=plain, statement=statement)
         section = _section_of(sections, start)
-        if out.harness is None and (harness := next((k for k, p in _HARNESS if p.search(plain.lower())), None)):
+        harness = next((k for k, p in _HARNESS if p.search(plain.lower())), None) if out.harness is None else None
+        if harness is not None and HARNESS_USE.search(plain):
             out.harness = statement.model_copy(update={"field": "harness", "value": harness})
         cited = [table_labels[key] for key in _REF.findall(raw) if key in table_labels]
         per_bench = shots_per_benchmark(plain)
@@ -319,7 +337,10 @@ def protocol_table_shots(doc: Document, tables: list[TableSource], sections: lis
             if len(shot_cols) != 1:
                 continue
             col = shot_cols[0]
+            split_cols = [c for c, cell in enumerate(row.cells) if plain_label(cell.text).strip().lower() == "split"]
             for body_row in rows[h + 1 :]:
+                if split_cols:
+                    _setup_row_split(doc, table, body_row, split_cols[0], out)
                 counted = _COUNT_CELL.fullmatch(plain_label(body_row.cells[col].text))  # "5", "8 (CoT)"
                 if counted is None:
                     continue
@@ -346,6 +367,33 @@ def protocol_table_shots(doc: Document, tables: list[TableSource], sections: lis
                     )
                     out.shots_by_benchmark.setdefault(key, []).append((section, st, _scope(table.caption)))
             break
+
+
+def _setup_row_split(doc: Document, table: TableSource, row: Row, col: int, out: BodyProtocol) -> None:
+    """ "MMLU | Test | 5": the row's split applies to the row's benchmark."""
+    split_cell = row.cells[col]
+    split = next((k for k, p in SPLITS if p.fullmatch(plain_label(split_cell.text).strip().lower())), None)
+    names = [c for c in dict.fromkeys(row.cells[:col]) if plain_label(c.text)]
+    keys = [(c, match_benchmark(plain_label(c.text))) for c in names]
+    hits = [(c, k) for c, k in keys if k]
+    if split is None or len(hits) != 1:
+        return
+    label_cell, key = hits[0]
+    located = doc.locate(label_cell.start, split_cell.end)
+    if key is None or located is None:
+        return
+    path, start, end = located
+    out.splits_by_benchmark.setdefault(key, []).append(
+        ProtocolStatement(
+            field="split",
+            value=split,
+            source_file=path,
+            char_start=start,
+            char_end=end,
+            text=doc.files[path][start:end],
+            plain=f"{table.printed}: {plain_label(label_cell.text)} | {plain_label(split_cell.text)}",
+        )
+    )
 
 
 def _known_key(name: str) -> str | None:

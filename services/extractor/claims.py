@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from services.extractor.conditions import setting_conditions
 from services.extractor.floats import TableSource
 from services.extractor.headers import AxisEntry, Layout
 from services.extractor.latex import Document
@@ -37,6 +38,7 @@ from shared.models import (
     ClaimCitation,
     ClaimProtocol,
     Evidence,
+    ModelResolution,
     ProtocolStatement,
 )
 
@@ -70,6 +72,8 @@ class TableBody(Protocol):
 
     @property
     def harness(self) -> ProtocolStatement | None: ...
+
+    def split(self, benchmark: str | None) -> ProtocolStatement | None: ...
 
     def shots(self, benchmark: str | None, instruct: bool) -> ProtocolStatement | None: ...
 
@@ -245,9 +249,14 @@ def _decide_formulation_split_harness(
             "formulation" + (f" (the evaluator runs the benchmark default: {default.formulation})" if default else "")
         )
     split = next((i.split for i in reversed(infos) if i.split), None)
+    setup = body.split(p.benchmark) if body is not None and split is None else None
     if split is not None:
         p.split = split
         d.stated.append(f"split={split}")
+    elif setup is not None:
+        p.split = setup.value
+        d.statements.append(setup)
+        d.stated.append(f"split={setup.value} (evaluation-setup table)")
     else:
         d.unstated.append("split" + (f" (benchmark default: {default.split})" if default else ""))
     p.harness = caption.harness
@@ -299,13 +308,20 @@ def table_candidates(
     kept_bench = [b for b in layout.bench_axis if _is_result_label(b, caption)]
     out: list[Candidate] = []
     resolutions: dict[int, Resolution] = {}
+    # a model that says it is instruction-tuned makes a bare name beside it unsure ("Qwen 2.5 7B" among
+    # "Olmo 3 Instruct 7B" rows): base or instruct, the name alone does not tell
+    mixed = any(is_instruct_text(model.levels[-1]) for model in layout.model_axis if model.levels)
+    conditions = setting_conditions(kept_bench)
     for model in layout.model_axis:
         instruct = model_context_instruct(model, caption)
         links = [link for cell in model.cells for link in links_in(cell.raw)]
-        resolution = resolver.resolve(model.levels, instruct=instruct, cell_links=links, ablation=caption.ablation)
+        stated = instruct or caption.base or any(is_base_text(t) for t in model.context + model.levels[:-1])
+        resolution = resolver.resolve(
+            model.levels, instruct=instruct, cell_links=links, ablation=caption.ablation, mixed=mixed, stated=stated
+        )
         for size in model.extra if resolution.model_id is None else []:  # "Qwen2.5" + Size column "1.5B"
             if size not in model.levels:
-                sized = resolver.resolve([*model.levels, size], instruct=instruct)
+                sized = resolver.resolve([*model.levels, size], instruct=instruct, mixed=mixed, stated=stated)
                 if sized.model_id is not None:
                     resolution = sized
                     break
@@ -333,13 +349,23 @@ def table_candidates(
                 instruct or is_instruct_text(" ".join(model.levels)),
             )
             row_entry, col_entry = (model, bench) if layout.models_in_rows else (bench, model)
+            cell_resolution = resolution
+            if bench.index in conditions:  # "HellaSwag / Progressive": the paper's setting, not the checkpoint
+                cell_resolution = Resolution(
+                    None,
+                    "",
+                    f"'{bench.label}' measures '{resolution.printed or model.label}' under the paper's own setting "
+                    f"'{conditions[bench.index]}': not the released checkpoint under a standard protocol",
+                    resolution.evidence,
+                    printed=resolution.printed or model.label,
+                )
             out.append(
                 _candidate(
                     table,
                     cell,
                     number,
                     decision,
-                    resolution,
+                    cell_resolution,
                     model,
                     bench,
                     row_entry,
@@ -397,7 +423,7 @@ def _candidate(
     if d.unstated:
         notes.append(f"not stated: {', '.join(d.unstated)}")
     if resolution.model_id:
-        notes.append(f"model id from {resolution.source}")
+        notes.append(f"model id from {resolution.source}: {resolution.evidence}")
     if number.spread_text:
         notes.append(f"printed with a ± {number.spread_text} spread: the mean is the value")
     if number.marks:
@@ -426,6 +452,15 @@ def _candidate(
         ),
         model_label=model_label,
         model_id=resolution.model_id,
+        model_resolution=ModelResolution(
+            printed=resolution.printed or " / ".join(model.levels),
+            source=resolution.source or None,
+            evidence=resolution.evidence,
+            candidates=list(resolution.candidates),
+            want_instruct=resolution.want_instruct,
+            hub_query=resolution.hub_query,
+            reason=resolution.reason,
+        ),
         protocol=p,
         spread=number.spread,
         measurable=not reasons and p.benchmark in BENCHMARKS,

@@ -13,7 +13,8 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from functools import partial
+from typing import Any, Literal, Protocol, TypeVar
 
 from services.extractor.body import TableView, paper_protocol
 from services.extractor.claims import (
@@ -24,7 +25,7 @@ from services.extractor.claims import (
 )
 from services.extractor.floats import TableSource, find_tables
 from services.extractor.headers import Layout, analyse
-from services.extractor.html import HtmlGrid, parse_html_tables
+from services.extractor.html import MAX_HTML_BYTES, HtmlGrid, parse_html_tables
 from services.extractor.latex import (
     Document,
     SourceError,
@@ -33,7 +34,7 @@ from services.extractor.latex import (
     flatten,
     mask_comments,
 )
-from services.extractor.models import HubSearchClient, ModelResolver, collect_links
+from services.extractor.models import ModelResolver, collect_links
 from services.extractor.pdf import PdfPages
 from services.extractor.plaintext import find_number_token, parse_number, plain_label
 from services.extractor.protocol import (
@@ -41,6 +42,8 @@ from services.extractor.protocol import (
     parse_caption,
     parse_label,
 )
+from services.extractor.skipped import skipped_lines
+from services.extractor.skipped import summary as skipped_summary
 from shared.gates import check_g1
 from shared.logging import get_logger
 from shared.models import Claim
@@ -49,6 +52,7 @@ from shared.unpack import ArchiveError, ArchiveTooLarge, detect_format, unpack_e
 
 log = get_logger(__name__)
 Outcome = Literal["claims", "no_tables", "failed"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class ExtractionResult:
     disagreements: list[dict[str, Any]] = field(default_factory=list)  # LaTeX vs HTML, each with both values
     dropped: list[dict[str, Any]] = field(default_factory=list)  # cells that failed gate G1, with the reason
     peak_rss_kib: int | None = None  # the isolated parser process's peak resident memory
+    # numeric rows and columns of result tables that gave no claim, with the rule (services/extractor/skipped.py)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ExtractionTimeout(RuntimeError):
@@ -84,15 +90,13 @@ class Caps(Protocol):
     max_table_cells: int
 
 
-def extract(
-    sources: PaperSources, settings: ExtractorSettings | None = None, *, hub: HubSearchClient | None = None
-) -> ExtractionResult:
-    """Claims of one paper version. `hub` is used when `settings.hub_search` is on (a client is made
-    here if none is handed in); with the default settings nothing touches the network."""
+def extract(sources: PaperSources, settings: ExtractorSettings | None = None) -> ExtractionResult:
+    """Claims of one paper version. Nothing here touches the network: model names are resolved from the
+    paper's links and the bundled index; the Hub is asked afterwards (`hub_resolution.py`)."""
     settings = settings or ExtractorSettings()
     started = time.monotonic()
     try:
-        result = _extract(sources, settings, hub if settings.hub_search else None)
+        result = _extract(sources, settings)
     except ExtractionTimeout:
         result = ExtractionResult([], "failed", f"limit: extraction over {settings.max_seconds:g} s")
     except MemoryError:
@@ -112,7 +116,7 @@ def extract(
     return result
 
 
-def _extract(sources: PaperSources, settings: ExtractorSettings, hub: HubSearchClient | None) -> ExtractionResult:
+def _extract(sources: PaperSources, settings: ExtractorSettings) -> ExtractionResult:
     deadline = time.monotonic() + settings.max_seconds
 
     def check() -> None:
@@ -144,8 +148,6 @@ def _extract(sources: PaperSources, settings: ExtractorSettings, hub: HubSearchC
         return ExtractionResult([], "failed", f"limit: {exc}")
     except ArchiveError as exc:
         return ExtractionResult([], "failed", f"unpacking the e-print failed: {exc}")
-    if settings.hub_search and hub is None:
-        hub = HubSearchClient()
     try:
         return extract_from_files(
             files,
@@ -154,12 +156,16 @@ def _extract(sources: PaperSources, settings: ExtractorSettings, hub: HubSearchC
             source_sha256=sources.source_sha256,
             html=sources.html,
             pdf=sources.pdf,
-            hub=hub,
             check=check,
             caps=settings,
         )
     except CapExceeded as exc:
         return ExtractionResult([], "failed", f"limit: {exc}")
+
+
+class HtmlUnusable(Exception):
+    """Anything that goes wrong on the HTML path. The HTML only corroborates, so it is dropped with a
+    note and the claims are extracted again from the LaTeX alone: no HTML problem costs a claim."""
 
 
 def extract_from_files(
@@ -170,12 +176,30 @@ def extract_from_files(
     source_sha256: str | None = None,
     html: bytes | None = None,
     pdf: bytes | None = None,
-    hub: HubSearchClient | None = None,
     check: Callable[[], None] = lambda: None,
     caps: Caps | None = None,
 ) -> ExtractionResult:
     """The extractor on an unpacked project (no catch-all: the fuzz tests call this directly).
     `caps` (the settings) raise `CapExceeded` as soon as a table or the claims so far go over them."""
+    try:
+        return _extract_from_files(files, arxiv_id, version, source_sha256, html, pdf, check, caps)
+    except HtmlUnusable as exc:
+        log.warning("html_dropped", arxiv_id=arxiv_id, reason=str(exc)[:500])
+        result = _extract_from_files(files, arxiv_id, version, source_sha256, None, pdf, check, caps)
+        result.detail += f"; HTML dropped ({str(exc)[:300]}): claims from the LaTeX alone"
+        return result
+
+
+def _extract_from_files(
+    files: dict[str, str],
+    arxiv_id: str,
+    version: int,
+    source_sha256: str | None,
+    html: bytes | None,
+    pdf: bytes | None,
+    check: Callable[[], None],
+    caps: Caps | None,
+) -> ExtractionResult:
     main = find_main(files)
     if main is None:
         return ExtractionResult(
@@ -193,12 +217,13 @@ def extract_from_files(
     body, sections = paper_protocol(doc, tables)
     check()
     tex_texts = (mask_comments(t) for p, t in files.items() if p.endswith((".tex", ".bbl", ".ltx")))
-    resolver = ModelResolver(collect_links(tex_texts), hub)
-    html_tables = parse_html_tables(html) if html else {}
+    resolver = ModelResolver(collect_links(tex_texts), arxiv_id, text=doc.text.lower())
+    html_tables = _html_tables(html) if html else {}
     pdf_pages = PdfPages(pdf, check)
     claims: list[Claim] = []
     disagreements: list[dict[str, Any]] = []
     dropped: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
     result_tables = 0
     captions = [parse_caption(t.caption, t.notes) for t in tables]
     paper_named = [named for c in captions for named in c.named]
@@ -224,6 +249,9 @@ def extract_from_files(
             source_sha256=source_sha256,
             body=view,
         )
+        skipped.extend(
+            skipped_lines(table.label, table.grid, layout, caption, ((c.cell.row, c.cell.col) for c in candidates))
+        )
         if not candidates:
             continue
         if caps is not None and len(claims) + len(candidates) > caps.max_claims:
@@ -233,7 +261,8 @@ def extract_from_files(
             )
         result_tables += 1
         grounded = [c for c in candidates if _ground(c, doc, dropped)]
-        disagreements.extend(_html_disagreements(table, grounded, html_tables, bool(html)))
+        if html:
+            disagreements.extend(_html_path(partial(_html_disagreements, table, grounded, html_tables, True)))
         page = pdf_pages.page_of(table.printed, [c.number.quoted for c in candidates])
         for c in grounded:
             c.claim.citation.pdf_page = page
@@ -245,11 +274,17 @@ def extract_from_files(
             if not result_tables
             else f"{result_tables} result tables, but no cell passed gate G1"
         )
-        return ExtractionResult([], "no_tables", detail, disagreements, dropped)
+        return ExtractionResult(
+            [], "no_tables", _with_skipped(detail, skipped), disagreements, dropped, skipped=skipped
+        )
     detail = f"{len(claims)} claims from {result_tables} of {len(tables)} tables"
     if dropped:
         detail += f"; {len(dropped)} cells dropped by gate G1"
-    return ExtractionResult(claims, "claims", detail, disagreements, dropped)
+    return ExtractionResult(claims, "claims", _with_skipped(detail, skipped), disagreements, dropped, skipped=skipped)
+
+
+def _with_skipped(detail: str, skipped: list[dict[str, Any]]) -> str:
+    return f"{detail}; {skipped_summary(skipped)}" if skipped else detail
 
 
 def _check_table_cells(table: TableSource, caps: Caps | None) -> None:
@@ -259,6 +294,23 @@ def _check_table_cells(table: TableSource, caps: Caps | None) -> None:
             f"{table.printed} has {cells} cells, over the cap of {caps.max_table_cells} "
             f"cells per table (PV_EXTRACT_MAX_TABLE_CELLS)"
         )
+
+
+def _html_path(step: Callable[[], T]) -> T:
+    """Run one step over the HTML; whatever it raises (entities, encodings, malformed structure,
+    memory, recursion) makes the HTML unusable, never the paper."""
+    try:
+        return step()
+    except (ExtractionTimeout, CapExceeded):
+        raise
+    except Exception as exc:
+        raise HtmlUnusable(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _html_tables(html: bytes) -> dict[tuple[str, str | None], list[HtmlGrid]]:
+    if len(html) > MAX_HTML_BYTES:
+        raise HtmlUnusable(f"limit: HTML of {len(html)} bytes, over {MAX_HTML_BYTES}")
+    return _html_path(lambda: parse_html_tables(html))
 
 
 def _html_disagreements(

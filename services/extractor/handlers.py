@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from services.extractor.adapters import load_artifacts
 from shared import topics
@@ -11,15 +12,23 @@ from shared.artifacts import ArtifactReader
 from shared.bus import Outgoing
 from shared.logging import get_logger
 from shared.messages import ClaimExtracted, ExtractionCompleted, PaperIngested
+from shared.models import Claim
 from shared.settings import ExtractorSettings
 
 log = get_logger("paperverdict.extractor")
 
 
+class ModelNames(Protocol):
+    """Resolves what the paper's links and the bundled index left open (`hub_resolution.HubResolver`)."""
+
+    async def resolve(self, arxiv_id: str, claims: list[Claim]) -> list[Claim]: ...
+
+
 class Extractor:
-    def __init__(self, artifacts: ArtifactReader, settings: ExtractorSettings) -> None:
+    def __init__(self, artifacts: ArtifactReader, settings: ExtractorSettings, hub: ModelNames | None = None) -> None:
         self.artifacts = artifacts
         self.settings = settings
+        self.hub = hub
 
     async def handle(self, msg: PaperIngested) -> list[Outgoing]:
         from services.extractor.extract import PaperSources
@@ -39,6 +48,8 @@ class Extractor:
         # thread keeps the event loop (and the consumer heartbeat) free.
         result = await asyncio.to_thread(extract_isolated, sources, self.settings)
         claims = list(result.claims)
+        if self.hub is not None:  # online: one Hub question per distinct unresolved name, cached
+            claims = await self.hub.resolve(msg.paper.arxiv_id, claims)
         log.info("claims_extracted", claims=len(claims), outcome=result.outcome)
         outputs = [
             Outgoing(

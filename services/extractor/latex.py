@@ -420,8 +420,8 @@ def expand_macros(text: str, macros: dict[str, Macro]) -> str:
         body = macro.body
         for k, arg in enumerate(args, start=1):
             body = body.replace(f"#{k}", arg)
-        if m.end() == end and end < len(text) and text[end] == " ":
-            end += 1  # a control word eats the space after it
+        if m.end() == end and end < len(text) and text[end] == " " and not body.rstrip().endswith("\\xspace"):
+            end += 1  # a control word eats the space after it (\xspace at the body's end gives it back)
         text = text[: m.start()] + "{" + body + "}" + text[end:]
         expansions += 1
         if len(text) > MAX_EXPANSION_CHARS:

@@ -38,7 +38,13 @@ _FORMULATIONS = (
     ("cloze", re.compile(r"\bcloze\b|\bcf\b")),
     ("cot", re.compile(r"\bcot\b|chain[\s\-]*of[\s\-]*thought")),
 )
-_SPLITS = (("validation", re.compile(r"\b(?:val|valid|validation|dev)\b")), ("test", re.compile(r"\btest\b")))
+# "Dev Benchmarks" (the benchmarks used while developing) and "test suite" are not splits
+_NOT_A_SPLIT = r"(?![\s\-]*(?:benchmarks?|tasks?|suites?|evals?|evaluations?|sets? of)\b)"
+SPLITS = (
+    ("validation", re.compile(rf"\b(?:val|valid|validation|dev){_NOT_A_SPLIT}\b")),
+    ("test", re.compile(rf"\btest{_NOT_A_SPLIT}\b")),
+)
+_SPLITS = SPLITS
 _AGGREGATE = re.compile(r"^(?:avg\.?|average|mean|overall|macro[\s\-]*avg\.?|all)(?:\b|$)")
 _DELTA = re.compile(
     r"(?:^|\s)(?:δ|delta|diff\.?|difference|gain|improvement|impr\.?|change|rel\.?\s*(?:gain|impr)|"
@@ -54,6 +60,11 @@ _HYPER = re.compile(
     r"time|speed|speed[\s\-]*up|t\s*infer|wall[\s\-]*clock|tokens?/s|ms|sec|seconds|hours|cost|price|"
     r"conv(?:ergence|erged)?|valid(?:ity)?|coverage|parse[ds]?|parsable|refusals?)"
     r"(?=$|[\s).,:;(%])"
+)
+# "Hash Layer", "Switch Layer": a method named after its layer (one name word, singular), not a count of layers
+# ("Layers", "# Layers", "Num Layer", "Transformer Layers")
+_NAMED_LAYER = re.compile(
+    r"^(?!(?:num|number|total|no|n|per|each|hidden|transformer|attention)\b)[a-z][\w\-]*\s+layer(?:\s+[\d.]+\s*[kmbt]?)?$"
 )
 _INDEX_HEADERS = frozenset({"#", "no.", "no", "id", "idx", "index", "rank", "run", "seed", "step", "checkpoint"})
 _SHOT_HEADER = re.compile(
@@ -71,7 +82,25 @@ _INSTRUCT = re.compile(
 _BASE = re.compile(r"\bbase\b|\bpre[\s\-]*trained\b")
 _ABLATION = re.compile(r"\bablat")
 _PERCENT = re.compile(r"%|\bpercent")
-_HARNESS = (("lm-eval", re.compile(r"lm[\s\-]*eval|evaluation[\s\-]*harness")), ("lighteval", re.compile(r"lighteval")))
+# A harness by its name: "lm-evaluation-harness", "LM Evaluation Harness", "lm-eval" -- not "LM evaluations";
+# OLMES and lighteval are harnesses of their own (a paper that cites lm-eval but runs OLMES ran OLMES).
+_HARNESS = (
+    ("olmes", re.compile(r"\bolmes\b")),
+    ("lighteval", re.compile(r"\blighteval\b")),
+    (
+        "lm-eval",
+        re.compile(
+            r"\blm[\s\-_]*eval(?:uation)?[\s\-_]+harness\b|\blm[\-_]eval\b(?![\s\-]*s\b)|\beval[\s\-_]harness\b"
+        ),
+    ),
+)
+# A sentence that says the paper ran a harness, not one that cites or describes it.
+HARNESS_USE = re.compile(
+    r"\b(?:we|our|all|results?|models?|evaluations?|scores?)\b[^.]{0,80}\b(?:use[sd]?|using|with|via|run|ran|"
+    r"implemented|computed|obtained|reported|evaluated|measured|follow(?:s|ed|ing)?|based on|adopt(?:s|ed)?)\b|"
+    r"\b(?:using|with|via|in)\s+(?:the\s+)?(?:lm|olmes|lighteval|eval)",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -152,6 +181,7 @@ def parse_label(text: str) -> LabelInfo:
         derived=derived,
         held_out=bool(_HELD_OUT.search(low)),
         hyper=(bool(_HYPER.search(stripped)) or stripped in _INDEX_HEADERS)
+        and not _NAMED_LAYER.match(stripped)
         and benchmark is None
         and unmeasurable is None,
         shot_column=bool(_SHOT_HEADER.match(stripped)),
@@ -160,8 +190,15 @@ def parse_label(text: str) -> LabelInfo:
     )
 
 
+# "(both without RLHF)", "w/o SFT", "before instruction tuning": a negated mention says the opposite
+_NEGATED = re.compile(
+    r"\b(?:without|w/o|no|non|not|before|prior to|un)[\s\-]+(?:any\s+)?(?:rlhf|sft|dpo|chat|instruct\w*|"
+    r"instruction[\s\-]*tun\w*|alignment|aligned|post[\s\-]*train\w*)\b"
+)
+
+
 def is_instruct_text(text: str) -> bool:
-    return bool(_INSTRUCT.search(text.lower()))
+    return bool(_INSTRUCT.search(_NEGATED.sub(" ", text.lower())))
 
 
 def is_base_text(text: str) -> bool:
@@ -227,7 +264,7 @@ def parse_caption(caption: str, notes: str = "") -> CaptionInfo:
     info = CaptionInfo()
     low = caption.lower()
     everything = f"{low} {notes.lower()}"
-    info.instruct = bool(_INSTRUCT.search(low))
+    info.instruct = is_instruct_text(low)
     info.base = bool(_BASE.search(low))
     info.ablation = bool(_ABLATION.search(low))
     info.percent = bool(_PERCENT.search(low))

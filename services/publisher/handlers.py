@@ -29,6 +29,10 @@ class ReadModel(Protocol):
 
     async def record_verdict(self, msg: VerdictValidated, extra_gates: Sequence[GateOutcome] = ()) -> bool: ...
 
+    async def announced(self, verdict_id: str) -> bool: ...
+
+    async def mark_announced(self, verdict_id: str) -> None: ...
+
 
 class Publisher:
     def __init__(self, store: ReadModel, sources: SourceChecker, metrics: Metrics | None = None) -> None:
@@ -53,8 +57,12 @@ class Publisher:
         )
         if written:
             self.metrics.verdicts.labels(msg.verdict.kind, msg.verdict.status).inc()
-        # Emitted on replays too: the previous attempt may have written MongoDB and died before the
-        # event went out. Consumers dedupe on verdict.id.
+        # A replay (the same verdict validated again after an upstream service restarted, or this one died
+        # after writing) is announced only if no announcement was acknowledged before: the event goes out
+        # once, except when this service dies between the broker's ack and `mark_announced` (consumers
+        # dedupe on verdict.id for that window).
+        if not written and await self.store.announced(msg.verdict.id):
+            return []
         event = VerdictPublished(
             correlation_id=msg.correlation_id,
             arxiv_id=msg.paper.arxiv_id,
@@ -64,4 +72,9 @@ class Publisher:
             paper_title=msg.paper.title,
             model_id=msg.claim.model_id,
         )
-        return [Outgoing(topics.VERDICTS_PUBLISHED, event, key=msg.paper.arxiv_id)]
+        verdict_id = msg.verdict.id
+
+        async def announced() -> None:
+            await self.store.mark_announced(verdict_id)
+
+        return [Outgoing(topics.VERDICTS_PUBLISHED, event, key=msg.paper.arxiv_id, after_sent=announced)]

@@ -192,6 +192,14 @@ class PublisherStore:
             await self._project(key, msg, verdict if newest else None, pair)
             return True
 
+    async def announced(self, verdict_id: str) -> bool:
+        """Whether this verdict's `VerdictPublished` event was acknowledged by the broker before."""
+        doc = await self.verdicts.find_one({"_id": verdict_id}, projection={"announced_at": 1})
+        return bool(doc and doc.get("announced_at"))
+
+    async def mark_announced(self, verdict_id: str) -> None:
+        await self.verdicts.update_one({"_id": verdict_id}, {"$set": {"announced_at": utc_now()}})
+
     def _checked(self, msg: VerdictValidated, extra_gates: Sequence[GateOutcome]) -> Verdict:
         verdict = msg.verdict
         require(check_c1(verdict), verdict.id)

@@ -30,6 +30,18 @@ async def counts(store: PublisherStore) -> tuple[int, int, int]:
     )
 
 
+async def test_a_verdict_is_marked_announced_once_its_event_went_out(store: PublisherStore) -> None:
+    claim, measurement = f.claim(), f.measurement(0.47)
+    msg = f.validated(claim, post_verdict(claim, measurement, now=f.NOW), measurement)
+    assert await store.record_verdict(msg) is True
+    assert await store.announced(msg.verdict.id) is False
+    await store.mark_announced(msg.verdict.id)
+    assert await store.announced(msg.verdict.id) is True
+    assert await store.announced("no-such-verdict") is False
+    history, total = await store.get_history("2502.02737")
+    assert total == 1 and history[0].id == msg.verdict.id  # the mark does not disturb the history
+
+
 async def test_record_verdict_is_idempotent(store: PublisherStore) -> None:
     claim, measurement = f.claim(), f.measurement(0.47)
     msg = f.validated(claim, post_verdict(claim, measurement, now=f.NOW), measurement)

@@ -177,24 +177,17 @@ def test_cli_prints_claims_as_json_lines(tmp_path: Path, capsys: pytest.CaptureF
     assert extract_command(bad, None, None, "2611.99999", 1) == 1
 
 
-def test_hub_search_is_used_only_when_enabled() -> None:
-    import httpx
+def test_extraction_never_asks_the_hub_and_leaves_unknown_names_to_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
 
-    from services.extractor.models import HubSearchClient
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("extraction opened a connection")
 
-    calls: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(request.url.params["search"])
-        return httpx.Response(200, json=[{"id": "zeta-ai/Zeta-2B"}])
-
-    hub = HubSearchClient(httpx.Client(transport=httpx.MockTransport(handler)))
+    monkeypatch.setattr(socket.socket, "connect", no_network)
     data = gzip.compress(TABLE.replace("Llama-3.2-1B", "Zeta-2B").encode())
-    off = extract(PaperSources("x", 1, data, None), hub=hub)
-    assert calls == [] and next(c for c in off.claims if c.model_label == "Zeta-2B").model_id is None
-    on = extract(PaperSources("x", 1, data, None), ExtractorSettings(hub_search=True), hub=hub)
-    assert "Zeta-2B" in calls
-    assert {c.model_id for c in on.claims if c.model_label == "Zeta-2B"} == {"zeta-ai/Zeta-2B"}
+    zeta = [c for c in extract(PaperSources("x", 1, data, None)).claims if c.model_label == "Zeta-2B"]
+    assert zeta and all(c.model_id is None and not c.measurable for c in zeta)
+    assert {c.model_resolution.hub_query for c in zeta if c.model_resolution} == {"Zeta-2B"}
 
 
 def test_a_slow_extraction_stops_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -49,6 +49,13 @@ def sources() -> SourceReader:
 class FakeStore:
     def __init__(self) -> None:
         self.verdicts: dict[str, VerdictValidated] = {}
+        self.announced_ids: set[str] = set()
+
+    async def announced(self, verdict_id: str) -> bool:
+        return verdict_id in self.announced_ids
+
+    async def mark_announced(self, verdict_id: str) -> None:
+        self.announced_ids.add(verdict_id)
 
     async def record_verdict(self, msg: VerdictValidated, extra_gates=()) -> bool:  # type: ignore[no-untyped-def]
         if any(not gate.passed for gate in extra_gates):
@@ -70,16 +77,22 @@ def _validated(claim=CLAIM, **verdict_changes) -> VerdictValidated:  # type: ign
     )
 
 
-async def test_publisher_announces_every_verdict_keyed_by_arxiv_id_even_on_replay() -> None:
-    publisher = Publisher(FakeStore(), sources())
+async def test_publisher_announces_a_verdict_once_and_again_only_if_the_first_never_went_out() -> None:
+    store = FakeStore()
+    publisher = Publisher(store, sources())
     first = await publisher.on_verdict(_validated())
-    replay = await publisher.on_verdict(_validated())
-    for out in (first, replay):
+    # the write happened but the event was never acknowledged (the service died): the replay announces it
+    unacknowledged = await publisher.on_verdict(_validated())
+    for out in (first, unacknowledged):
         assert [(o.topic, o.key) for o in out] == [(topics.VERDICTS_PUBLISHED, "2611.00001")]
         event = out[0].message
         assert isinstance(event, VerdictPublished)
         assert (event.verdict.id, event.claim_id, event.correlation_id) == (VERDICT.id, CLAIM.claim_id, "c")
-    assert len(publisher.store.verdicts) == 1
+    assert first[0].after_sent is not None
+    await first[0].after_sent()  # what the consumer does once the broker acknowledged the event
+    assert store.announced_ids == {VERDICT.id}
+    assert await publisher.on_verdict(_validated()) == []  # an upstream replay: written and announced already
+    assert len(store.verdicts) == 1
 
 
 async def test_publisher_refuses_a_c1_violation_whoever_sent_it() -> None:

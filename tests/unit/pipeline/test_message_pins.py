@@ -35,6 +35,7 @@ from shared.models import (
     ClaimCitation,
     ClaimProtocol,
     Measurement,
+    ModelResolution,
     PaperMeta,
     PaperVersion,
     RunProtocol,
@@ -75,6 +76,11 @@ CLAIM = Claim(
     citation=CITATION,
     model_label="tiny-llama",
     model_id="paperverdict-fixtures/tiny-llama",
+    model_resolution=ModelResolution(
+        printed="tiny-llama",
+        source="link in paper",
+        evidence="the paper links huggingface.co/paperverdict-fixtures/tiny-llama as 'tiny-llama'",
+    ),
     protocol=ClaimProtocol(benchmark="arc_easy", benchmark_label="ARC-Easy", n_shot=0, metric="acc_norm"),
 )
 PROTOCOL = RunProtocol(
