@@ -1,4 +1,4 @@
-"""`paperverdict eval loglikelihood` and `paperverdict eval task`.
+"""`paperverdict eval loglikelihood`, `paperverdict eval task` and `paperverdict eval lmeval`.
 
     paperverdict eval loglikelihood --model DIR_OR_REPO --requests requests.jsonl
         reads {"id", "context", "continuation"} per line, prints {"id", "ll", "greedy"} per line
@@ -8,6 +8,10 @@
         and a one-line summary on stderr ("± N/A" where a standard error cannot be computed);
         --records F writes the per-document records (gzipped when F ends in .gz, the bytes whose
         sha256 is the measurement's records_sha256, as the evaluator stores them in GridFS)
+    paperverdict eval lmeval --model M --task lambada_openai [--shots N] [--limit N] [--records F]
+        [--include-path DIR]
+        any lm-eval task through lm-eval's own evaluator, our engine as the model: prints the metrics,
+        stderrs, task version and config hash as JSON; --records F writes lm-eval's per-sample records
 
 --model takes a Hugging Face repo id or a local model folder (config.json, safetensors weights,
 tokenizer files); a folder is recorded without this machine's path ("org/name" for a Hugging Face
@@ -149,3 +153,34 @@ def _protocol(task: str, shots: int, available: dict[str, int]) -> RunProtocol |
         protocol=ClaimProtocol(benchmark=task, n_shot=shots),
     )
     return plan_run(claim, max_examples=None, slice_seed=0, available=available)
+
+
+def lmeval_command(
+    model: str,
+    task: str,
+    shots: int | None,
+    limit: int | None,
+    records: Path | None = None,
+    include_path: Path | None = None,
+) -> int:
+    """Any lm-eval task through lm-eval's own evaluator with our engine as the model: prints the
+    metrics and stderrs (lm-eval's "metric,filter" keys), the task version and config hash as JSON."""
+    from services.evaluator.lm_backend import UnsupportedRequest
+    from services.evaluator.lm_eval_runs import LmEvalTaskError, run_lm_eval_task, write_samples
+
+    configure_cli_logging()  # stdout carries the result
+    if include_path is not None and not include_path.is_dir():
+        print(f"error: --include-path {include_path} is not a folder of lm-eval task configs", file=sys.stderr)
+        return 2
+    try:
+        run = run_lm_eval_task(model, task, shots, limit, include_path=include_path)
+    except (LmEvalTaskError, ModelLoadError, UnsupportedRequest) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if records is not None:
+        write_samples(run, records)
+    print(json.dumps(run.summary(), indent=2, sort_keys=True))
+    for key, value in sorted(run.metrics.items()):
+        stderr = run.stderrs.get(key)
+        print(f"{task} {key}: {value:.4f} ± {'N/A' if stderr is None else f'{stderr:.4f}'}", file=sys.stderr)
+    return 0

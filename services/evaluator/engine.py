@@ -35,6 +35,7 @@ from services.evaluator.tokenization import EncodedRequest, RequestEncoder
 
 MIN_ROW_TOKENS = 64  # rows of tiny units are packed at least this long
 PREFIX_CACHE_BYTES = 1 << 30  # default budget for one shared prefix's cached keys and values
+MIN_SHARED_PROMPT = 64  # generation: a prompt prefix all rows share is run once from this length on
 
 
 @dataclass
@@ -303,17 +304,33 @@ class Engine:
     def _generate_batch(
         self, prompts: list[list[int]], stops: list[str], eos_ids: set[int], max_gen_toks: int
     ) -> list[str]:
-        from transformers import DynamicCache
+        from transformers import DynamicCache, StaticCache
 
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else min(eos_ids)
-        width = max(len(p) for p in prompts)
-        ids = torch.tensor([[pad] * (width - len(p)) + list(p) for p in prompts], device=self.device)
-        attention = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
-        cache = DynamicCache(config=self.model.config)
+        # a prompt prefix every row shares (a few-shot prefix) is run once; rows are laid out as
+        # [shared prefix][left padding][own suffix], positions counting real tokens only as HF generate does
+        shared = 0 if self.sliding or len(prompts) < 2 else common_prefix_length(prompts)
+        shared = min(shared, min(len(p) for p in prompts) - 1)
+        shared = shared if shared >= MIN_SHARED_PROMPT else 0
+        suffixes = [list(p[shared:]) for p in prompts]
+        width = max(len(s) for s in suffixes)
+        ids = torch.tensor([[pad] * (width - len(s)) + s for s in suffixes], device=self.device)
+        attention = torch.tensor(
+            [[1] * shared + [0] * (width - len(s)) + [1] * len(s) for s in suffixes], device=self.device
+        )
+        # a static cache is written in place; a growing one copies every row's keys at every step
+        cache: Any = (
+            DynamicCache(config=self.model.config)
+            if self.sliding
+            else StaticCache(config=self.model.config, max_cache_len=shared + width + max_gen_toks)
+        )
+        if shared:
+            for layer, (keys, values) in enumerate(self._prefix_cache(prompts[0][:shared])):
+                cache.update(keys.expand(len(prompts), -1, -1, -1), values.expand(len(prompts), -1, -1, -1), layer)
         generated: list[list[int]] = [[] for _ in prompts]
         finished = [False] * len(prompts)
         step_ids = ids
-        positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 0)  # as HF generate does
+        positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 0)[:, shared:]  # as HF generate does
         for _ in range(max_gen_toks):
             out = self.model(
                 input_ids=step_ids,

@@ -1,0 +1,175 @@
+"""Running any lm-eval task with lm-eval's own evaluator (`simple_evaluate`): its TaskManager builds
+the task (prompts, few-shot sampling, filters, metrics) and our backend (`lm_backend.PaperverdictLM`)
+or any other lm-eval model answers the requests.
+
+Local task configs (`include_path`) may name lm-eval's installed task folder and their own folder
+as `${LM_EVAL_TASKS}` and `${HERE}`: a config then `include`s lm-eval's real task and points its
+dataset at local files (`fixtures/lmeval_tasks/`), portable across machines and virtualenvs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lm_eval
+from lm_eval.api.model import LM
+
+LM_EVAL_TASKS = Path(lm_eval.__file__).parent / "tasks"
+
+
+class LmEvalTaskError(Exception):
+    """The task cannot be run here; the message says why (unknown task, data not available offline)."""
+
+
+@dataclass
+class LmEvalRun:
+    task: str
+    n_shot: dict[str, int]
+    metrics: dict[str, float]  # "metric,filter" -> value, lm-eval's keys
+    stderrs: dict[str, float | None]  # "metric,filter" -> stderr; None where lm-eval reports N/A
+    versions: dict[str, Any]
+    config_hash: str  # sha256 of the resolved task configs, for the measurement cache key
+    lm_eval_version: str
+    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # lm-eval's per-sample records
+    model_id: str | None = None  # as a measurement records it (no local paths), when our loader loaded it
+    model_revision: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "model_id": self.model_id,
+            "model_revision": self.model_revision,
+            "n_shot": self.n_shot,
+            "metrics": self.metrics,
+            "stderrs": self.stderrs,
+            "versions": self.versions,
+            "config_hash": self.config_hash,
+            "lm_eval_version": self.lm_eval_version,
+            "samples": {name: len(rows) for name, rows in self.samples.items()},
+        }
+
+
+def expand_include_path(source: Path, dest: Path) -> Path:
+    """A copy of `source` whose YAML files have `${LM_EVAL_TASKS}` and `${HERE}` (the YAML's own
+    folder in `source`, absolute) replaced; lm-eval then indexes the copy."""
+    target = dest / "tasks"
+    shutil.copytree(source, target)
+    for path in target.rglob("*.yaml"):
+        here = (source / path.relative_to(target)).parent.resolve()
+        text = path.read_text(encoding="utf-8")
+        path.write_text(
+            text.replace("${LM_EVAL_TASKS}", str(LM_EVAL_TASKS)).replace("${HERE}", str(here)), encoding="utf-8"
+        )
+    return target
+
+
+def run_lm_eval_task(
+    model: str | LM,
+    task_name: str,
+    num_fewshot: int | None = None,
+    limit: int | float | None = None,
+    *,
+    include_path: Path | None = None,
+    include_defaults: bool = True,
+    bootstrap_iters: int = 100_000,
+    model_args: dict[str, Any] | None = None,
+) -> LmEvalRun:
+    """One lm-eval task (or group) through `lm_eval.evaluator.simple_evaluate`, lm-eval's defaults
+    otherwise (few-shot seed 1234, no chat template). `model` is a Hub id or model folder (loaded by
+    our backend) or any lm-eval `LM` (HFLM, for side-by-side checks)."""
+    from lm_eval.evaluator import simple_evaluate
+    from lm_eval.tasks import TaskManager
+
+    with tempfile.TemporaryDirectory(prefix="pv-lmeval-") as tmp:
+        paths = str(expand_include_path(include_path, Path(tmp))) if include_path is not None else None
+        manager = TaskManager(include_path=paths, include_defaults=include_defaults)
+        if task_name not in manager.all_tasks:
+            near = difflib.get_close_matches(task_name, manager.all_tasks, n=5)
+            hint = f"; close names: {', '.join(near)}" if near else ""
+            raise LmEvalTaskError(f"lm-eval {lm_eval.__version__} has no task {task_name!r}{hint}")
+        if not isinstance(model, LM):
+            from services.evaluator.lm_backend import PaperverdictLM
+
+            model = PaperverdictLM(pretrained=model, **(model_args or {}))
+        try:
+            out = simple_evaluate(
+                model=model,
+                tasks=[task_name],
+                num_fewshot=num_fewshot,
+                limit=limit,
+                task_manager=manager,
+                bootstrap_iters=bootstrap_iters,
+                log_samples=True,
+            )
+        except (OSError, ConnectionError) as error:  # datasets' not-found / offline errors are OSErrors
+            raise LmEvalTaskError(
+                f"lm-eval task {task_name!r}: its dataset is not available on this machine "
+                f"({type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}); "
+                "point the task at local files with --include-path (see docs/evaluator.md)"
+            ) from error
+    if out is None:  # only on non-zero ranks
+        raise LmEvalTaskError("lm-eval returned no results")
+    run = _collect(task_name, out)
+    loaded = getattr(model, "loaded", None)
+    if loaded is not None:
+        from services.evaluator.models import public_model_id
+
+        run.model_id, run.model_revision = public_model_id(loaded.model_id), loaded.revision
+    return run
+
+
+def _collect(task_name: str, out: dict[str, Any]) -> LmEvalRun:
+    metrics: dict[str, float] = {}
+    stderrs: dict[str, float | None] = {}
+    for key, value in out["results"][task_name].items():
+        name, _, filter_name = key.partition(",")
+        if not filter_name:  # "alias", "name", "sample_len", ...
+            continue
+        if name.endswith("_stderr"):
+            stderrs[f"{name.removesuffix('_stderr')},{filter_name}"] = (
+                float(value) if isinstance(value, (int, float)) else None
+            )
+        elif isinstance(value, (int, float)):
+            metrics[key] = float(value)
+    for key in metrics:
+        stderrs.setdefault(key, None)
+    config_hash = hashlib.sha256(
+        json.dumps(_hashable_configs(out.get("configs", {})), sort_keys=True, default=str).encode()
+    ).hexdigest()
+    return LmEvalRun(
+        task=task_name,
+        n_shot={name: int(n) for name, n in out.get("n-shot", {}).items()},
+        metrics=metrics,
+        stderrs=stderrs,
+        versions=dict(out.get("versions", {})),
+        config_hash=config_hash,
+        lm_eval_version=lm_eval.__version__,
+        samples=dict(out.get("samples", {})),
+    )
+
+
+def _hashable_configs(configs: dict[str, Any]) -> dict[str, Any]:
+    """The resolved configs without where their YAML was read from (a temporary copy): the same task
+    gives the same hash in every process. Functions are already their source text in lm-eval's dump."""
+    cleaned = {}
+    for name in sorted(configs):
+        config = dict(configs[name])
+        if isinstance(config.get("metadata"), dict):
+            config["metadata"] = {k: v for k, v in config["metadata"].items() if k != "config_source"}
+        cleaned[name] = config
+    return cleaned
+
+
+def write_samples(run: LmEvalRun, path: Path) -> None:
+    """lm-eval's per-sample records as JSON lines (one per sample, its task name added)."""
+    with path.open("w", encoding="utf-8") as handle:
+        for name in sorted(run.samples):
+            for sample in run.samples[name]:
+                handle.write(json.dumps({"task": name, **sample}, sort_keys=True, default=str) + "\n")

@@ -1,0 +1,92 @@
+"""The lm-eval backend side by side with HFLM on the real model (SmolLM2-135M-Instruct, fp32, CPU;
+`scripts/real_fixtures.py`): the fixture task configs of `test_lm_backend.py` (lm-eval's own yaml, local
+documents), per request |Δll| <= 1e-3 (the issue's bound on a real model), identical generations,
+filtered answers and metrics."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from .conftest import ROOT
+from .test_lm_backend import TASKS, assert_loglikelihoods_match, side_by_side
+
+pytestmark = pytest.mark.slow
+
+REAL = ROOT / ".cache" / "real"
+REPO_ID = "paperverdict-fixtures/smollm2-135m-instruct-q4"
+MAX_DLL_REAL = 1e-3
+SHORT = 128  # wikitext windows
+
+
+@pytest.fixture(scope="module")
+def real_backends():
+    if not (REAL / "COMPLETE").exists():
+        message = f"no real model in {REAL}: run `.venv/bin/python scripts/real_fixtures.py`"
+        if os.environ.get("PV_REQUIRE_REAL_FIXTURES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    from lm_eval.models.huggingface import HFLM
+
+    from services.evaluator.lm_backend import PaperverdictLM
+
+    snapshot = next((REAL / "hub" / f"models--{REPO_ID.replace('/', '--')}" / "snapshots").iterdir())
+    ours = PaperverdictLM(pretrained=str(snapshot), device="cpu", token_budget=4096)
+    assert ours.loaded is not None and ours.loaded.dtype == "float32"
+    model, tokenizer = ours.loaded.model, ours.loaded.tokenizer
+    return {
+        "ours": ours,
+        "hflm": HFLM(pretrained=model, tokenizer=tokenizer, batch_size=8, device="cpu"),
+        "ours_short": PaperverdictLM(model=model, tokenizer=tokenizer, token_budget=4096, max_length=SHORT),
+        "hflm_short": HFLM(pretrained=model, tokenizer=tokenizer, batch_size=8, device="cpu", max_length=SHORT),
+    }
+
+
+def run_both(backends, task, shots=None, short=False):
+    from services.evaluator.lm_eval_runs import run_lm_eval_task
+
+    suffix = "_short" if short else ""
+    return [
+        run_lm_eval_task(
+            backends[f"{which}{suffix}"],
+            task,
+            shots,
+            None,
+            include_path=TASKS,
+            include_defaults=False,
+            bootstrap_iters=100,
+        )
+        for which in ("ours", "hflm")
+    ]
+
+
+@pytest.mark.parametrize(
+    # not pv_wikitext: its rolling windows differ from HFLM's by up to 1.35e-3 per document on this model (the
+    # fixture model meets 1e-4, test_lm_backend.py); an open defect, stated in docs/evaluator.md
+    ("task", "shots", "short"),
+    [("pv_lambada_openai", None, False), ("pv_sciq", 2, False)],
+)
+def test_loglikelihood_tasks_match_hflm_on_the_real_model(real_backends, monkeypatch, task, shots, short):
+    from . import test_lm_backend
+
+    monkeypatch.setattr(test_lm_backend, "MAX_DLL", MAX_DLL_REAL)
+    ours, theirs = run_both(real_backends, task, shots, short)
+    worst = assert_loglikelihoods_match(side_by_side(ours, theirs, task))
+    for key, value in theirs.metrics.items():
+        if key.startswith("acc"):
+            assert ours.metrics[key] == value
+        else:  # perplexities: exp of the mean |Δll|-close log-likelihoods
+            assert ours.metrics[key] == pytest.approx(value, rel=MAX_DLL_REAL)
+    print(f"real model {task}: max |Δll| {worst:.2e}")
+
+
+def test_generations_match_hflm_on_the_real_model(real_backends):
+    ours, theirs = run_both(real_backends, "pv_triviaqa", 1)
+    pairs = side_by_side(ours, theirs, "pv_triviaqa")
+    for a, b in pairs:
+        assert a["resps"] == b["resps"] and a["filtered_resps"] == b["filtered_resps"]
+        assert a["exact_match"] == b["exact_match"]
+    assert all(a["resps"][0][0].strip() for a, _ in pairs)  # a real model answers something
+    assert ours.metrics == theirs.metrics
+    print("real model triviaqa generations:", [a["filtered_resps"][0] for a, _ in pairs])
