@@ -354,17 +354,8 @@ def protocol_table_shots(doc: Document, tables: list[TableSource], sections: lis
                     located = doc.locate(label_cell.start, body_row.cells[col].end)
                     if key is None or located is None:
                         continue
-                    path, start, end = located
                     name = plain_label(label_cell.text)
-                    st = ProtocolStatement(
-                        field="n_shot",
-                        value=count,
-                        source_file=path,
-                        char_start=start,
-                        char_end=end,
-                        text=doc.files[path][start:end],
-                        plain=f"{table.printed}: {name} | {count} shots",
-                    )
+                    st = _row_statement(doc, located, "n_shot", count, f"{table.printed}: {name} | {count} shots")
                     out.shots_by_benchmark.setdefault(key, []).append((section, st, _scope(table.caption)))
             break
 
@@ -382,17 +373,23 @@ def _setup_row_split(doc: Document, table: TableSource, row: Row, col: int, out:
     located = doc.locate(label_cell.start, split_cell.end)
     if key is None or located is None:
         return
+    plain = f"{table.printed}: {plain_label(label_cell.text)} | {plain_label(split_cell.text)}"
+    out.splits_by_benchmark.setdefault(key, []).append(_row_statement(doc, located, "split", split, plain))
+
+
+def _row_statement(
+    doc: Document, located: tuple[str, int, int], name: str, value: str, plain: str
+) -> ProtocolStatement:
+    """An evaluation-setup table row's setting, with the row's source span as its evidence."""
     path, start, end = located
-    out.splits_by_benchmark.setdefault(key, []).append(
-        ProtocolStatement(
-            field="split",
-            value=split,
-            source_file=path,
-            char_start=start,
-            char_end=end,
-            text=doc.files[path][start:end],
-            plain=f"{table.printed}: {plain_label(label_cell.text)} | {plain_label(split_cell.text)}",
-        )
+    return ProtocolStatement(
+        field=name,
+        value=value,
+        source_file=path,
+        char_start=start,
+        char_end=end,
+        text=doc.files[path][start:end],
+        plain=plain,
     )
 
 
