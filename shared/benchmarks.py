@@ -97,3 +97,26 @@ COMPOSITES: dict[str, tuple[str, ...]] = {b.key: b.parts for b in REGISTRY if b.
 
 # Metrics reported as a fraction in [0, 1] by the evaluator and as a percent in most papers.
 FRACTION_METRICS = frozenset({"acc", "acc_norm", "exact_match", "exact_match_flexible", "pass@1", "f1", "rouge"})
+
+
+# ---------------------------------------------------------------- printed benchmark -> lm-eval task
+# Issue 18: every benchmark of the labelled corpus that lm-eval has maps to the exact lm-eval task a
+# claim on it runs (`ClaimProtocol.task`, `RunProtocol.task`); one without a task says why.
+
+
+@dataclass(frozen=True)
+class LmEvalTask:
+    task: str  # lm-eval task (or group) name, as its registry spells it
+    metric: str  # the metric a claim on it reports, our name ("acc", "acc_norm", "exact_match", "pass@1", "mc2", "f1")
+    result_key: str  # lm-eval's results key for that metric ("acc,none", "exact_match,flexible-extract")
+    n_shot: int | None  # the shots the task is defined with (None: num_fewshot decides, default 0)
+    formulation: str  # "mcf", "cloze", "generate", "cot", "rolling", "code"
+    kind: str  # lm-eval request type: "multiple_choice", "loglikelihood", "loglikelihood_rolling", "generate_until"
+    needs_sandbox: bool = False  # scoring executes generated code (services/evaluator/sandbox.py)
+    fixed_shots: bool = False  # the few-shot examples are part of the task's prompt (bbh_cot_fewshot: 3)
+
+
+@dataclass(frozen=True)
+class TaskFamily:
+    key: str  # the benchmark key the extractor files a claim under ("truthfulqa", "bbh", "math", "mmlu")
+    variants: tuple[LmEvalTask, ...]  # the default variant first

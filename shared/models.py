@@ -128,6 +128,10 @@ class ClaimProtocol(Model):
     is_aggregate: bool = False
     held_out: bool = False
     derived: Literal["average", "rank", "delta"] | None = None  # computed from other cells: never measurable
+    task: str | None = None  # the exact lm-eval task the claim will run ("truthfulqa_mc2", "bbh_cot_fewshot")
+    chat_template: bool | None = None  # the paper says prompts went through the model's chat template
+    fewshot_as_multiturn: bool | None = None  # few-shot examples as chat turns (lm-eval's fewshot_as_multiturn)
+    system_prompt: str | None = None  # as the paper states it
 
 
 class ModelResolution(Model):
@@ -184,6 +188,12 @@ class RunProtocol(Model):
     dtype: str | None = None
     chat_template: bool = False
     data_revision: str | None = None
+    task: str | None = None  # the lm-eval task run (None: a hand-written task of services/evaluator/tasks)
+    task_version: str | None = None  # lm-eval's version of that task
+    task_config_hash: str | None = None  # sha256 of its resolved config (prompts, filters, metrics)
+    lm_eval_version: str | None = None  # the lm-eval package that built the requests and scored them
+    fewshot_as_multiturn: bool = False
+    system_prompt: str | None = None
 
 
 class Measurement(Model):

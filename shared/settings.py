@@ -89,6 +89,11 @@ class EvaluatorSettings(BaseSettings):
     # a model id may name a local folder only when this is on (the CLI's --model DIR); in the service a
     # paper's "org/name" must never resolve to a folder on this machine
     allow_local_models: bool = False
+    # lm-eval tasks (issue 18): a folder of local task configs (`include` lm-eval's task, point it at
+    # local documents; see docs/evaluator.md), and the switch that keeps task data off the Hub (as
+    # HF_HUB_OFFLINE / HF_DATASETS_OFFLINE do): offline, a task without local data is unsupported
+    lmeval_include_path: Path | None = None
+    offline: bool = False
 
 
 class ApiSettings(BaseSettings):

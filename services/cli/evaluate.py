@@ -8,10 +8,15 @@
         and a one-line summary on stderr ("± N/A" where a standard error cannot be computed);
         --records F writes the per-document records (gzipped when F ends in .gz, the bytes whose
         sha256 is the measurement's records_sha256, as the evaluator stores them in GridFS)
+    paperverdict eval task --model M --task <any lm-eval task> [--shots N] [--limit N] [--records F]
+        [--include-path DIR] [--chat-template] [--fewshot-as-multiturn] [--system-prompt S]
+        a name that is not a hand-written task runs lm-eval's task through lm-eval's evaluator, our
+        engine as the model, planned and measured as the evaluator service does (the task's default
+        metric; records are lm-eval's samples); offline, only tasks of --include-path with local data
     paperverdict eval lmeval --model M --task lambada_openai [--shots N] [--limit N] [--records F]
         [--include-path DIR]
-        any lm-eval task through lm-eval's own evaluator, our engine as the model: prints the metrics,
-        stderrs, task version and config hash as JSON; --records F writes lm-eval's per-sample records
+        the raw lm-eval run: every metric and stderr, task version and config hash as JSON;
+        --records F writes lm-eval's per-sample records
 
 --model takes a Hugging Face repo id or a local model folder (config.json, safetensors weights,
 tokenizer files); a folder is recorded without this machine's path ("org/name" for a Hugging Face
@@ -24,7 +29,9 @@ import gzip
 import hashlib
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from services.evaluator.data import DataUnavailable, data_source
 from services.evaluator.engine import Engine
@@ -33,11 +40,11 @@ from services.evaluator.planner import Unsupported, plan_run
 from services.evaluator.runner import EvaluationRunner
 from services.evaluator.tasks import registry
 from shared.logging import configure_cli_logging
-from shared.models import Measurement, RunProtocol
+from shared.models import Claim, ClaimCitation, ClaimProtocol, Measurement, RunProtocol
 from shared.settings import EvaluatorSettings
 
 
-def _request_rows(requests: Path) -> list[dict] | str:
+def _request_rows(requests: Path) -> list[dict[str, Any]] | str:
     """The requests file's JSON objects, or what is wrong with it (one line)."""
     try:
         lines = requests.read_text(encoding="utf-8").splitlines()
@@ -85,21 +92,57 @@ def loglikelihood_command(model: str, requests: Path) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class PromptFormat:
+    """How prompts reach an instruction-tuned model (lm-eval's apply_chat_template,
+    fewshot_as_multiturn, system_instruction); the defaults are lm-eval's."""
+
+    chat_template: bool = False
+    fewshot_as_multiturn: bool | None = None  # None: lm-eval's default (multi-turn with the template)
+    system_prompt: str | None = None
+
+    @property
+    def is_default(self) -> bool:
+        return self == PromptFormat()
+
+
 def task_command(
-    model: str, task: str, shots: int, limit: int | None, data: Path | None, records: Path | None = None
+    model: str,
+    task: str,
+    shots: int | None,
+    limit: int | None,
+    data: Path | None,
+    records: Path | None = None,
+    include_path: Path | None = None,
+    prompt: PromptFormat = PromptFormat(),
 ) -> int:
+    """A hand-written task (services/evaluator/tasks) by its key; any other name is an lm-eval task,
+    run through lm-eval's evaluator with our engine (local task configs from --include-path)."""
     configure_cli_logging()  # stdout carries the measurement
     settings = EvaluatorSettings(allow_local_models=True)  # `--model DIR` is the user's own choice
     if data is not None:
         settings = settings.model_copy(update={"data_dir": data})
+    if include_path is not None:
+        if not include_path.is_dir():
+            print(f"error: --include-path {include_path} is not a folder of lm-eval task configs", file=sys.stderr)
+            return 2
+        settings = settings.model_copy(update={"lmeval_include_path": include_path})
     token = settings.hf_token.get_secret_value() if settings.hf_token else None
     source = data_source(settings.data_dir, token)
     try:
         registry.components(task)
     except KeyError:
-        known = ", ".join(sorted(set(registry.TASKS) | set(registry.COMPOSITES)))
-        print(f"error: unknown task {task!r}; known tasks: {known}", file=sys.stderr)
+        return _lm_eval_task(
+            EvaluationRunner(settings, ModelLoader(settings), source), model, task, shots, limit, records, prompt
+        )
+    if not prompt.is_default:
+        print(
+            f"error: {task!r} is a hand-written task, which has no chat template or system prompt; "
+            f"run lm-eval's task of that name with --include-path",
+            file=sys.stderr,
+        )
         return 2
+    shots = 0 if shots is None else shots
     try:
         available = source.available()
     except DataUnavailable as error:
@@ -113,7 +156,43 @@ def task_command(
     if limit is not None:
         protocol = protocol.model_copy(update={"full_set": False, "examples": limit, "slice_seed": None})
     runner = EvaluationRunner(settings, ModelLoader(settings), source)
-    measurement, blob = runner.run(model, protocol)
+    return _report(*runner.run(model, protocol), records)
+
+
+def _lm_eval_task(
+    runner: EvaluationRunner,
+    model: str,
+    task: str,
+    shots: int | None,
+    limit: int | None,
+    records: Path | None,
+    prompt: PromptFormat,
+) -> int:
+    protocol = plan_run(
+        _claim(
+            ClaimProtocol(
+                task=task,
+                n_shot=shots,
+                chat_template=prompt.chat_template,
+                fewshot_as_multiturn=prompt.fewshot_as_multiturn,
+                system_prompt=prompt.system_prompt,
+            )
+        ),
+        max_examples=None,
+        slice_seed=0,
+        available={},
+        lm_eval_task=runner.lm_eval_task,
+    )
+    if isinstance(protocol, Unsupported):
+        print(f"error: {protocol.reason}", file=sys.stderr)
+        return 2
+    if limit is not None:  # lm-eval's --limit: the first N documents of each task
+        protocol = protocol.model_copy(update={"full_set": False, "examples": limit, "slice_seed": None})
+    return _report(*runner.run(model, protocol), records)
+
+
+def _report(measurement: Measurement, blob: bytes | None, records: Path | None) -> int:
+    """Prints the measurement (JSON on stdout, one line on stderr) and writes the records."""
     if blob is not None:
         measurement = measurement.model_copy(update={"records_sha256": hashlib.sha256(blob).hexdigest()})
         if records is not None:
@@ -136,9 +215,13 @@ def summary(measurement: Measurement) -> str:
 
 
 def _protocol(task: str, shots: int, available: dict[str, int]) -> RunProtocol | Unsupported:
-    from shared.models import Claim, ClaimCitation, ClaimProtocol
+    claim = _claim(ClaimProtocol(benchmark=task, n_shot=shots))
+    return plan_run(claim, max_examples=None, slice_seed=0, available=available)
 
-    claim = Claim(
+
+def _claim(protocol: ClaimProtocol) -> Claim:
+    """A claim standing for the command line's request (what the planner takes)."""
+    return Claim(
         claim_id="cli",
         arxiv_id="cli",
         version=1,
@@ -150,9 +233,8 @@ def _protocol(task: str, shots: int, available: dict[str, int]) -> RunProtocol |
         ),
         model_label="cli",
         model_id="cli",
-        protocol=ClaimProtocol(benchmark=task, n_shot=shots),
+        protocol=protocol,
     )
-    return plan_run(claim, max_examples=None, slice_seed=0, available=available)
 
 
 def lmeval_command(

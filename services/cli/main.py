@@ -223,16 +223,27 @@ def eval_loglikelihood(
 @eval_app.command("task")
 def eval_task(
     model: str = typer.Option(..., help="Hugging Face repo id or a local model folder (safetensors)"),
-    task: str = typer.Option(..., help="benchmark key, e.g. arc_easy"),
-    shots: int = typer.Option(0, min=0, max=1000, help="few-shot examples"),
+    task: str = typer.Option(
+        ..., help="a hand-written task key (arc_easy) or any lm-eval task (sciq, bbh_cot_fewshot)"
+    ),
+    shots: Optional[int] = typer.Option(
+        None, min=0, max=1000, help="few-shot examples (default: 0 for hand-written tasks, the lm-eval task's own)"
+    ),
     limit: Optional[int] = typer.Option(None, min=1, max=10**9, help="at most this many examples"),
     data: Optional[Path] = typer.Option(None, help="local task data (default: PV_EVAL_DATA_DIR or the Hub)"),
     records: Optional[Path] = typer.Option(None, help="write the per-document records here (.gz: gzipped)"),
+    include_path: Optional[Path] = typer.Option(None, help="a folder of local lm-eval task configs"),
+    chat_template: bool = typer.Option(False, "--chat-template", help="apply the model's chat template (lm-eval)"),
+    fewshot_as_multiturn: Optional[bool] = typer.Option(
+        None, "--fewshot-as-multiturn/--no-fewshot-as-multiturn", help="few-shot examples as chat turns"
+    ),
+    system_prompt: Optional[str] = typer.Option(None, help="system prompt (lm-eval's system_instruction)"),
 ) -> None:
     """Run one benchmark on a model and print the measurement."""
-    from services.cli.evaluate import task_command
+    from services.cli.evaluate import PromptFormat, task_command
 
-    raise typer.Exit(task_command(model, task, shots, limit, data, records))
+    prompt = PromptFormat(chat_template, fewshot_as_multiturn, system_prompt)
+    raise typer.Exit(task_command(model, task, shots, limit, data, records, include_path, prompt))
 
 
 @eval_app.command("lmeval")
@@ -244,7 +255,7 @@ def eval_lmeval(
     records: Optional[Path] = typer.Option(None, help="write lm-eval's per-sample records here (JSON lines)"),
     include_path: Optional[Path] = typer.Option(None, help="a folder of extra lm-eval task configs"),
 ) -> None:
-    """Run an lm-eval task with lm-eval's own evaluator, our engine as the model; print metrics as JSON."""
+    """The raw lm-eval run of a task (every metric, as JSON); `eval task` measures any lm-eval task too."""
     from services.cli.evaluate import lmeval_command
 
     raise typer.Exit(lmeval_command(model, task, shots, limit, records, include_path))

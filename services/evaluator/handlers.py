@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from services.evaluator.cache import MeasurementCache
-from services.evaluator.planner import plan_run
+from services.evaluator.planner import plan_run, runs_on_lm_eval
 from shared import topics
 from shared.artifacts import ArtifactWriter
 from shared.bus import Outgoing
@@ -20,6 +20,9 @@ from shared.messages import ClaimExtracted, EvaluationCompleted, EvaluationPlann
 from shared.metrics import Metrics
 from shared.models import Claim, Measurement, RunProtocol
 from shared.settings import EvaluatorSettings
+
+if TYPE_CHECKING:
+    from services.evaluator.lm_eval_catalog import LmEvalTaskInfo
 
 log = get_logger("paperverdict.evaluator")
 
@@ -33,6 +36,8 @@ class Runner(Protocol):
     def model_loads(self) -> int: ...
 
     def measurement_key(self, claim: Claim, protocol: RunProtocol) -> str | None: ...
+
+    def lm_eval_task(self, task: str) -> LmEvalTaskInfo | str: ...
 
     def measure(self, claim: Claim, protocol: RunProtocol) -> tuple[Measurement, bytes | None]: ...
 
@@ -84,13 +89,16 @@ class Evaluator:
             max_examples=self.settings.max_examples,
             slice_seed=self.settings.slice_seed,
             available=self._available,
+            # late-bound: a runner is asked only for claims that need lm-eval
+            lm_eval_task=lambda task: self.runner.lm_eval_task(task),  # noqa: PLW0108
         )
         return plan if isinstance(plan, RunProtocol) else plan.reason
 
     async def handle(self, msg: ClaimExtracted) -> list[Outgoing]:
         claim = msg.claim
         key = topics.model_key(claim.model_id)
-        plan = self.plan(claim)
+        # describing an lm-eval task may index lm-eval's tasks (seconds) or ask the Hub: off the event loop
+        plan = await asyncio.to_thread(self.plan, claim) if runs_on_lm_eval(claim) else self.plan(claim)
         if isinstance(plan, str):
             log.info("evaluation_unsupported", reason=plan)
             measurement = unsupported_measurement(claim, plan)

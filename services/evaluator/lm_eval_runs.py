@@ -14,6 +14,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,16 +81,25 @@ def run_lm_eval_task(
     include_defaults: bool = True,
     bootstrap_iters: int = 100_000,
     model_args: dict[str, Any] | None = None,
+    apply_chat_template: bool = False,
+    fewshot_as_multiturn: bool = False,
+    system_instruction: str | None = None,
+    select: Callable[[dict[str, int]], dict[str, list[int]]] | None = None,
+    task_manager: Any = None,
 ) -> LmEvalRun:
     """One lm-eval task (or group) through `lm_eval.evaluator.simple_evaluate`, lm-eval's defaults
     otherwise (few-shot seed 1234, no chat template). `model` is a Hub id or model folder (loaded by
-    our backend) or any lm-eval `LM` (HFLM, for side-by-side checks)."""
+    our backend) or any lm-eval `LM` (HFLM, for side-by-side checks). `select(sizes)` picks the
+    documents to run from each task's evaluation-document count (lm-eval's `samples`). A
+    `task_manager` already built (`LmEvalCatalog.manager`) replaces include_path/include_defaults."""
     from lm_eval.evaluator import simple_evaluate
     from lm_eval.tasks import TaskManager
 
     with tempfile.TemporaryDirectory(prefix="pv-lmeval-") as tmp:
-        paths = str(expand_include_path(include_path, Path(tmp))) if include_path is not None else None
-        manager = TaskManager(include_path=paths, include_defaults=include_defaults)
+        manager = task_manager
+        if manager is None:
+            paths = str(expand_include_path(include_path, Path(tmp))) if include_path is not None else None
+            manager = TaskManager(include_path=paths, include_defaults=include_defaults)
         if task_name not in manager.all_tasks:
             near = difflib.get_close_matches(task_name, manager.all_tasks, n=5)
             hint = f"; close names: {', '.join(near)}" if near else ""
@@ -99,14 +109,19 @@ def run_lm_eval_task(
 
             model = PaperverdictLM(pretrained=model, **(model_args or {}))
         try:
+            samples = select(document_counts(manager, task_name)) if select else None
             out = simple_evaluate(
                 model=model,
                 tasks=[task_name],
                 num_fewshot=num_fewshot,
                 limit=limit,
+                samples=samples,
                 task_manager=manager,
                 bootstrap_iters=bootstrap_iters,
                 log_samples=True,
+                apply_chat_template=apply_chat_template,
+                fewshot_as_multiturn=fewshot_as_multiturn,
+                system_instruction=system_instruction,
             )
         except (OSError, ConnectionError) as error:  # datasets' not-found / offline errors are OSErrors
             raise LmEvalTaskError(
@@ -123,6 +138,11 @@ def run_lm_eval_task(
 
         run.model_id, run.model_revision = public_model_id(loaded.model_id), loaded.revision
     return run
+
+
+def document_counts(manager: Any, task_name: str) -> dict[str, int]:
+    """Evaluation documents of every task `task_name` runs (itself, or a group's tasks), by name."""
+    return {name: len(task.eval_docs) for name, task in manager.load(task_name)["tasks"].items()}
 
 
 def _collect(task_name: str, out: dict[str, Any]) -> LmEvalRun:
@@ -167,9 +187,22 @@ def _hashable_configs(configs: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def sample_records(run: LmEvalRun) -> list[dict[str, Any]]:
+    """lm-eval's per-sample records (its task name added), as plain JSON values."""
+    return [
+        json.loads(json.dumps({"task": name, **sample}, default=str))
+        for name in sorted(run.samples)
+        for sample in run.samples[name]
+    ]
+
+
+def examples_used(run: LmEvalRun) -> int:
+    """Documents evaluated (lm-eval logs one sample per document and filter: gsm8k has two)."""
+    return len({(name, sample.get("doc_id")) for name, rows in run.samples.items() for sample in rows})
+
+
 def write_samples(run: LmEvalRun, path: Path) -> None:
     """lm-eval's per-sample records as JSON lines (one per sample, its task name added)."""
     with path.open("w", encoding="utf-8") as handle:
-        for name in sorted(run.samples):
-            for sample in run.samples[name]:
-                handle.write(json.dumps({"task": name, **sample}, sort_keys=True, default=str) + "\n")
+        for record in sample_records(run):
+            handle.write(json.dumps(record, sort_keys=True) + "\n")

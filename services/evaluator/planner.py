@@ -1,31 +1,54 @@
 """Choosing what to run for a claim (pure): the claimed benchmark, n-shot, formulation and metric when
 the paper states them, the task's conventional default otherwise; lighteval's formulation when the
 paper says it used lighteval; the whole evaluation split, or a seeded stratified slice when a
-per-claim example budget is smaller."""
+per-claim example budget is smaller. A claim on a benchmark without a hand-written task that names
+its lm-eval task (`ClaimProtocol.task`) is planned as a run of that task (`lm_eval_plan.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
+from services.evaluator.lm_eval_plan import Unsupported, plan_lm_eval
 from services.evaluator.tasks import registry
 from shared.benchmarks import BENCHMARKS, COMPOSITES
 from shared.models import Claim, RunProtocol
 
+if TYPE_CHECKING:
+    from services.evaluator.lm_eval_catalog import LmEvalTaskInfo
 
-@dataclass(frozen=True)
-class Unsupported:
-    reason: str
+__all__ = ["Unsupported", "plan_run", "protocol_key", "runs_on_lm_eval"]
+
+
+def runs_on_lm_eval(claim: Claim) -> bool:
+    """The claim names an lm-eval task and its benchmark has no hand-written task."""
+    benchmark = claim.protocol.benchmark
+    handwritten = benchmark is not None and (benchmark in registry.TASKS or benchmark in COMPOSITES)
+    return claim.protocol.task is not None and not handwritten
 
 
 def plan_run(
-    claim: Claim, *, max_examples: int | None, slice_seed: int, available: Mapping[str, int]
+    claim: Claim,
+    *,
+    max_examples: int | None,
+    slice_seed: int,
+    available: Mapping[str, int],
+    lm_eval_task: Callable[[str], LmEvalTaskInfo | str] | None = None,
 ) -> RunProtocol | Unsupported:
+    """`lm_eval_task(name)` describes an lm-eval task or says why it cannot run here
+    (`LmEvalCatalog.describe`); without it, claims that need lm-eval are unsupported."""
     claimed = claim.protocol
     if not claim.measurable:
         return Unsupported(claim.unmeasurable_reason or "the claim is marked unmeasurable")
     if not claim.model_id:
         return Unsupported(f"model {claim.model_label!r} is not resolved to a Hugging Face repo")
+    if runs_on_lm_eval(claim):
+        if lm_eval_task is None:
+            return Unsupported(f"lm-eval task {claimed.task!r}: this evaluator has no lm-eval task catalog")
+        described = lm_eval_task(claimed.task or "")
+        if isinstance(described, str):
+            return Unsupported(described)
+        return plan_lm_eval(claim, described, max_examples=max_examples, slice_seed=slice_seed)
     benchmark = claimed.benchmark
     if benchmark is None:
         return Unsupported("the claim names no benchmark")
@@ -94,4 +117,19 @@ def protocol_key(protocol: RunProtocol) -> str:
         "dtype",
         "chat_template",
     )
-    return "|".join(f"{name}={getattr(protocol, name)}" for name in fields)
+    key = "|".join(f"{name}={getattr(protocol, name)}" for name in fields)
+    # lm-eval runs and instruction-following settings; appended only when set, so that the ids of
+    # hand-written runs measured before them stay the same
+    extra = (
+        "task",
+        "task_version",
+        "task_config_hash",
+        "lm_eval_version",
+        "fewshot_as_multiturn",
+        "system_prompt",
+    )
+    for name in extra:
+        value = getattr(protocol, name)
+        if value not in (None, False):
+            key += f"|{name}={value}"
+    return key

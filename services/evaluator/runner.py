@@ -9,7 +9,7 @@ import io
 import json
 import resource
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,10 @@ from services.evaluator import stats
 from services.evaluator.data import DataUnavailable, TaskDataSource, data_source
 from services.evaluator.engine import Engine
 from services.evaluator.evaluation import Selection, TaskResult, run_task
+from services.evaluator.lm_backend import UnsupportedRequest
+from services.evaluator.lm_eval_catalog import LmEvalCatalog, LmEvalTaskInfo, go_offline, hub_offline
+from services.evaluator.lm_eval_plan import map_variant, result_key, slice_documents
+from services.evaluator.lm_eval_runs import LmEvalTaskError, examples_used, run_lm_eval_task, sample_records
 from services.evaluator.models import LoadedModel, ModelLoader, ModelLoadError, public_model_id
 from services.evaluator.planner import protocol_key
 from services.evaluator.tasks import registry
@@ -27,11 +31,23 @@ from shared.topics import model_key
 
 
 class EvaluationRunner:
-    def __init__(self, settings: EvaluatorSettings, models: ModelLoader, data: TaskDataSource) -> None:
+    def __init__(
+        self,
+        settings: EvaluatorSettings,
+        models: ModelLoader,
+        data: TaskDataSource,
+        catalog: LmEvalCatalog | None = None,
+    ) -> None:
         self.settings = settings
         self.models = models
         self.data = data
+        self.catalog = catalog or lm_eval_catalog(settings)
         self._engines: dict[tuple[str, str], Engine] = {}
+        self._lms: dict[tuple[str, str], Any] = {}
+
+    def lm_eval_task(self, task: str) -> LmEvalTaskInfo | str:
+        """What the lm-eval task is (version, config hash, data), or why it cannot run here."""
+        return self.catalog.describe(task)
 
     def available(self) -> Mapping[str, int]:
         return self.data.available()
@@ -54,11 +70,16 @@ class EvaluationRunner:
         caller answer a repeated claim from the cache."""
         try:
             _, sha = self.models.resolve(claim.model_id or "", protocol.model_revision)
-            revision = self.data_revision(protocol.benchmark)
+            if protocol.task is not None:  # lm-eval: the planner put the data revision in the protocol
+                revision = protocol.data_revision or ""
+            else:
+                revision = self.data_revision(protocol.benchmark)
         except (ModelLoadError, DataUnavailable, KeyError):
             return None
+        if protocol.task is not None and not revision:
+            return None
         run = protocol.model_copy(update={"dtype": self._dtype()})
-        return measurement_id(sha, protocol.benchmark, protocol_key(run), revision)
+        return measurement_id(sha, protocol.task or protocol.benchmark, protocol_key(run), revision)
 
     def _dtype(self) -> str:
         return "bfloat16" if self.models.device.startswith("cuda") else "float32"
@@ -87,6 +108,8 @@ class EvaluationRunner:
                 **extra,
             ), None
 
+        if protocol.task is not None:
+            return self._run_lm_eval(model_id, public_id, protocol, failed)
         try:
             parts = [registry.get(key) for key in registry.components(task)]
         except KeyError:
@@ -146,6 +169,120 @@ class EvaluationRunner:
             peak_memory_bytes=_peak_memory(loaded.device),
         )
         return measurement, records_blob([rec for r in results for rec in r.records])
+
+    def _run_lm_eval(
+        self, model_id: str, public_id: str, protocol: RunProtocol, failed: Callable[..., tuple[Measurement, None]]
+    ) -> tuple[Measurement, bytes | None]:
+        """An lm-eval task with our engine as lm-eval's model; the task and its data are checked
+        before the model is loaded."""
+        task = protocol.task or ""
+        info = self.catalog.describe(task)
+        if isinstance(info, str):
+            return failed(info)
+        variant = map_variant(task)
+        key_metric = result_key(protocol.metric, info.metric_keys, variant)
+        if key_metric is None:
+            return failed(f"metric {protocol.metric!r} is not reported by lm-eval task {task!r}")
+        try:
+            loaded = self.models.load(model_id, protocol.model_revision)
+        except ModelLoadError as error:
+            return failed(str(error))
+        if protocol.chat_template and not getattr(loaded.tokenizer, "chat_template", None):
+            return failed(
+                f"model {public_id!r} has no chat template to apply (its tokenizer defines none)",
+                model_revision=loaded.revision,
+            )
+        run = protocol.model_copy(
+            update={
+                "model_revision": loaded.revision,
+                "dtype": loaded.dtype,
+                "data_revision": info.data_revision,
+                "task_version": info.version,
+                "task_config_hash": info.config_hash,
+                "lm_eval_version": info.lm_eval_version,
+            }
+        )
+        key = measurement_id(loaded.revision, task, protocol_key(run), info.data_revision)
+        started = time.perf_counter()
+        _reset_peak_memory(loaded.device)
+        lm = self._lm(loaded)
+        tokens_before = lm.engine.stats.forward_tokens
+        sliced = not run.full_set
+        counted: dict[str, int] = {}
+
+        def select(sizes: dict[str, int]) -> dict[str, list[int]]:
+            counted.update(sizes)
+            return slice_documents(sizes, run.examples, run.slice_seed or 0)
+
+        try:
+            result = run_lm_eval_task(
+                lm,
+                task,
+                None if variant is not None and variant.fixed_shots else run.n_shot,
+                run.examples if sliced and run.slice_seed is None else None,
+                include_path=self.catalog.include_path,
+                include_defaults=not self.catalog.offline,
+                task_manager=self.catalog.manager,
+                apply_chat_template=run.chat_template,
+                fewshot_as_multiturn=run.fewshot_as_multiturn,
+                system_instruction=run.system_prompt,
+                select=select if sliced and run.slice_seed is not None else None,
+            )
+        except (LmEvalTaskError, UnsupportedRequest) as error:
+            return failed(str(error), model_revision=loaded.revision)
+        except Exception as error:
+            if not _is_out_of_memory(error):
+                raise
+            _release_memory(loaded.device)
+            return failed(
+                f"out of memory on {loaded.device} evaluating {task} with {loaded.parameters:,} "
+                f"parameters; lower PV_EVAL_TOKEN_BUDGET or use a larger device",
+                model_revision=loaded.revision,
+                device=loaded.device,
+            )
+        if key_metric not in result.metrics:
+            return failed(f"lm-eval task {task!r} reported no {key_metric!r}", model_revision=loaded.revision)
+        used = examples_used(result)
+        if sliced and counted and used >= sum(counted.values()):  # the budget covered every document
+            sliced = False
+        run = run.model_copy(update={"examples": used, "full_set": not sliced})
+        measurement = Measurement(
+            measurement_id=key,
+            model_id=public_id,
+            model_revision=loaded.revision,
+            task=task,
+            protocol=run,
+            value=result.metrics[key_metric],
+            stderr=result.stderrs.get(key_metric),
+            metric=run.metric,
+            examples_used=used,
+            is_slice=sliced,
+            device=loaded.device,
+            seconds=time.perf_counter() - started,
+            tokens=lm.engine.stats.forward_tokens - tokens_before,
+            peak_memory_bytes=_peak_memory(loaded.device),
+        )
+        return measurement, records_blob(sample_records(result))
+
+    def _lm(self, loaded: LoadedModel) -> Any:
+        """Our engine as an lm-eval model, one per loaded model."""
+        from services.evaluator.lm_backend import PaperverdictLM
+
+        key = (loaded.model_id, loaded.revision)
+        if key not in self._lms:
+            lm = PaperverdictLM(model=loaded.model, tokenizer=loaded.tokenizer, token_budget=self.settings.token_budget)
+            lm.loaded = loaded
+            self._lms[key] = lm
+        return self._lms[key]
+
+
+def lm_eval_catalog(settings: EvaluatorSettings) -> LmEvalCatalog:
+    """lm-eval's tasks as this process sees them: offline (PV_EVAL_OFFLINE, or HF_HUB_OFFLINE /
+    HF_DATASETS_OFFLINE set), only the local task configs, and `datasets` never asks the Hub."""
+    offline = settings.offline or hub_offline()
+    if offline:
+        go_offline()
+    return LmEvalCatalog(settings.lmeval_include_path, offline=offline)
 
 
 def selection_for(protocol: RunProtocol, n_parts: int) -> Selection:

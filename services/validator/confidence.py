@@ -3,7 +3,8 @@
     confidence = P(protocol_match) * A(advisory fields) * S(n) * U(sigma)
 
 - P: match 1.0, unknown 0.7, mismatch 0.4 (how much the measurement speaks to the claim at all).
-- A: 0.95 per advisory field the paper does not state, 0.85 per advisory field that differs.
+- A: 0.95 per advisory field the paper does not state, 0.85 per advisory field that differs, and
+  0.95 when the chat template matches only by convention (the paper does not state it).
 - S(n) = n / (n + 50): 100 examples -> 0.67, 1 000 -> 0.95, 14 042 (MMLU) -> 0.996.
 - U(sigma) = 1 / (1 + (sigma / (2 * margin))^2): sigma on the printed scale, margin the practical
   margin (one point); U = 0.5 when the standard error is twice the margin, ~0.96 for full MMLU.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from services.validator.protocol import BY_CONVENTION
 from shared.models import FieldMatch, ProtocolMatch
 
 PROTOCOL_WEIGHT: dict[str, float] = {"match": 1.0, "unknown": 0.7, "mismatch": 0.4}
@@ -27,6 +29,8 @@ SAMPLE_HALF_POINT = 50
 def protocol_factor(match: ProtocolMatch, fields: Sequence[FieldMatch]) -> float:
     factor = PROTOCOL_WEIGHT[match]
     for f in fields:
+        if f.field == "chat_template" and f.outcome == "match" and (f.claimed or "").endswith(BY_CONVENTION):
+            factor *= ADVISORY_UNKNOWN_FACTOR
         if f.critical:
             continue
         if f.outcome == "unknown":

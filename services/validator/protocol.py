@@ -5,8 +5,14 @@ Critical fields decide `protocol_match`: all `match` -> match; any `mismatch` ->
 with one exception: a benchmark the paper names but we have no key for cannot be the one we ran.
 An unstated split is a match when we ran the benchmark's conventional evaluation split
 (`shared.benchmarks.BENCHMARKS`), since that is what a bare "HellaSwag" in a results table means.
-Advisory fields (harness, model revision, dtype, chat template) never change `protocol_match`; the
-ones the paper does not state only lower confidence (see confidence.py).
+Advisory fields (harness, model revision, dtype) never change `protocol_match`; the ones the paper
+does not state only lower confidence (see confidence.py).
+
+The prompt format of instruction-tuned models is critical: chat template, few-shot examples as chat
+turns, system prompt. Papers rarely state them; unstated, they match "by convention" when we ran
+lm-eval's defaults (no chat template; multi-turn few-shot exactly when the template is applied; no
+system prompt), as a bare results table means; a stated one that differs from the run is a mismatch.
+An unstated chat template still lowers confidence as an unstated advisory field does.
 """
 
 from __future__ import annotations
@@ -16,10 +22,23 @@ from collections.abc import Sequence
 from shared.benchmarks import BENCHMARKS
 from shared.models import Claim, FieldMatch, ProtocolMatch, RunProtocol
 
-PROTOCOL_RULES_VERSION = "p1"
+PROTOCOL_RULES_VERSION = "p2"
 
-CRITICAL_FIELDS = ("model", "benchmark", "subset", "split", "n_shot", "formulation", "metric", "full_set")
-ADVISORY_FIELDS = ("harness", "model_revision", "dtype", "chat_template")
+CRITICAL_FIELDS = (
+    "model",
+    "benchmark",
+    "subset",
+    "split",
+    "n_shot",
+    "formulation",
+    "metric",
+    "full_set",
+    "chat_template",
+    "fewshot_as_multiturn",
+    "system_prompt",
+)
+ADVISORY_FIELDS = ("harness", "model_revision", "dtype")
+BY_CONVENTION = "(lm-eval's default, not stated)"
 
 
 def _norm(value: object) -> str | None:
@@ -82,6 +101,41 @@ def _split(claim: Claim, run: RunProtocol) -> FieldMatch:
     return _field("split", stated, run.split, critical=True)
 
 
+def _by_convention(name: str, default: object, measured: object) -> FieldMatch | None:
+    """An unstated setting the run left at lm-eval's default: a match by convention."""
+    if measured != default:
+        return None
+    shown = "none" if default is None else str(default)
+    return FieldMatch(field=name, claimed=f"{shown} {BY_CONVENTION}", measured=shown, outcome="match", critical=True)
+
+
+def _instruction_format(claim: Claim, run: RunProtocol) -> list[FieldMatch]:
+    """Chat template, multi-turn few-shot and system prompt: stated -> compared; unstated -> a match
+    when the run used lm-eval's default, else unknown."""
+    p = claim.protocol
+    fields = []
+    # lm-eval turns few-shot examples into chat turns exactly when it applies the chat template
+    for name, claimed, measured, default in (
+        ("chat_template", p.chat_template, run.chat_template, False),
+        ("fewshot_as_multiturn", p.fewshot_as_multiturn, run.fewshot_as_multiturn, run.chat_template),
+    ):
+        conventional = _by_convention(name, default, measured) if claimed is None else None
+        fields.append(conventional or _field(name, claimed, measured, critical=True))
+    stated = p.system_prompt
+    if stated is None:
+        conventional = _by_convention("system_prompt", None, run.system_prompt)
+        fields.append(conventional or _field("system_prompt", None, run.system_prompt, critical=True))
+    else:  # a text: compared as written, not normalised like the other fields
+        same = (run.system_prompt or "").strip() == stated.strip()
+        outcome: ProtocolMatch = "match" if same else "mismatch"
+        fields.append(
+            FieldMatch(
+                field="system_prompt", claimed=stated, measured=run.system_prompt, outcome=outcome, critical=True
+            )
+        )
+    return fields
+
+
 def _full_set(run: RunProtocol, is_slice: bool) -> FieldMatch:
     # Papers report full evaluation sets; a seeded slice is a different (noisier) protocol.
     measured = "full" if run.full_set and not is_slice else f"slice of {run.examples}"
@@ -120,11 +174,11 @@ def compare_protocols(
         _field("formulation", p.formulation, run.formulation, critical=True),
         _field("metric", p.metric, run.metric, critical=True),
         _full_set(run, is_slice),
+        *_instruction_format(claim, run),
         _field("harness", p.harness, run.harness, critical=False),
         # Papers do not state these: `unknown` by construction, they only lower confidence.
         _field("model_revision", None, model_revision or run.model_revision, critical=False),
         _field("dtype", None, run.dtype, critical=False),
-        _field("chat_template", None, run.chat_template, critical=False),
     ]
 
 

@@ -82,7 +82,76 @@ def test_a_local_folder_is_recorded_without_its_path(tmp_path):
 
 
 def test_task_command_reports_unknown_tasks_and_models(capsys):
-    assert task_command(TINY, "humaneval", 0, None, DATA) == 2
-    assert "unknown task" in capsys.readouterr().err
+    assert task_command(TINY, "humaneval", 0, None, DATA) == 2  # an lm-eval task: offline, no local data
+    assert "lm-eval task 'humaneval' has no local data" in capsys.readouterr().err
     assert task_command("paperverdict-fixtures/absent", "piqa", 0, None, DATA) == 1
     assert "not available" in json.loads(capsys.readouterr().out)["failure"]
+
+
+# ---------------------------------------------------------------- any lm-eval task (issue 18)
+
+LMEVAL_TASKS = ROOT / "fixtures" / "lmeval_tasks"
+
+
+def test_task_command_runs_any_lm_eval_task_from_local_configs(tmp_path, capsys):
+    import gzip
+    import hashlib
+
+    records = tmp_path / "sciq.records.jsonl.gz"
+    assert task_command(TINY, "pv_sciq", None, None, None, records, include_path=LMEVAL_TASKS) == 0
+    out = capsys.readouterr()
+    measurement = json.loads(out.out)
+    protocol = measurement["protocol"]
+    assert (measurement["task"], protocol["task"], protocol["harness"], protocol["n_shot"]) == (
+        "pv_sciq",
+        "pv_sciq",
+        "lm-eval",
+        0,
+    )
+    assert (measurement["metric"], measurement["examples_used"], measurement["is_slice"]) == ("acc", 4, False)
+    assert protocol["task_version"] == "1.0" and protocol["lm_eval_version"] == "0.4.13"
+    assert hashlib.sha256(records.read_bytes()).hexdigest() == measurement["records_sha256"]
+    samples = [json.loads(line) for line in gzip.decompress(records.read_bytes()).splitlines()]
+    assert len(samples) == 4 and sum(s["acc"] for s in samples) / 4 == pytest.approx(measurement["value"])
+    assert out.err.strip().endswith(")") and "pv_sciq 0-shot acc:" in out.err
+
+
+def test_task_command_limits_and_shoots_an_lm_eval_generation_task(capsys):
+    assert task_command(TINY, "pv_gsm8k", 1, 2, None, include_path=LMEVAL_TASKS) == 0
+    measurement = json.loads(capsys.readouterr().out)
+    assert (measurement["metric"], measurement["protocol"]["n_shot"]) == ("exact_match", 1)
+    assert (measurement["examples_used"], measurement["is_slice"], measurement["protocol"]["slice_seed"]) == (
+        2,
+        True,
+        None,
+    )
+
+
+def test_task_command_says_why_an_lm_eval_task_cannot_run(tmp_path, capsys):
+    assert task_command(TINY, "sciq", None, None, None, include_path=LMEVAL_TASKS) == 2
+    assert "has no local data: the Hub is off" in capsys.readouterr().err
+    assert task_command(TINY, "pv_sciq", None, None, None, include_path=tmp_path / "absent") == 2
+    assert "not a folder" in capsys.readouterr().err
+    from services.cli.evaluate import PromptFormat
+
+    assert task_command(TINY, "arc_easy", 0, None, DATA, prompt=PromptFormat(chat_template=True)) == 2
+    assert "hand-written task" in capsys.readouterr().err
+
+
+def test_eval_task_passes_the_prompt_format_to_the_run():
+    from typer.testing import CliRunner
+
+    from services.cli.main import app
+
+    args = ["eval", "task", "--model", TINY, "--task", "pv_sciq", "--include-path", str(LMEVAL_TASKS)]
+    args += ["--chat-template", "--no-fewshot-as-multiturn", "--system-prompt", "Be brief."]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1  # the fixture model has no chat template: a failure with the reason
+    measurement = json.loads(result.stdout)
+    assert "has no chat template" in measurement["failure"]
+    protocol = measurement["protocol"]
+    assert (protocol["chat_template"], protocol["fewshot_as_multiturn"], protocol["system_prompt"]) == (
+        True,
+        False,
+        "Be brief.",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.evaluator.lm_eval_catalog import LmEvalTaskInfo
 from services.evaluator.planner import Unsupported, plan_run, protocol_key
 from shared.models import Claim, ClaimCitation, ClaimProtocol, RunProtocol
 
@@ -107,3 +108,160 @@ def test_protocol_key_changes_with_what_changes_results():
     assert protocol_key(run) == protocol_key(run.model_copy(update={"model_revision": "abc"}))
     assert protocol_key(run) != protocol_key(run.model_copy(update={"n_shot": 0}))
     assert protocol_key(run) != protocol_key(run.model_copy(update={"dtype": "bfloat16"}))
+
+
+# ---------------------------------------------------------------- lm-eval tasks (issue 18)
+
+TRUTHFULQA = LmEvalTaskInfo(
+    task="truthfulqa_mc2",
+    version="3.0",
+    config_hash="c" * 64,
+    data_revision="truthfulqa/truthful_qa@abc123",
+    local_data=False,
+    metric_keys=("acc,none",),
+    default_shots=0,
+    output_type="multiple_choice",
+    documents=None,
+    leaves=("truthfulqa_mc2",),
+    split="validation",
+)
+GSM_LOCAL = LmEvalTaskInfo(
+    task="pv_gsm8k",
+    version="3.0",
+    config_hash="d" * 64,
+    data_revision="local-sha256:" + "e" * 64,
+    local_data=True,
+    metric_keys=("exact_match,strict-match", "exact_match,flexible-extract"),
+    default_shots=5,
+    output_type="generate_until",
+    documents=40,
+    leaves=("pv_gsm8k",),
+    split="test",
+)
+CATALOG = {info.task: info for info in (TRUTHFULQA, GSM_LOCAL)}
+
+
+def describe(task: str) -> LmEvalTaskInfo | str:
+    return CATALOG.get(task, f"lm-eval task {task!r} has no local data: the Hub is off")
+
+
+def lm_plan(c: Claim, max_examples=None) -> RunProtocol | Unsupported:
+    return plan_run(c, max_examples=max_examples, slice_seed=7, available=AVAILABLE, lm_eval_task=describe)
+
+
+def test_a_claim_naming_an_lm_eval_task_is_planned_as_that_task():
+    run = lm_plan(claim(benchmark="truthfulqa", task="truthfulqa_mc2"))
+    assert isinstance(run, RunProtocol)
+    assert (run.benchmark, run.task, run.harness, run.split, run.n_shot, run.metric) == (
+        "truthfulqa",
+        "truthfulqa_mc2",
+        "lm-eval",
+        "validation",
+        0,
+        "acc",
+    )
+    assert (run.task_version, run.task_config_hash, run.data_revision) == ("3.0", "c" * 64, TRUTHFULQA.data_revision)
+    assert run.lm_eval_version == TRUTHFULQA.lm_eval_version
+    assert (run.chat_template, run.fewshot_as_multiturn, run.system_prompt) == (False, False, None)
+    assert (run.full_set, run.examples) == (True, 0)  # a Hub dataset's size is known once it is loaded
+
+
+def test_hand_written_benchmarks_keep_their_path_and_no_task_no_lm_eval():
+    run = lm_plan(claim(benchmark="gsm8k", task="gsm8k"))
+    assert isinstance(run, RunProtocol) and run.task is None and run.examples == AVAILABLE["gsm8k"]
+    assert "not implemented" in lm_plan(claim(benchmark="truthfulqa")).reason
+    assert "no lm-eval task catalog" in plan(claim(benchmark="truthfulqa", task="truthfulqa_mc2")).reason
+
+
+def test_lm_eval_metric_shots_and_budget():
+    flexible = lm_plan(claim(task="pv_gsm8k", metric="exact_match_flexible"))
+    assert (flexible.benchmark, flexible.metric, flexible.n_shot, flexible.formulation) == (
+        "pv_gsm8k",
+        "exact_match_flexible",
+        5,
+        "generate",
+    )
+    assert lm_plan(claim(task="pv_gsm8k", n_shot=8)).n_shot == 8
+    assert "not reported" in lm_plan(claim(task="pv_gsm8k", metric="acc_norm")).reason
+    sliced = lm_plan(claim(task="pv_gsm8k"), max_examples=10)
+    assert (sliced.full_set, sliced.examples, sliced.slice_seed) == (False, 10, 7)
+    whole = lm_plan(claim(task="pv_gsm8k"), max_examples=100)
+    assert (whole.full_set, whole.examples, whole.slice_seed) == (True, 40, None)
+    unknown_size = lm_plan(claim(task="truthfulqa_mc2"), max_examples=100)
+    assert (unknown_size.full_set, unknown_size.examples) == (False, 100)
+
+
+def test_lm_eval_unsupported_says_why():
+    assert "has no local data" in lm_plan(claim(task="mmlu_pro")).reason
+    assert "harness" in lm_plan(claim(task="pv_gsm8k", harness="lighteval")).reason
+    assert "need the chat template" in lm_plan(claim(task="pv_gsm8k", fewshot_as_multiturn=True)).reason
+
+
+def test_prompt_format_comes_from_the_claim_with_lm_evals_defaults():
+    chat = lm_plan(claim(task="pv_gsm8k", chat_template=True, system_prompt="You are a math tutor."))
+    assert (chat.chat_template, chat.fewshot_as_multiturn, chat.system_prompt) == (True, True, "You are a math tutor.")
+    single_turn = lm_plan(claim(task="pv_gsm8k", chat_template=True, fewshot_as_multiturn=False))
+    assert (single_turn.chat_template, single_turn.fewshot_as_multiturn) == (True, False)
+
+
+def test_fixed_shot_tasks_from_the_benchmark_map(monkeypatch):
+    import shared.benchmarks as benchmarks
+
+    bbh = LmEvalTaskInfo(
+        **{**TRUTHFULQA.__dict__, "task": "bbh_cot_fewshot", "metric_keys": ("exact_match,get-answer",)}
+    )
+    variant = benchmarks.LmEvalTask(
+        "bbh_cot_fewshot", "exact_match", "exact_match,get-answer", 3, "cot", "generate_until", fixed_shots=True
+    )
+    monkeypatch.setattr(benchmarks, "LM_EVAL", {"bbh": benchmarks.TaskFamily("bbh", (variant,))}, raising=False)
+    run = plan_run(
+        claim(benchmark="bbh", task="bbh_cot_fewshot"),
+        max_examples=None,
+        slice_seed=0,
+        available={},
+        lm_eval_task=lambda t: bbh,
+    )
+    assert (run.n_shot, run.metric, run.formulation) == (3, "exact_match", "cot")
+    refused = plan_run(
+        claim(benchmark="bbh", task="bbh_cot_fewshot", n_shot=0),
+        max_examples=None,
+        slice_seed=0,
+        available={},
+        lm_eval_task=lambda t: bbh,
+    )
+    assert "in the prompt" in refused.reason
+
+
+def test_protocol_key_of_lm_eval_runs_covers_task_and_prompt_format():
+    run = lm_plan(claim(task="pv_gsm8k"))
+    changes = {
+        "task": "gsm8k",
+        "task_version": "4.0",
+        "task_config_hash": "0" * 64,
+        "lm_eval_version": "0.4.14",
+        "n_shot": 8,
+        "chat_template": True,
+        "fewshot_as_multiturn": True,
+        "system_prompt": "Be brief.",
+    }
+    for name, value in changes.items():
+        assert protocol_key(run) != protocol_key(run.model_copy(update={name: value})), name
+
+
+def test_protocol_key_of_hand_written_runs_is_unchanged():
+    run = plan(claim(benchmark="mmlu"))
+    assert protocol_key(run) == (
+        "benchmark=mmlu|subset=None|split=test|n_shot=5|metric=acc|formulation=mcf|harness=lm-eval|"
+        "full_set=True|examples=14042|slice_seed=None|dtype=None|chat_template=False"
+    )
+
+
+def test_an_lm_eval_slice_is_seeded_proportional_and_keeps_every_task():
+    from services.evaluator.lm_eval_plan import slice_documents
+
+    picked = slice_documents({"mmlu_anatomy": 100, "mmlu_astronomy": 50, "mmlu_tiny": 2}, 30, seed=7)
+    assert {k: len(v) for k, v in picked.items()} == {"mmlu_anatomy": 20, "mmlu_astronomy": 10, "mmlu_tiny": 1}
+    assert all(v == sorted(set(v)) and all(0 <= i < 100 for i in v) for v in picked.values())
+    assert slice_documents({"mmlu_anatomy": 100, "mmlu_astronomy": 50, "mmlu_tiny": 2}, 30, seed=7) == picked
+    assert slice_documents({"mmlu_anatomy": 100, "mmlu_astronomy": 50, "mmlu_tiny": 2}, 30, seed=8) != picked
+    assert slice_documents({"a": 3}, 10, seed=1) == {"a": [0, 1, 2]}

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 
 import pytest
 
 from services.evaluator.cache import InMemoryMeasurementCache, MongoMeasurementCache
 from services.evaluator.data import LocalDataSource
 from services.evaluator.models import ModelLoader
-from services.evaluator.planner import plan_run, protocol_key
+from services.evaluator.planner import Unsupported, plan_run, protocol_key
 from services.evaluator.runner import EvaluationRunner
 from shared.ids import measurement_id
 from shared.models import Claim, ClaimCitation, ClaimProtocol, Measurement
@@ -162,3 +163,168 @@ async def test_mongo_cache_round_trip_without_io_at_construction():
     assert collection.indexes == [("measurement_id", True)] and set(collection.docs) == {"m1"}
     got = await cache.get("m1")
     assert got.cached and got.value == 0.5 and await cache.get("m2") is None
+
+
+# ---------------------------------------------------------------- lm-eval tasks (issue 18)
+
+SCIQ_DATA = DATA.parent / "lmeval_tasks" / "data" / "sciq"
+
+
+def local_task(name: str, data: Path = SCIQ_DATA) -> str:
+    """A local config of lm-eval's sciq under `name`, its documents the fixture files."""
+    return (
+        "include: ${LM_EVAL_TASKS}/sciq/sciq.yaml\n"
+        f"task: {name}\ndataset_path: json\ndataset_name: null\nvalidation_split: null\n"
+        f"dataset_kwargs:\n  data_files:\n    train: {data}/train.jsonl\n    test: {data}/test.jsonl\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def lm_runner(runner, tmp_path_factory):
+    """Offline (as tests are): only these local configs: lm-eval's `sciq` on local documents, a
+    second copy and a group of the two."""
+    folder = tmp_path_factory.mktemp("lmeval_tasks")
+    (folder / "sciq.yaml").write_text(local_task("sciq"))
+    (folder / "sciq_copy.yaml").write_text(local_task("sciq_copy"))
+    (folder / "sci_pair.yaml").write_text(
+        "group: sci_pair\ntask: [sciq, sciq_copy]\n"
+        "aggregate_metric_list:\n  - metric: acc\n    weight_by_size: true\nmetadata:\n  version: 1.0\n"
+    )
+    settings = runner.settings.model_copy(update={"lmeval_include_path": folder})
+    return EvaluationRunner(settings, runner.models, runner.data)
+
+
+def lm_claim(task: str = "sciq", **protocol) -> Claim:
+    return claim(benchmark=task, task=task, **protocol)
+
+
+def lm_plan(runner, c: Claim, max_examples=None):
+    return plan_run(
+        c, max_examples=max_examples, slice_seed=11, available=runner.available(), lm_eval_task=runner.lm_eval_task
+    )
+
+
+def test_an_lm_eval_claim_is_measured_with_lm_eval_and_our_engine(lm_runner, tiny):
+    from services.evaluator.lm_eval_runs import run_lm_eval_task
+
+    c = lm_claim(metric="acc_norm")
+    protocol = lm_plan(lm_runner, c)
+    assert (protocol.task, protocol.harness, protocol.examples, protocol.full_set) == ("sciq", "lm-eval", 4, True)
+    measurement, records = lm_runner.measure(c, protocol)
+    assert measurement.failure is None and measurement.task == "sciq"
+    run = measurement.protocol
+    assert (run.task_version, run.lm_eval_version, run.model_revision) == ("1.0", "0.4.13", TINY_SHA)
+    assert run.task_config_hash == protocol.task_config_hash and run.data_revision.startswith("local-sha256:")
+    assert (measurement.examples_used, measurement.is_slice, measurement.metric) == (4, False, "acc_norm")
+    assert measurement.measurement_id == lm_runner.measurement_key(c, protocol)
+    # the value is lm-eval's own, as HFLM on the same model computes it
+    model, tokenizer = tiny
+    from lm_eval.models.huggingface import HFLM
+
+    reference = run_lm_eval_task(
+        HFLM(pretrained=model, tokenizer=tokenizer, batch_size=8, device="cpu"),
+        "sciq",
+        0,
+        include_path=lm_runner.catalog.include_path,
+        include_defaults=False,
+    )
+    assert measurement.value == pytest.approx(reference.metrics["acc_norm,none"])
+    assert measurement.stderr == pytest.approx(reference.stderrs["acc_norm,none"])
+    lines = [json.loads(line) for line in gzip.decompress(records).splitlines()]
+    assert sorted(r["doc_id"] for r in lines) == [0, 1, 2, 3] and {r["task"] for r in lines} == {"sciq"}
+    assert sum(r["acc_norm"] for r in lines) / 4 == pytest.approx(measurement.value)
+
+
+def test_an_lm_eval_budget_is_a_seeded_slice_over_a_groups_tasks(lm_runner):
+    c = lm_claim("sci_pair", metric="acc")
+    protocol = lm_plan(lm_runner, c, max_examples=4)
+    assert (protocol.full_set, protocol.examples, protocol.slice_seed) == (False, 4, 11)
+    measurement, records = lm_runner.measure(c, protocol)
+    assert measurement.failure is None and measurement.is_slice and measurement.examples_used == 4
+    picked = sorted((r["task"], r["doc_id"]) for r in map(json.loads, gzip.decompress(records).splitlines()))
+    assert [t for t, _ in picked] == ["sciq", "sciq", "sciq_copy", "sciq_copy"]  # proportional over members
+    again, again_records = lm_runner.measure(c, protocol)
+    assert again_records == records and again.value == measurement.value  # seeded: the same documents
+    whole = lm_plan(lm_runner, c, max_examples=100)
+    assert whole.full_set and whole.examples == 8
+
+
+def test_lm_eval_prompt_format_reaches_lm_eval(lm_runner):
+    loaded = lm_runner.models.load(TINY)
+    c = lm_claim(chat_template=True, system_prompt="Answer briefly.")
+    protocol = lm_plan(lm_runner, c)
+    assert (protocol.chat_template, protocol.fewshot_as_multiturn, protocol.system_prompt) == (
+        True,
+        True,
+        "Answer briefly.",
+    )
+    refused, _ = lm_runner.measure(c, protocol)
+    assert "no chat template" in refused.failure  # the fixture tokenizer has none
+    loaded.tokenizer.chat_template = (
+        "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}"
+        "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+    )
+    try:
+        measurement, records = lm_runner.measure(c, protocol)
+    finally:
+        loaded.tokenizer.chat_template = None
+    assert measurement.failure is None and measurement.protocol.system_prompt == "Answer briefly."
+    context = json.loads(gzip.decompress(records).splitlines()[0])["arguments"][0][0]
+    assert context.startswith("<|system|>Answer briefly.\n<|user|>") and context.endswith("<|assistant|>")
+    plain = lm_runner.measurement_key(lm_claim(), lm_plan(lm_runner, lm_claim()))
+    assert measurement.measurement_id != plain
+
+
+def test_an_lm_eval_task_without_local_data_is_refused_before_loading_a_model(lm_runner):
+    loads = lm_runner.model_loads
+    result = lm_plan(lm_runner, lm_claim("truthfulqa_mc2", model_id="paperverdict-fixtures/absent"))
+    assert isinstance(result, Unsupported) and "has no local data" in result.reason and "Hub is off" in result.reason
+    assert lm_runner.model_loads == loads
+
+
+async def test_a_change_of_anything_in_the_lm_eval_key_misses_the_cache(lm_runner, monkeypatch):
+    cache = InMemoryMeasurementCache()
+    c = lm_claim()
+    protocol = lm_plan(lm_runner, c)
+    measurement, _ = lm_runner.measure(c, protocol)
+    await cache.put(measurement)
+    assert (await cache.get(lm_runner.measurement_key(c, protocol))).value == measurement.value
+    changes = {
+        "task": "sciq_copy",
+        "task_version": "2.0",
+        "task_config_hash": "0" * 64,
+        "lm_eval_version": "0.4.14",
+        "n_shot": 3,
+        "chat_template": True,
+        "fewshot_as_multiturn": True,
+        "system_prompt": "Be brief.",
+        "data_revision": "local-sha256:" + "1" * 64,
+    }
+    for name, value in changes.items():
+        key = lm_runner.measurement_key(c, protocol.model_copy(update={name: value}))
+        assert key is not None and await cache.get(key) is None, name
+    resolve = lm_runner.models.resolve
+    monkeypatch.setattr(lm_runner.models, "resolve", lambda *a: (resolve(*a)[0], "f" * 40))
+    assert await cache.get(lm_runner.measurement_key(c, protocol)) is None  # another model sha
+
+
+async def test_the_service_measures_an_lm_eval_claim_and_refuses_one_without_local_data(lm_runner):
+    from services.evaluator.handlers import Evaluator
+    from shared.messages import ClaimExtracted, EvaluationCompleted
+    from tests.unit.pipeline.test_message_pins import PAPER, VERSION
+    from tests.unit.pipeline.test_service_handlers import FakeWriter
+
+    announced = []
+
+    async def announce(topic, message, *, key):
+        announced.append(message.protocol)
+
+    evaluator = Evaluator(announce, lm_runner.settings, lm_runner, InMemoryMeasurementCache(), FakeWriter())
+    done = await evaluator.handle(ClaimExtracted(paper=PAPER, version=VERSION, claim=lm_claim()))
+    measured = done[0].message
+    assert isinstance(measured, EvaluationCompleted) and measured.measurement.failure is None
+    assert [p.task for p in announced] == ["sciq"] and measured.measurement.records_sha256
+    loads = lm_runner.model_loads
+    refused = await evaluator.handle(ClaimExtracted(paper=PAPER, version=VERSION, claim=lm_claim("truthfulqa_mc2")))
+    assert "has no local data" in refused[0].message.measurement.failure
+    assert len(announced) == 1 and lm_runner.model_loads == loads

@@ -76,3 +76,73 @@ def test_summary_names_the_fields_that_are_not_a_match() -> None:
     assert "benchmark (paper: mmlu; run: winogrande)" in text
     assert "critical unknown: n_shot (paper: not stated; run: 0)" in text
     assert "advisory unknown: harness" in text
+
+
+@pytest.mark.parametrize(
+    ("claim_protocol", "run_overrides", "field", "expected_field", "expected_match"),
+    [
+        # unstated, run at lm-eval's defaults: a match by convention (the verdicts of today stay)
+        ({}, {}, "chat_template", "match", "match"),
+        ({}, {}, "fewshot_as_multiturn", "match", "match"),
+        ({}, {}, "system_prompt", "match", "match"),
+        # unstated but the run differs from the default: unknown, so C1 cannot let `wrong` through
+        ({}, {"chat_template": True, "fewshot_as_multiturn": True}, "chat_template", "unknown", "unknown"),
+        ({}, {"system_prompt": "Be brief."}, "system_prompt", "unknown", "unknown"),
+        ({"chat_template": True}, {"chat_template": True}, "fewshot_as_multiturn", "unknown", "unknown"),
+        (
+            {"chat_template": True},
+            {"chat_template": True, "fewshot_as_multiturn": True},
+            "fewshot_as_multiturn",
+            "match",
+            "match",
+        ),
+        # stated and equal: match; stated and different: mismatch
+        (
+            {"chat_template": True},
+            {"chat_template": True, "fewshot_as_multiturn": True},
+            "chat_template",
+            "match",
+            "match",
+        ),
+        ({"chat_template": True}, {}, "chat_template", "mismatch", "mismatch"),
+        ({"chat_template": False}, {}, "chat_template", "match", "match"),
+        (
+            {"fewshot_as_multiturn": False},
+            {"chat_template": True, "fewshot_as_multiturn": True},
+            "fewshot_as_multiturn",
+            "mismatch",
+            "mismatch",
+        ),
+        (
+            {"system_prompt": "You are a helpful assistant."},
+            {"system_prompt": "You are a helpful assistant. "},
+            "system_prompt",
+            "match",
+            "match",
+        ),
+        (
+            {"system_prompt": "You are a helpful assistant."},
+            {"system_prompt": "you are a helpful assistant."},
+            "system_prompt",
+            "mismatch",
+            "mismatch",
+        ),
+        ({"system_prompt": "You are a helpful assistant."}, {}, "system_prompt", "mismatch", "mismatch"),
+    ],
+)
+def test_prompt_format_fields_are_critical(
+    claim_protocol, run_overrides, field, expected_field, expected_match
+) -> None:  # type: ignore[no-untyped-def]
+    fields = compare_protocols(f.claim(protocol=claim_protocol), f.run(**run_overrides), model_id=f.MODEL)
+    found = {fm.field: fm for fm in fields}[field]
+    assert found.critical and found.outcome == expected_field
+    assert overall_match(fields) == expected_match
+
+
+def test_an_unstated_chat_template_still_lowers_confidence_as_before() -> None:
+    from services.validator.confidence import protocol_factor
+
+    unstated = compare_protocols(f.claim(), f.run(), model_id=f.MODEL)
+    stated = compare_protocols(f.claim(protocol={"chat_template": False}), f.run(), model_id=f.MODEL)
+    assert "not stated" in {fm.field: fm for fm in unstated}["chat_template"].claimed
+    assert protocol_factor("match", unstated) == pytest.approx(protocol_factor("match", stated) * 0.95)

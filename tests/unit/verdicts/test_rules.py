@@ -119,7 +119,7 @@ def test_post_verdict_fields() -> None:
     assert verdict.claim_citation.notes.startswith("from the extractor PROTOCOL_MATCH = match")
     assert verdict.claim_citation.quoted_text == claim.citation.quoted_text
     assert verdict.computed_at == f.NOW and verdict.is_current
-    assert len(verdict.protocol_fields) == 12
+    assert len(verdict.protocol_fields) == 14  # 11 critical (incl. the prompt format), 3 advisory
     assert post_verdict(claim, measurement, now=f.NOW) == verdict  # deterministic
 
 

@@ -1,0 +1,89 @@
+"""LmEvalCatalog: what an lm-eval task is before it runs (no dataset, no model), offline as the
+tests run: only local task configs, and a reason for everything else."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from services.evaluator.lm_eval_catalog import LmEvalCatalog, LmEvalTaskInfo
+
+from .conftest import ROOT
+
+FIXTURES = ROOT / "fixtures" / "lmeval_tasks"
+
+
+def copy_of_fixtures(where: Path) -> Path:
+    target = where / "lmeval_tasks"
+    shutil.copytree(FIXTURES, target)
+    return target
+
+
+def test_local_configs_are_described_without_loading_data():
+    info = LmEvalCatalog(FIXTURES, offline=True).describe("pv_gsm8k")
+    assert isinstance(info, LmEvalTaskInfo) and info.local_data
+    assert (info.version, info.default_shots, info.output_type, info.split, info.documents) == (
+        "3.0",
+        5,
+        "generate_until",
+        "test",
+        sum(1 for line in (ROOT / "fixtures/data/gsm8k/test.jsonl").read_text().splitlines() if line.strip()),
+    )
+    assert info.metric_keys == ("exact_match,strict-match", "exact_match,flexible-extract")
+    assert info.data_revision.startswith("local-sha256:") and len(info.config_hash) == 64
+
+
+def test_offline_every_other_task_is_refused_with_the_reason():
+    catalog = LmEvalCatalog(FIXTURES, offline=True)
+    reason = catalog.describe("truthfulqa_mc2")
+    assert isinstance(reason, str) and "no local data" in reason and "PV_EVAL_LMEVAL_INCLUDE_PATH" in reason
+    assert "tag" in catalog.describe("pv_fixture_tasks")
+    nothing = LmEvalCatalog(None, offline=True)
+    assert "no folder is set" in nothing.describe("sciq") and nothing.index == {}
+
+
+def test_a_local_config_reading_the_hub_is_refused_offline(tmp_path):
+    (tmp_path / "hub_sciq.yaml").write_text("include: ${LM_EVAL_TASKS}/sciq/sciq.yaml\ntask: hub_sciq\n")
+    reason = LmEvalCatalog(tmp_path, offline=True).describe("hub_sciq")
+    assert isinstance(reason, str) and "'allenai/sciq' from the Hugging Face Hub and the Hub is off" in reason
+
+
+def test_hashes_are_portable_and_follow_the_definition_and_the_data(tmp_path):
+    here = LmEvalCatalog(FIXTURES, offline=True).describe("pv_sciq")
+    copied = copy_of_fixtures(tmp_path / "a")
+    there = LmEvalCatalog(copied, offline=True).describe("pv_sciq")
+    assert isinstance(here, LmEvalTaskInfo) and isinstance(there, LmEvalTaskInfo)
+    assert (here.config_hash, here.data_revision) == (there.config_hash, there.data_revision)
+    yaml = copied / "pv_sciq.yaml"
+    yaml.write_text(yaml.read_text() + "num_fewshot: 2\n")
+    (copied / "data/sciq/test.jsonl").write_text((copied / "data/sciq/test.jsonl").read_text().splitlines()[0] + "\n")
+    changed = LmEvalCatalog(copied, offline=True).describe("pv_sciq")
+    assert isinstance(changed, LmEvalTaskInfo)
+    assert changed.config_hash != here.config_hash and changed.default_shots == 2
+    assert changed.data_revision != here.data_revision and changed.documents == 1
+
+
+def test_online_hub_data_records_the_datasets_commit(tmp_path):
+    asked: list[str] = []
+
+    def commit(path: str) -> str:
+        asked.append(path)
+        return "0123abcd"
+
+    (tmp_path / "hub_sciq.yaml").write_text("include: ${LM_EVAL_TASKS}/sciq/sciq.yaml\ntask: hub_sciq\n")
+    catalog = LmEvalCatalog(tmp_path, offline=False, hub_revision=commit)
+    local = LmEvalCatalog(tmp_path, offline=True)
+    catalog._index = local.index  # lm-eval's own ~15k tasks are not needed here (7 s to index)
+    info = catalog.describe("hub_sciq")
+    assert isinstance(info, LmEvalTaskInfo)
+    assert (info.data_revision, info.local_data, info.documents) == ("allenai/sciq@0123abcd", False, None)
+    catalog.describe("hub_sciq")
+    assert asked == ["allenai/sciq"]  # asked once
+
+
+@pytest.mark.parametrize("name", ["pv_lambada_openai", "pv_wikitext", "pv_triviaqa"])
+def test_every_fixture_config_is_local(name):
+    info = LmEvalCatalog(FIXTURES, offline=True).describe(name)
+    assert isinstance(info, LmEvalTaskInfo) and info.local_data and info.documents
