@@ -13,7 +13,9 @@ anything else is refused with the reason before a model is loaded or the network
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -23,7 +25,7 @@ from typing import Any
 
 import lm_eval
 
-from services.evaluator.lm_eval_runs import LM_EVAL_TASKS, expand_include_path
+from services.evaluator.lm_eval_runs import LM_EVAL_TASKS, OUR_TASKS, task_paths
 from shared.errors import UpstreamUnavailable
 
 LOCAL_BUILDERS = frozenset({"json", "csv", "parquet", "text", "arrow"})
@@ -93,22 +95,17 @@ class LmEvalCatalog:
 
             from lm_eval.tasks import TaskManager
 
-            paths = None
-            if self.include_path is not None and self.include_path.is_dir():
-                self._tmp = tempfile.TemporaryDirectory(prefix="pv-lmeval-catalog-")
-                self._expanded = expand_include_path(self.include_path, Path(self._tmp.name))
-                paths = str(self._expanded)
-            if paths is None and self.offline:
-                self._index = {}  # nothing local to index: every task is refused without reading lm-eval's
-            else:
-                self._manager = TaskManager(include_path=paths, include_defaults=not self.offline)
-                self._index = dict(self._manager.task_index)
+            self._tmp = tempfile.TemporaryDirectory(prefix="pv-lmeval-catalog-")
+            paths = task_paths(self.include_path, Path(self._tmp.name))
+            if len(paths) > 1:
+                self._expanded = Path(paths[-1])
+            self._manager = TaskManager(include_path=paths, include_defaults=not self.offline)
+            self._index = dict(self._manager.task_index)
         return self._index
 
     @property
     def manager(self) -> Any:
-        """lm-eval's TaskManager over the same configs (runs reuse it: no second indexing); None when
-        there is nothing to index (offline without local configs)."""
+        """lm-eval's TaskManager over the same configs (runs reuse it: no second indexing)."""
         self.index  # noqa: B018  (built on first use)
         return self._manager
 
@@ -133,10 +130,10 @@ class LmEvalCatalog:
         if entry.kind == Kind.TAG:
             return f"{task!r} is an lm-eval tag (a list of tasks with no aggregate score), not one task"
         configs = dict(self._members(task))
-        leaves = tuple(name for name, cfg in configs.items() if "group" not in cfg)
         missing = [name for name, cfg in configs.items() if cfg is None]
         if missing:
             return f"lm-eval task {task!r}: member {missing[0]!r} is not in the task index"
+        leaves = tuple(name for name, cfg in configs.items() if "group" not in cfg)
         if not leaves:
             return f"lm-eval group {task!r} has no tasks"
         local = [_local_files(configs[leaf]) for leaf in leaves]
@@ -146,7 +143,7 @@ class LmEvalCatalog:
                 f"lm-eval task {task!r} reads {configs[remote].get('dataset_path')!r} from the Hugging Face Hub "
                 "and the Hub is off; give it a local task config (PV_EVAL_LMEVAL_INCLUDE_PATH, see docs/evaluator.md)"
             )
-        root = entry.cfg or {}
+        root = _with_class(entry.cfg or {})
         metric_keys = _metric_keys(root)
         if not metric_keys:
             return f"lm-eval group {task!r} reports no aggregate metric"
@@ -169,19 +166,22 @@ class LmEvalCatalog:
             split=str(first.get("test_split") or first.get("validation_split") or ""),
         )
 
-    def _members(self, name: str, overrides: dict[str, Any] | None = None) -> Iterator[tuple[str, Any]]:
-        """(name, config) of the task and, for a group, of every member down to the tasks."""
+    def _members(
+        self, name: str, overrides: dict[str, Any] | None = None, inline: dict[str, Any] | None = None
+    ) -> Iterator[tuple[str, Any]]:
+        """(name, config) of the task and, for a group, of every member down to the tasks. `inline` is
+        a group defined inside its parent's task list (mmlu_continuation's "stem"), not in the index."""
         from lm_eval.tasks._index import Kind
 
         entry = self.index.get(name)
-        if entry is not None and entry.kind == Kind.TAG:  # a group member may name a tag: its tasks
+        if inline is None and entry is not None and entry.kind == Kind.TAG:  # a member may name a tag
             for tagged in sorted(entry.tags):
                 yield from self._members(tagged, overrides)
             return
-        if entry is None or entry.cfg is None:
+        if inline is None and (entry is None or entry.cfg is None):
             yield name, None
             return
-        cfg = {**entry.cfg, **(overrides or {})}
+        cfg = {**(inline if inline is not None else _with_class(entry.cfg)), **(overrides or {})}
         if "group" not in cfg:
             yield name, cfg
             return
@@ -192,6 +192,8 @@ class LmEvalCatalog:
                 yield from self._members(item, shared)
             elif isinstance(item, dict) and isinstance(item.get("task"), str):
                 yield from self._members(item["task"], {**shared, **item})
+            elif isinstance(item, dict) and isinstance(item.get("group"), str) and isinstance(item.get("task"), list):
+                yield from self._members(item["group"], shared, inline=item)
             elif isinstance(item, dict) and isinstance(item.get("group"), str):
                 yield from self._members(item["group"], {**shared, **item})
 
@@ -209,7 +211,7 @@ class LmEvalCatalog:
         if isinstance(value, list):
             return [self._portable(v) for v in value]
         if isinstance(value, str):
-            value = value.replace(str(LM_EVAL_TASKS), "${LM_EVAL_TASKS}")
+            value = value.replace(str(LM_EVAL_TASKS), "${LM_EVAL_TASKS}").replace(str(OUR_TASKS), "${PV_TASKS}")
             if self._expanded is not None:
                 value = value.replace(str(self._expanded), "${INCLUDE}")
             if self.include_path is not None:
@@ -252,7 +254,9 @@ def _metric_keys(cfg: dict[str, Any]) -> tuple[str, ...]:
             for name in [filters] if isinstance(filters, str) else filters:
                 keys.append(f"{item['metric']},{name}")
         return tuple(keys)
-    metrics = [m["metric"] for m in cfg.get("metric_list") or [] if isinstance(m.get("metric"), str)]
+    metrics = [
+        name for m in cfg.get("metric_list") or [] if isinstance(m.get("metric"), str) for name in _metric_names(m)
+    ]
     if not metrics:  # lm-eval's defaults per output type
         metrics = {
             "multiple_choice": ["acc", "acc_norm"],
@@ -262,6 +266,46 @@ def _metric_keys(cfg: dict[str, Any]) -> tuple[str, ...]:
         }.get(str(cfg.get("output_type")), [])
     filters = [f["name"] for f in cfg.get("filter_list") or [] if isinstance(f, dict)] or ["none"]
     return tuple(f"{m},{f}" for f in filters for m in metrics)
+
+
+def _with_class(cfg: dict[str, Any]) -> dict[str, Any]:
+    """A Python task class's config (`class: !function task.SWDE`, unresolved in the index) with what
+    the class itself declares: its dataset, generation output and its metrics (`higher_is_better`)."""
+    source = cfg.get("class")
+    if not isinstance(source, str) or "." not in source:
+        return cfg
+    return {**_class_declared(source), **cfg}
+
+
+@functools.cache
+def _class_declared(source: str) -> dict[str, Any]:
+    module_path, class_name = source.rsplit(".", 1)
+    spec = importlib.util.spec_from_file_location(f"pv_lmeval_class_{class_name}", f"{module_path}.py")
+    if spec is None or spec.loader is None:
+        return {}
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    task_class = getattr(module, class_name)
+    return {
+        "dataset_path": getattr(task_class, "DATASET_PATH", None),
+        "dataset_name": getattr(task_class, "DATASET_NAME", None),
+        "output_type": getattr(task_class, "OUTPUT_TYPE", None) or "generate_until",
+        "metric_list": [{"metric": name} for name in task_class.higher_is_better(None)],
+        "metadata": {"version": getattr(task_class, "VERSION", "")},
+    }
+
+
+def _metric_names(metric: dict[str, Any]) -> list[str]:
+    """A metric's result names. A `!function` (unresolved in the index: '<folder>/module.name') is named
+    after its function, except the code tasks' `pass_at_k`, which reports one "pass@k" per k."""
+    name = str(metric["metric"])
+    if not name.startswith("/"):
+        return [name]
+    function = name.rsplit(".", 1)[-1]
+    ks = metric.get("k")
+    if function == "pass_at_k" and ks:
+        return [f"pass@{k}" for k in (ks if isinstance(ks, list) else [ks])]
+    return [function]
 
 
 def _local_files(cfg: dict[str, Any]) -> list[Path] | None:

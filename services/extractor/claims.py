@@ -16,6 +16,7 @@ from services.extractor.latex import Document
 from services.extractor.models import ModelResolver, Resolution, links_in
 from services.extractor.names import (
     benchmark_family,
+    map_key,
     match_benchmark,
     match_unmeasurable,
     printed_key,
@@ -31,7 +32,7 @@ from services.extractor.protocol import (
 )
 from services.extractor.shots import parse_shots
 from services.extractor.tables import Cell
-from shared.benchmarks import BENCHMARKS
+from shared.benchmarks import BENCHMARKS, LmEvalTask, choose_task
 from shared.ids import claim_id
 from shared.models import (
     Claim,
@@ -266,6 +267,32 @@ def _decide_formulation_split_harness(
         d.stated.append(f"harness={body.harness.value} (body text)")
 
 
+_SCORED_AS_ACCURACY = frozenset({"exact_match", "pass@1", "contains"})
+
+
+def _lm_eval_task(p: ClaimProtocol, d: ProtocolDecision, levels: list[str]) -> str | None:
+    """Sets `p.task` to the lm-eval task the claim runs (`shared.benchmarks.LM_EVAL`, the variant for
+    the stated shots, formulation and metric); else the reason the benchmark cannot run."""
+    key = p.benchmark or map_key(levels) or (map_key([d.bench_name]) if d.bench_name else None)
+    chosen = choose_task(key, n_shot=p.n_shot, formulation=p.formulation, metric=p.metric) if key else None
+    if isinstance(chosen, LmEvalTask):
+        p.task = chosen.task
+        if p.benchmark is None and p.metric == "acc" and chosen.metric in _SCORED_AS_ACCURACY:
+            p.metric = chosen.metric  # "accuracy" of a generation task is its own score
+            d.stated.append(f"metric={chosen.metric} (the paper's accuracy on {chosen.task})")
+        return None
+    if p.benchmark is not None:  # ours: the hand-written task runs it
+        return None
+    if d.bench_reason and (chosen is None or "judged" in d.bench_reason):  # names.py's judged reasons are exact
+        return d.bench_reason
+    name = d.bench_name or p.benchmark_label
+    if chosen is not None:
+        return (
+            f"benchmark '{name}' {chosen}" if chosen.startswith(("is ", "names ")) else f"benchmark '{name}': {chosen}"
+        )
+    return f"benchmark '{p.benchmark_label}' is not one the evaluator knows"
+
+
 def _body_key(p: ClaimProtocol, d: ProtocolDecision, levels: list[str]) -> str | None:
     """The key body statements file this cell's benchmark under: ours, the known name, or the printed name."""
     if p.benchmark or d.bench_name:
@@ -413,10 +440,8 @@ def _candidate(
         reasons.append(f"'{p.benchmark_label}' is an aggregate; it is checked through its component cells")
     elif p.derived:
         reasons.append(f"'{p.benchmark_label}' is derived from other cells ({p.derived})")
-    elif d.bench_reason:
-        reasons.append(d.bench_reason)
-    elif p.benchmark is None:
-        reasons.append(f"benchmark '{p.benchmark_label}' is not one the evaluator knows")
+    elif (bench_reason := _lm_eval_task(p, d, bench.levels)) is not None:
+        reasons.append(bench_reason)
     notes = [f"stated: {', '.join(d.stated) or 'nothing'}"]
     if table.part > 1:
         notes.append(f"tabular {table.part} of {table.printed}")
@@ -463,7 +488,7 @@ def _candidate(
         ),
         protocol=p,
         spread=number.spread,
-        measurable=not reasons and p.benchmark in BENCHMARKS,
+        measurable=not reasons and (p.benchmark in BENCHMARKS or p.task is not None),
         unmeasurable_reason="; ".join(reasons) or None,
         source_sha256=source_sha256,
     )

@@ -219,6 +219,7 @@ class HubResolver:
                 "model_id": decision.repo,
                 "model_resolution": resolution,
                 "unmeasurable_reason": "; ".join(reasons) or None,
-                "measurable": not reasons and claim.protocol.benchmark in BENCHMARKS,
+                "measurable": not reasons
+                and (claim.protocol.benchmark in BENCHMARKS or claim.protocol.task is not None),
             }
         )

@@ -141,3 +141,67 @@ def benchmark_family(key: str) -> tuple[str, ...]:
     if key == "mmlu":
         return ("mmlu", "mmlu_cloze")
     return (key,)
+
+
+# printed key -> the key of `shared.benchmarks.LM_EVAL` / `NO_LM_EVAL_TASK` where the two differ
+_MAP_KEYS = {
+    "nq": "naturalqs",
+    "mmlupro": "mmlu_pro",
+    "mmluredux": "mmlu_redux",
+    "mmlustem": "mmlu_stem",
+    "ceval": "c_eval",
+    "humaneval+": "humaneval_plus",
+    "mbpp+": "mbpp_plus",
+    "headqaen": "headqa_en",
+    "cruxevali": "cruxeval_i",
+    "cruxevalo": "cruxeval_o",
+    "mmlupromath": "mmlu_pro_math",
+    "mmluprocs": "mmlu_pro_cs",
+    "crowspairs": "crows_pairs",
+    "bbqambig": "bbq_ambig",
+    "bbqdisambig": "bbq_disambig",
+    "cnndm": "cnn_dm",
+    "livecodebench": "livecodebench_v3",
+    "multiple": "multipl_e",
+    "gaokao": "gaokao_bench",
+    "falserejecttest": "falsereject_test",
+    "falsereject": "falsereject_test",
+    "orbench": "or_bench",
+    "multiexam": "multi_exam",
+    "multimathematics": "multi_mathematics",
+    "multitranslation": "multi_translation",
+    "multiunderstanding": "multi_understanding",
+    "openrewriteeval": "openrewrite_eval",
+    "obqa+fact": "openbookqa_fact",
+    "alpacaeval": "alpaca_eval",
+    "mtbench": "mt_bench",
+    "chatbotarena": "chatbot_arena_elo",
+    "realtoxicity": "realtoxicityprompts",
+    "pile": "pile_ppl",
+    "piletest": "pile_bpb",
+    "slimpajamappl": "slimpajama_ppl",
+    "winobias12": "winobias_1_2",
+    "winobias22": "winobias_2_2",
+    "rwqa": "realworldqa",
+    "gsm8k+pal": "gsm8k_pal",
+    "sqd": "squad",
+}
+_AIME_YEAR = re.compile(r"\b(?:20)?(24|25)\b")
+
+
+def map_key(levels: list[str]) -> str | None:
+    """The benchmark-map key (`shared.benchmarks.LM_EVAL`, `NO_LM_EVAL_TASK`) the deepest header level
+    names ("CRUXEval-I (Acc.)" under "Code" -> "cruxeval_i", "NQ" -> "naturalqs"), if any does."""
+    from shared.benchmarks import LM_EVAL, NO_LM_EVAL_TASK
+
+    for level in reversed(levels):
+        key = printed_key(_LABEL_NOISE.sub(" ", level.lower()))
+        key = _MAP_KEYS.get(key or "", key)
+        if key == "math" and not _MATH.search(level):  # "Math" is a category; MATH is printed in capitals
+            continue
+        if key == "aime":
+            year = _AIME_YEAR.search(" ".join(levels))
+            key = f"aime_20{year.group(1)}" if year else None
+        if key in LM_EVAL or key in NO_LM_EVAL_TASK:
+            return key
+    return None

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.evaluator.lm_eval_catalog import LmEvalCatalog, LmEvalTaskInfo
+from services.evaluator.lm_eval_runs import OUR_TASKS
 
 from .conftest import ROOT
 
@@ -41,7 +42,37 @@ def test_offline_every_other_task_is_refused_with_the_reason():
     assert isinstance(reason, str) and "no local data" in reason and "PV_EVAL_LMEVAL_INCLUDE_PATH" in reason
     assert "tag" in catalog.describe("pv_fixture_tasks")
     nothing = LmEvalCatalog(None, offline=True)
-    assert "no folder is set" in nothing.describe("sciq") and nothing.index == {}
+    assert "no folder is set" in nothing.describe("sciq") and set(nothing.index) == {"humaneval", "mbpp"}
+    assert "from the Hugging Face Hub and the Hub is off" in nothing.describe("humaneval")  # ours, Hub data
+
+
+@pytest.fixture(scope="module")
+def online():
+    """All of lm-eval's tasks as an online evaluator sees them (Hub commits stubbed: nothing is fetched)."""
+    return LmEvalCatalog(None, offline=False, hub_revision=lambda dataset: "rev")
+
+
+def test_our_code_tasks_override_lm_evals_own(online):
+    """Online, `humaneval` and `mbpp` are our sandboxed configs, never lm-eval's in-process code_eval."""
+    for task in ("humaneval", "mbpp"):
+        assert online.index[task].yaml_path.parent == OUR_TASKS, task
+        assert online.manager.task_index[task].yaml_path.parent == OUR_TASKS
+
+
+@pytest.mark.parametrize(
+    ("task", "keys", "leaves", "data"),
+    [  # groups nesting inline groups (mmlu_continuation's "stem"), and Python task classes (swde, fda)
+        ("mmlu_continuation", ("acc,none",), 57, "cais/mmlu@rev"),
+        ("mmlu_redux_generative", ("exact_match,default",), 57, "fxmarty/mmlu-redux-2.0-ok@rev"),
+        ("swde", ("contains,none",), 1, "hazyresearch/based-swde-v2@rev"),
+        ("fda", ("contains,none",), 1, "hazyresearch/based-fda@rev"),
+    ],
+)
+def test_nested_groups_and_task_classes_are_described(online, task, keys, leaves, data):
+    info = online.describe(task)
+    assert isinstance(info, LmEvalTaskInfo), info
+    assert (info.metric_keys, len(info.leaves), info.data_revision) == (keys, leaves, data)
+    assert len(info.config_hash) == 64 and info.version
 
 
 def test_a_local_config_reading_the_hub_is_refused_offline(tmp_path):
