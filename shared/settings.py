@@ -96,6 +96,20 @@ class EvaluatorSettings(BaseSettings):
     offline: bool = False
 
 
+class SandboxSettings(BaseSettings):
+    """Limits of the sandbox that runs generated code (HumanEval, MBPP; `services/evaluator/sandbox.py`)."""
+
+    model_config = SettingsConfigDict(env_prefix="PV_SANDBOX_")
+
+    cpu_s: int = 10  # CPU seconds per program (RLIMIT_CPU)
+    wall_s: float = 20.0  # wall-clock seconds, then the whole namespace is killed
+    memory_mb: int = 512  # address space per process (RLIMIT_AS); worst case processes × this
+    processes: int = 16  # processes of the sandbox uid (RLIMIT_NPROC)
+    file_mb: int = 16  # largest file written, stdout included (RLIMIT_FSIZE)
+    tmp_mb: int = 64  # size of the writable /tmp (tmpfs)
+    uid: int = 65534  # unprivileged uid the program runs as (nobody)
+
+
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PV_API_")
 

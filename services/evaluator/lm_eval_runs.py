@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import json
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ import lm_eval
 from lm_eval.api.model import LM
 
 LM_EVAL_TASKS = Path(lm_eval.__file__).parent / "tasks"
+# our task configs, always indexed after lm-eval's so that they override it: humaneval and mbpp scored
+# in the sandbox (lm-eval's own run generated code in-process and are never used)
+OUR_TASKS = Path(__file__).parent / "lmeval_tasks"
 
 
 class LmEvalTaskError(Exception):
@@ -71,6 +75,24 @@ def expand_include_path(source: Path, dest: Path) -> Path:
     return target
 
 
+def forget_task_modules() -> None:
+    """Drops the task modules lm-eval loaded for `!function`s (it marks them with `__mtime__`), so the
+    next run executes them afresh, as a new process would. Some keep state across runs otherwise:
+    gpqa_main_n_shot shuffles choices with a module-level `random.Random(42)`, so a second run in the
+    same process would ask other questions than the first, and than `lm_eval` on the command line."""
+    for name, module in list(sys.modules.items()):
+        if hasattr(module, "__mtime__") and (name.startswith("lm_eval.tasks.") or name.startswith("/")):
+            del sys.modules[name]
+
+
+def task_paths(include_path: Path | None, tmp: Path) -> list[str]:
+    """The folders lm-eval indexes after its own: ours, then the expanded local configs (later wins)."""
+    paths = [str(OUR_TASKS)]
+    if include_path is not None and include_path.is_dir():
+        paths.append(str(expand_include_path(include_path, tmp)))
+    return paths
+
+
 def run_lm_eval_task(
     model: str | LM,
     task_name: str,
@@ -98,8 +120,7 @@ def run_lm_eval_task(
     with tempfile.TemporaryDirectory(prefix="pv-lmeval-") as tmp:
         manager = task_manager
         if manager is None:
-            paths = str(expand_include_path(include_path, Path(tmp))) if include_path is not None else None
-            manager = TaskManager(include_path=paths, include_defaults=include_defaults)
+            manager = TaskManager(include_path=task_paths(include_path, Path(tmp)), include_defaults=include_defaults)
         if task_name not in manager.all_tasks:
             near = difflib.get_close_matches(task_name, manager.all_tasks, n=5)
             hint = f"; close names: {', '.join(near)}" if near else ""
@@ -108,6 +129,7 @@ def run_lm_eval_task(
             from services.evaluator.lm_backend import PaperverdictLM
 
             model = PaperverdictLM(pretrained=model, **(model_args or {}))
+        forget_task_modules()
         try:
             samples = select(document_counts(manager, task_name)) if select else None
             out = simple_evaluate(

@@ -21,6 +21,7 @@ from services.evaluator.lm_backend import UnsupportedRequest
 from services.evaluator.lm_eval_catalog import LmEvalCatalog, LmEvalTaskInfo, go_offline, hub_offline
 from services.evaluator.lm_eval_plan import map_variant, result_key, slice_documents
 from services.evaluator.lm_eval_runs import LmEvalTaskError, examples_used, run_lm_eval_task, sample_records
+from services.evaluator.lmeval_tasks.code_tasks import code_task_refusal
 from services.evaluator.models import LoadedModel, ModelLoader, ModelLoadError, public_model_id
 from services.evaluator.planner import protocol_key
 from services.evaluator.tasks import registry
@@ -46,8 +47,12 @@ class EvaluationRunner:
         self._lms: dict[tuple[str, str], Any] = {}
 
     def lm_eval_task(self, task: str) -> LmEvalTaskInfo | str:
-        """What the lm-eval task is (version, config hash, data), or why it cannot run here."""
-        return self.catalog.describe(task)
+        """What the lm-eval task is (version, config hash, data), or why it cannot run here (a code task
+        without a working sandbox included)."""
+        info = self.catalog.describe(task)
+        if isinstance(info, str):
+            return info
+        return code_task_refusal(task, info.metric_keys) or info
 
     def available(self) -> Mapping[str, int]:
         return self.data.available()
@@ -176,7 +181,7 @@ class EvaluationRunner:
         """An lm-eval task with our engine as lm-eval's model; the task and its data are checked
         before the model is loaded."""
         task = protocol.task or ""
-        info = self.catalog.describe(task)
+        info = self.lm_eval_task(task)
         if isinstance(info, str):
             return failed(info)
         variant = map_variant(task)

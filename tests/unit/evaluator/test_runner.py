@@ -282,6 +282,31 @@ def test_an_lm_eval_task_without_local_data_is_refused_before_loading_a_model(lm
     assert lm_runner.model_loads == loads
 
 
+def test_a_code_task_without_a_sandbox_is_refused_before_loading_a_model(runner, monkeypatch):
+    """HumanEval-style tasks run generated code: without a working sandbox the claim is unmeasurable
+    with the sandbox's reason, and neither the model loads nor any code runs."""
+    from services.evaluator import sandbox
+
+    tasks = Path(__file__).resolve().parents[3] / "fixtures" / "lmeval_tasks"
+    coded = EvaluationRunner(
+        runner.settings.model_copy(update={"lmeval_include_path": tasks}), runner.models, runner.data
+    )
+    c = lm_claim("pv_humaneval", metric="pass@1")
+    monkeypatch.setattr(sandbox, "unavailable_reason", lambda: None)
+    planned = lm_plan(coded, c)  # with a sandbox the claim plans
+    assert not isinstance(planned, Unsupported) and planned.task == "pv_humaneval"
+    monkeypatch.setattr(sandbox, "unavailable_reason", lambda: "the code sandbox needs root")
+    monkeypatch.setattr(sandbox, "run_python", lambda *a, **k: pytest.fail("code ran without a sandbox"))
+    loads = coded.model_loads
+    refused = lm_plan(coded, c)
+    assert isinstance(refused, Unsupported) and refused.reason.endswith(
+        "only in the sandbox: the code sandbox needs root"
+    )
+    measurement, records = coded.measure(c, planned)  # a plan made elsewhere fails here, before loading
+    assert measurement.failure is not None and measurement.failure.endswith("needs root") and records is None
+    assert coded.model_loads == loads
+
+
 async def test_a_change_of_anything_in_the_lm_eval_key_misses_the_cache(lm_runner, monkeypatch):
     cache = InMemoryMeasurementCache()
     c = lm_claim()

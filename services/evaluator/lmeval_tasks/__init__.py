@@ -1,0 +1,1 @@
+"""lm-eval task configs of the code benchmarks, scored in the sandbox (see code_tasks.py)."""
