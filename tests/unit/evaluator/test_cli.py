@@ -82,8 +82,12 @@ def test_a_local_folder_is_recorded_without_its_path(tmp_path):
 
 
 def test_task_command_reports_unknown_tasks_and_models(capsys):
-    assert task_command(TINY, "humaneval", 0, None, DATA) == 2  # an lm-eval task: offline, no local data
-    assert "lm-eval task 'humaneval' has no local data" in capsys.readouterr().err
+    assert task_command(TINY, "truthfulqa_mc2", 0, None, DATA) == 2  # an lm-eval task: offline, no local data
+    assert "lm-eval task 'truthfulqa_mc2' has no local data" in capsys.readouterr().err
+    assert task_command(TINY, "humaneval", 0, None, DATA) == 2  # ours (sandboxed scoring), on the Hub's data
+    assert "'humaneval' reads 'openai/openai_humaneval' from the Hugging Face Hub and the Hub is off" in (
+        capsys.readouterr().err
+    )
     assert task_command("paperverdict-fixtures/absent", "piqa", 0, None, DATA) == 1
     assert "not available" in json.loads(capsys.readouterr().out)["failure"]
 
