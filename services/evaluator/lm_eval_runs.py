@@ -85,6 +85,17 @@ def forget_task_modules() -> None:
             del sys.modules[name]
 
 
+def local_catalog(include_path: Path | None, task_name: str) -> Any:
+    """A catalog of the local configs alone (ours and `include_path`), when they define `task_name`
+    with every member and its data local (`LmEvalCatalog.describe` offline); else None."""
+    if include_path is None:
+        return None
+    from services.evaluator.lm_eval_catalog import LmEvalCatalog
+
+    catalog = LmEvalCatalog(include_path, offline=True)
+    return None if isinstance(catalog.describe(task_name), str) else catalog
+
+
 def task_paths(include_path: Path | None, tmp: Path) -> list[str]:
     """The folders lm-eval indexes after its own: ours, then the expanded local configs (later wins)."""
     paths = [str(OUR_TASKS)]
@@ -119,7 +130,10 @@ def run_lm_eval_task(
 
     with tempfile.TemporaryDirectory(prefix="pv-lmeval-") as tmp:
         manager = task_manager
-        if manager is None:
+        local = local_catalog(include_path, task_name) if manager is None and include_defaults else None
+        if local is not None:  # the local configs define the task whole: lm-eval's ~14,000 need no indexing
+            manager = local.manager
+        elif manager is None:
             manager = TaskManager(include_path=task_paths(include_path, Path(tmp)), include_defaults=include_defaults)
         if task_name not in manager.all_tasks:
             near = difflib.get_close_matches(task_name, manager.all_tasks, n=5)

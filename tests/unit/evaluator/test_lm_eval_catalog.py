@@ -36,6 +36,19 @@ def test_local_configs_are_described_without_loading_data():
     assert info.data_revision.startswith("local-sha256:") and len(info.config_hash) == 64
 
 
+def test_a_run_indexes_only_the_local_configs_when_they_define_the_task_whole(tmp_path):
+    """`eval lmeval` skips indexing lm-eval's ~14,000 configs when the local ones suffice."""
+    from services.evaluator.lm_eval_runs import local_catalog
+
+    local = local_catalog(FIXTURES, "pv_gsm8k")
+    assert local is not None and "pv_gsm8k" in local.manager.all_tasks and "sciq" not in local.manager.all_tasks
+    assert local_catalog(FIXTURES, "truthfulqa_mc2") is None  # lm-eval's own: the whole index
+    assert local_catalog(None, "pv_gsm8k") is None
+    (tmp_path / "pair.yaml").write_text("group: pair\ntask: [pv_gsm8k, sciq]\nmetadata:\n  version: 1.0\n")
+    shutil.copytree(FIXTURES, tmp_path / "fixtures")
+    assert local_catalog(tmp_path, "pair") is None  # a member only lm-eval's index has
+
+
 def test_offline_every_other_task_is_refused_with_the_reason():
     catalog = LmEvalCatalog(FIXTURES, offline=True)
     reason = catalog.describe("truthfulqa_mc2")
