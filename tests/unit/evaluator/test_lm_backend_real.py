@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 REAL = ROOT / ".cache" / "real"
 REPO_ID = "paperverdict-fixtures/smollm2-135m-instruct-q4"
-MAX_DLL_REAL = 1e-3
+MAX_DLL_REAL = 2e-4  # the issue allows 1e-3 on a real model; measured at most 7.4e-5 (wikitext documents)
 SHORT = 128  # wikitext windows
 
 
@@ -62,10 +62,10 @@ def run_both(backends, task, shots=None, short=False):
 
 
 @pytest.mark.parametrize(
-    # not pv_wikitext: its rolling windows differ from HFLM's by up to 1.35e-3 per document on this model (the
-    # fixture model meets 1e-4, test_lm_backend.py); an open defect, stated in docs/evaluator.md
+    # pv_wikitext: whole documents of 200-2,000 tokens (was 1.4e-3 off while log-probs were a hand-rolled
+    # logsumexp; 7.4e-5 with lm-eval's log_softmax, engine._log_probs)
     ("task", "shots", "short"),
-    [("pv_lambada_openai", None, False), ("pv_sciq", 2, False)],
+    [("pv_lambada_openai", None, False), ("pv_sciq", 2, False), ("pv_wikitext", None, False)],
 )
 def test_loglikelihood_tasks_match_hflm_on_the_real_model(real_backends, monkeypatch, task, shots, short):
     from . import test_lm_backend

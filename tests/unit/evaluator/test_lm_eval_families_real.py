@@ -15,7 +15,7 @@ from .test_lm_eval_families import FAMILIES, Family, compare, run
 
 pytestmark = pytest.mark.slow
 
-MAX_DLL_REAL = 1e-3
+MAX_DLL_REAL = 1e-4  # the issue allows 1e-3 on a real model; measured at most 3.0e-5 (copa)
 REAL_FAMILIES = ["pv_siqa", "pv_copa", "pv_truthfulqa_mc2", "pv_crows_pairs_english", "pv_nq_open", "pv_drop"]
 
 
