@@ -136,6 +136,13 @@ class LmEvalCatalog:
         leaves = tuple(name for name, cfg in configs.items() if "group" not in cfg)
         if not leaves:
             return f"lm-eval group {task!r} has no tasks"
+        unsafe = [leaf for leaf in leaves if configs[leaf].get("unsafe_code")]
+        if unsafe:
+            sandboxed = ", ".join(sorted(p.stem for p in OUR_TASKS.glob("*.yaml")))
+            return (
+                f"lm-eval task {task!r} runs generated code inside the evaluating process ({unsafe[0]!r} sets "
+                f"unsafe_code); code runs here only in our sandbox, whose tasks are {sandboxed}"
+            )
         local = [_local_files(configs[leaf]) for leaf in leaves]
         if self.offline and any(files is None for files in local):
             remote = next(leaf for leaf, files in zip(leaves, local) if files is None)

@@ -50,9 +50,11 @@ def without_functions(value: Any) -> Any:
     return value
 
 
-@pytest.mark.parametrize("task", ["humaneval", "mbpp"])
-def test_configs_are_lm_evals_but_for_the_scoring_functions(task: str) -> None:
-    theirs = without_functions(load_yaml(LM_EVAL_TASKS / task / f"{task}.yaml", resolve_func=False))
+@pytest.mark.parametrize(
+    ("folder", "task"), [("humaneval", "humaneval"), ("humaneval", "humaneval_plus"), ("mbpp", "mbpp"), ("mbpp", "mbpp_plus")]
+)
+def test_configs_are_lm_evals_but_for_the_scoring_functions(folder: str, task: str) -> None:
+    theirs = without_functions(load_yaml(LM_EVAL_TASKS / folder / f"{task}.yaml", resolve_func=False))
     ours = without_functions(load_yaml(OURS / f"{task}.yaml", resolve_func=False))
     assert theirs["unsafe_code"] is True and ours["unsafe_code"] is False
     assert {key: value for key, value in ours.items() if key not in OWN_KEYS} == {

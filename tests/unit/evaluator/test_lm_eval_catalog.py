@@ -55,7 +55,7 @@ def test_offline_every_other_task_is_refused_with_the_reason():
     assert isinstance(reason, str) and "no local data" in reason and "PV_EVAL_LMEVAL_INCLUDE_PATH" in reason
     assert "tag" in catalog.describe("pv_fixture_tasks")
     nothing = LmEvalCatalog(None, offline=True)
-    assert "no folder is set" in nothing.describe("sciq") and set(nothing.index) == {"humaneval", "mbpp"}
+    assert "no folder is set" in nothing.describe("sciq") and set(nothing.index) == {"humaneval", "humaneval_plus", "mbpp", "mbpp_plus"}
     assert "from the Hugging Face Hub and the Hub is off" in nothing.describe("humaneval")  # ours, Hub data
 
 
@@ -67,9 +67,14 @@ def online():
 
 def test_our_code_tasks_override_lm_evals_own(online):
     """Online, `humaneval` and `mbpp` are our sandboxed configs, never lm-eval's in-process code_eval."""
-    for task in ("humaneval", "mbpp"):
+    for task in ("humaneval", "humaneval_plus", "mbpp", "mbpp_plus"):
         assert online.index[task].yaml_path.parent == OUR_TASKS, task
         assert online.manager.task_index[task].yaml_path.parent == OUR_TASKS
+        assert isinstance(online.describe(task), LmEvalTaskInfo), task
+    # lm-eval's other code tasks execute in-process: refused before any model loads
+    reason = online.describe("cruxeval_input")
+    assert isinstance(reason, str) and "runs generated code inside the evaluating process" in reason
+    assert "humaneval, humaneval_plus, mbpp, mbpp_plus" in reason
 
 
 @pytest.mark.parametrize(

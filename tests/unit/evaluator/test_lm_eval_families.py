@@ -69,6 +69,8 @@ FAMILIES = [
     Family("pv_winogender_all"),
     Family("pv_toxigen"),
     Family("pv_babi", 1),
+    Family("pv_swde"),  # Python task classes (local_classes.py: local documents, otherwise lm-eval's)
+    Family("pv_fda"),
     Family("pv_bbq"),
     Family("pv_wic", 1),
     Family("pv_wsc", 1),
