@@ -329,8 +329,16 @@ class PublisherStore:
         doc = await self.papers.find_one({"_id": paper_key(arxiv_id)})
         return (await self._with_claims([doc]))[0] if doc else None
 
-    async def list_documents(self, *, limit: int = 50, offset: int = 0) -> list[PublishedDocument]:
-        cursor = self.papers.find({}).sort([("updated_at", DESCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
+    async def list_documents(
+        self, *, limit: int = 50, offset: int = 0, query: dict[str, Any] | None = None
+    ) -> list[PublishedDocument]:
+        """Newest first; `query` is a plain find filter (the web page's search, see services/api/listing.py)."""
+        cursor = (
+            self.papers.find(query or {})
+            .sort([("updated_at", DESCENDING), ("_id", ASCENDING)])
+            .skip(offset)
+            .limit(limit)
+        )
         return await self._with_claims([doc async for doc in cursor])
 
     async def _with_claims(self, docs: list[dict[str, Any]]) -> list[PublishedDocument]:
@@ -351,8 +359,8 @@ class PublisherStore:
             published.append(PublishedDocument.model_validate({**_aware(doc), "claims": claims}))
         return published
 
-    async def count_documents(self) -> int:
-        return await self.papers.count_documents({})
+    async def count_documents(self, query: dict[str, Any] | None = None) -> int:
+        return await self.papers.count_documents(query or {})
 
     async def progress(self, *, limit: int = 10_000) -> list[tuple[str, int | None, int]]:
         """(arXiv ID, expected claims or None before extraction, claims of the latest version with a

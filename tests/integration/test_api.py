@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -135,6 +136,26 @@ async def test_web_pages(client, published) -> None:
     assert f'data-claim-id="{published.wrong.claim_id}" data-status="wrong"' in page.text
     assert "45.50" in page.text and "“50.8”" in page.text  # measured value beside the cited cell
     assert (await client.get("/ui/papers/2401.00001")).status_code == 404
+
+
+async def test_paper_list_search_and_status_filter_run_on_ferretdb(client, published) -> None:
+    """?q= is an anchored ID prefix ($regex), ?status= the headline status (null: none), counts per status."""
+    found = (await client.get("/", params={"q": "arXiv:2502.027"})).text
+    assert 'data-arxiv-id="2502.02737"' in found and "hep-th/9901001" not in found.split("<table")[1]
+    assert "Papers (1)" in found
+    assert "No paper matches." in (await client.get("/", params={"q": "2502.0.7"})).text  # "." is literal
+    wrong = (await client.get("/", params={"status": "wrong"})).text
+    assert 'data-arxiv-id="2502.02737"' in wrong and 'data-arxiv-id="hep-th/9901001"' not in wrong
+    index = (await client.get("/")).text
+    counts = [(m.group(1), int(m.group(2))) for m in re.finditer(r'data-count-status="(\w+)">.*?</span> (\d+)', index)]
+    assert counts == [("wrong", 1), ("inconclusive", 1)]  # the old-style paper: a slice, inconclusive
+    assert index.index('data-arxiv-id="hep-th/9901001"') < index.index('data-arxiv-id="2502.02737"')  # newest first
+    assert "No paper matches." in (await client.get("/", params={"status": "none"})).text  # both have a headline
+    assert (await client.get("/", params={"status": "bogus"})).status_code == 422
+    paged = (await client.get("/ui/papers/2502.02737", params={"status": "wrong"})).text
+    assert f'data-claim-id="{published.wrong.claim_id}"' in paged
+    assert f'id="claim-{published.confirmed.claim_id}"' not in paged
+    assert "status = <b>wrong</b>" in paged
 
 
 def test_lifespan_creates_the_client_from_settings(mongo_url: str, mongo_db_name: str) -> None:

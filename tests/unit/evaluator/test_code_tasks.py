@@ -51,7 +51,8 @@ def without_functions(value: Any) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("folder", "task"), [("humaneval", "humaneval"), ("humaneval", "humaneval_plus"), ("mbpp", "mbpp"), ("mbpp", "mbpp_plus")]
+    ("folder", "task"),
+    [("humaneval", "humaneval"), ("humaneval", "humaneval_plus"), ("mbpp", "mbpp"), ("mbpp", "mbpp_plus")],
 )
 def test_configs_are_lm_evals_but_for_the_scoring_functions(folder: str, task: str) -> None:
     theirs = without_functions(load_yaml(LM_EVAL_TASKS / folder / f"{task}.yaml", resolve_func=False))

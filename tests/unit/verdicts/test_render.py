@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.api import render
+from services.api import paper_page, render
 from services.publisher.documents import build_document
 from services.validator.rules import post_verdict, pre_verdict
 from shared.documents import ClaimEntry, VerdictPair
@@ -21,12 +21,13 @@ def test_claim_row_shows_cited_cell_and_measured_value_side_by_side() -> None:
     )
     assert 'data-status="wrong"' in html and "“50.8”" in html and "47.00 ± 0.40" in html
     assert "MMLU 5-shot" in html and "p. 8" in html and render.STATUS_COLOURS["wrong"] in html
-    assert render.STATUS_COLOURS["pending"] in html
+    # the PRE verdict is still `pending`, but beside a finished POST it says what was planned
+    assert "planned: mmlu, 5-shot, acc" in html and render.STATUS_COLOURS["pending"] not in html
 
 
 def test_values_are_escaped() -> None:
     paper = f.paper(title="<script>alert(1)</script>")
-    html = render.paper_detail(build_document(paper, f.version(), [], now=f.NOW))
+    html = paper_page.paper_detail(build_document(paper, f.version(), [], now=f.NOW))
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 
@@ -44,8 +45,8 @@ def test_withdrawn_papers_are_marked_and_listed_with_their_headline() -> None:
         verdicts=VerdictPair(post=post_verdict(claim, f.measurement(0.508), now=f.NOW)),
     )
     doc = build_document(f.paper(withdrawn=True), f.version(), [entry], now=f.NOW)
-    assert 'class="withdrawn"' in render.paper_detail(doc)
-    listing = render.paper_list([doc], total=1)
+    assert 'class="withdrawn"' in paper_page.paper_detail(doc)
+    listing = render.paper_list([doc], render.ListPage(total=1))
     assert 'data-status="confirmed"' in listing and 'href="/ui/papers/2502.02737"' in listing
     assert "withdrawn" in listing
-    assert "No papers published yet" in render.paper_list([], total=0)
+    assert "No papers published yet" in render.paper_list([], render.ListPage())
