@@ -147,13 +147,7 @@ class EvaluationRunner:
         except Exception as error:
             if not _is_out_of_memory(error):
                 raise
-            _release_memory(loaded.device)
-            return failed(
-                f"out of memory on {loaded.device} evaluating {task} with {loaded.parameters:,} "
-                f"parameters; lower PV_EVAL_TOKEN_BUDGET or use a larger device",
-                model_revision=loaded.revision,
-                device=loaded.device,
-            )
+            return _out_of_memory(loaded, task, failed)
         value, stderr = combine(results)
         used = sum(r.examples for r in results)
         run = run.model_copy(update={"examples": used, "full_set": protocol.full_set})
@@ -238,13 +232,7 @@ class EvaluationRunner:
         except Exception as error:
             if not _is_out_of_memory(error):
                 raise
-            _release_memory(loaded.device)
-            return failed(
-                f"out of memory on {loaded.device} evaluating {task} with {loaded.parameters:,} "
-                f"parameters; lower PV_EVAL_TOKEN_BUDGET or use a larger device",
-                model_revision=loaded.revision,
-                device=loaded.device,
-            )
+            return _out_of_memory(loaded, task, failed)
         if key_metric not in result.metrics:
             return failed(f"lm-eval task {task!r} reported no {key_metric!r}", model_revision=loaded.revision)
         used = examples_used(result)
@@ -321,6 +309,19 @@ def build_runner(settings: EvaluatorSettings) -> EvaluationRunner:
     """The composition the evaluator service uses: one model loader and one data source per process."""
     token = settings.hf_token.get_secret_value() if settings.hf_token else None
     return EvaluationRunner(settings, ModelLoader(settings), data_source(settings.data_dir, token))
+
+
+def _out_of_memory(
+    loaded: LoadedModel, task: str, failed: Callable[..., tuple[Measurement, None]]
+) -> tuple[Measurement, None]:
+    """The failed measurement of a run that ran out of device memory (the memory is released first)."""
+    _release_memory(loaded.device)
+    return failed(
+        f"out of memory on {loaded.device} evaluating {task} with {loaded.parameters:,} "
+        f"parameters; lower PV_EVAL_TOKEN_BUDGET or use a larger device",
+        model_revision=loaded.revision,
+        device=loaded.device,
+    )
 
 
 def _is_out_of_memory(error: BaseException) -> bool:
