@@ -136,6 +136,13 @@ def _list_controls(listing: ListPage) -> str:
     return f"{form}<p id=status-counts>By headline verdict: {counts or 'none'}</p>{shown}"
 
 
+def _claim_count(doc: PublishedDocument) -> str:
+    """The extracted claims (`expected_claims`; the list does not load the claims themselves)."""
+    if doc.expected_claims is not None:
+        return str(doc.expected_claims)
+    return str(len(doc.claims)) if doc.claims else "—"
+
+
 def paper_list(docs: list[PublishedDocument], listing: ListPage) -> str:
     """Newest first (the store's order), with the search form and counts per headline status."""
     rows = []
@@ -146,7 +153,7 @@ def paper_list(docs: list[PublishedDocument], listing: ListPage) -> str:
         rows.append(
             f'<tr data-arxiv-id="{_e(key)}"><td><a href="{paper_link(key)}">{_e(key)}</a></td>'
             f"<td>{_e(doc.paper.title)}{withdrawn}</td><td>v{doc.latest_version.version}</td>"
-            f"<td>{status_badge(doc.verdict.status if doc.verdict else None)}</td><td>{len(doc.claims)}</td>"
+            f"<td>{status_badge(doc.verdict.status if doc.verdict else None)}</td><td>{_claim_count(doc)}</td>"
             f"<td>{_e(updated)}</td></tr>"
         )
     table = (

@@ -26,7 +26,7 @@ async def index(
         return HTMLResponse(render.not_found(message), status_code=422)
     store = request.app.state.store
     query = papers_query(q, status)
-    docs = await store.list_documents(limit=limit, offset=offset, query=query)
+    docs = await store.list_papers(limit=limit, offset=offset, query=query)
     base = papers_query(q, None)
     counts = [(s, await store.count_documents({**base, **papers_query(None, s)})) for s in LIST_STATUSES]
     listing = render.ListPage(search_key(q), status, counts, await store.count_documents(query), offset, limit)

@@ -333,13 +333,26 @@ class PublisherStore:
         self, *, limit: int = 50, offset: int = 0, query: dict[str, Any] | None = None
     ) -> list[PublishedDocument]:
         """Newest first; `query` is a plain find filter (the web page's search, see services/api/listing.py)."""
+        return await self._with_claims(await self._newest(limit, offset, query))
+
+    async def list_papers(
+        self, *, limit: int = 50, offset: int = 0, query: dict[str, Any] | None = None
+    ) -> list[PublishedDocument]:
+        """As `list_documents`, without assembling the claims (`claims` is empty; `expected_claims` counts
+        them): FerretDB scans the claims collection for every paper's claims, which a list need not pay."""
+        return [
+            PublishedDocument.model_validate({**_aware(doc), "claims": []})
+            for doc in await self._newest(limit, offset, query)
+        ]
+
+    async def _newest(self, limit: int, offset: int, query: dict[str, Any] | None) -> list[dict[str, Any]]:
         cursor = (
             self.papers.find(query or {})
             .sort([("updated_at", DESCENDING), ("_id", ASCENDING)])
             .skip(offset)
             .limit(limit)
         )
-        return await self._with_claims([doc async for doc in cursor])
+        return [doc async for doc in cursor]
 
     async def _with_claims(self, docs: list[dict[str, Any]]) -> list[PublishedDocument]:
         """The documents with `claims`: their latest version's claims in table order, one query for all."""

@@ -205,3 +205,7 @@ async def test_a_verdict_reads_no_other_claim_and_the_stored_document_has_no_cla
     assert doc.verdict.kind == "POST" and doc.claim_id == "c000"
     assert [d.claim_id for d in await store.list_documents()] == ["c000"]
     assert len((await store.list_documents())[0].claims) == 20
+    monkeypatch.setattr(store.claims, "find", no_scan)  # the web page's list never reads the claims
+    (listed,) = await store.list_papers()
+    assert listed.claim_id == "c000" and listed.claims == [] and listed.verdict == doc.verdict
+    monkeypatch.undo()
