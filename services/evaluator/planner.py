@@ -21,10 +21,11 @@ __all__ = ["Unsupported", "plan_run", "protocol_key", "runs_on_lm_eval"]
 
 
 def runs_on_lm_eval(claim: Claim) -> bool:
-    """The claim names an lm-eval task and its benchmark has no hand-written task."""
-    benchmark = claim.protocol.benchmark
-    handwritten = benchmark is not None and (benchmark in registry.TASKS or benchmark in COMPOSITES)
-    return claim.protocol.task is not None and not handwritten
+    """The claim names an lm-eval task and its benchmark has no hand-written task, or its prompts went
+    through the chat template or a system prompt (the hand-written tasks build plain prompts only)."""
+    p = claim.protocol
+    handwritten = p.benchmark is not None and (p.benchmark in registry.TASKS or p.benchmark in COMPOSITES)
+    return p.task is not None and (not handwritten or bool(p.chat_template) or bool(p.system_prompt))
 
 
 def plan_run(

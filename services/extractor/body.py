@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.extractor.floats import TableSource
-from services.extractor.latex import Document, find_environment_end, read_group
+from services.extractor.latex import Document, expand_macros, find_environment_end, read_group
 from services.extractor.names import (
     benchmark_family,
     benchmarks_in,
@@ -32,6 +32,7 @@ from services.extractor.names import (
     printed_key,
 )
 from services.extractor.plaintext import plain_label, strip_superscripts, to_plain
+from services.extractor.prompt_format import CHAT_HEAD, TURNS_HEAD, Scoped, chat_for, chat_sentence, mark, pick
 from services.extractor.protocol import (
     _HARNESS,
     HARNESS_USE,
@@ -45,7 +46,7 @@ from services.extractor.tables import Row
 from shared.models import ProtocolStatement
 
 MAX_SENTENCE = 800
-_HINT = re.compile(r"shot|harness|lm[\s\-]*eval|lighteval|olmes", re.I)
+_HINT = re.compile(r"shot|harness|lm[\s\-]*eval|lighteval|olmes|chat", re.I)
 _FLOATS = re.compile(r"\\begin\s*\{(table\*?|figure\*?|sidewaystable\*?|wraptable|algorithm\*?|equation\*?|align\*?)\}")
 _SECTION = re.compile(r"\\(?:chapter|section|appendix)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\(])|\n\s*\n|\\(?:paragraph|subsection|subsubsection|item)\b")
@@ -85,6 +86,10 @@ class BodyProtocol:
     # benchmark -> statements giving the count of a setting the paper calls "few-shot" ("In the few-shot
     # setting, there are 15 additional question / answer pairs"); used for cells labelled "few-shot"
     few_shot_counts: dict[str, list[ProtocolStatement]] = field(default_factory=dict)
+    # benchmark -> whether a setup table's "Chat" / "Multiturn ICL" column checks it, with its scope
+    chat_by_benchmark: dict[str, list[Scoped]] = field(default_factory=dict)
+    multiturn_by_benchmark: dict[str, list[Scoped]] = field(default_factory=dict)
+    chat_sentences: list[Scoped] = field(default_factory=list)  # "we use the provided chat template ..."
     # (benchmark, which statements) -> their keys: a table asks once per cell, the answer is per benchmark
     _keys_cache: dict[tuple[str | None, str], tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -93,6 +98,18 @@ class BodyProtocol:
         if (benchmark, which) not in self._keys_cache:
             self._keys_cache[benchmark, which] = _keys(benchmark, getattr(self, which))
         return self._keys_cache[benchmark, which]
+
+    def prompt_format(
+        self, benchmark: str | None, instruct: bool
+    ) -> tuple[ProtocolStatement | None, ProtocolStatement | None]:
+        """Whether the cell's prompts used the chat template, and its few-shot examples separate turns."""
+        chats = [x for key in self._keys(benchmark, "chat_by_benchmark") for x in self.chat_by_benchmark.get(key, [])]
+        turns = [
+            x
+            for key in self._keys(benchmark, "multiturn_by_benchmark")
+            for x in self.multiturn_by_benchmark.get(key, [])
+        ]
+        return chat_for(chats, self.chat_sentences, instruct), pick(turns, instruct)
 
     def few_shot_count(self, benchmark: str | None) -> ProtocolStatement | None:
         found = [st for key in self._keys(benchmark, "few_shot_counts") for st in self.few_shot_counts.get(key, [])]
@@ -184,6 +201,11 @@ class TableView:
     def few_shot_count(self, benchmark: str | None) -> ProtocolStatement | None:
         return self.body.few_shot_count(benchmark)
 
+    def prompt_format(
+        self, benchmark: str | None, instruct: bool
+    ) -> tuple[ProtocolStatement | None, ProtocolStatement | None]:
+        return self.body.prompt_format(benchmark, instruct)
+
     def split(self, benchmark: str | None) -> ProtocolStatement | None:
         return self.body.split_for(benchmark)
 
@@ -214,6 +236,10 @@ def read_body(doc: Document, table_labels: dict[str, str]) -> BodyProtocol:
         if statement is None:
             continue
         _few_shot_count(doc, start, end, out, plain=plain, statement=statement)
+        if (chat := chat_sentence(plain)) is not None:
+            out.chat_sentences.append(
+                (statement.model_copy(update={"field": "chat_template", "value": chat}), _scope(plain))
+            )
         section = _section_of(sections, start)
         harness = next((k for k, p in _HARNESS if p.search(plain.lower())), None) if out.harness is None else None
         if harness is not None and HARNESS_USE.search(plain):
@@ -338,9 +364,17 @@ def protocol_table_shots(doc: Document, tables: list[TableSource], sections: lis
                 continue
             col = shot_cols[0]
             split_cols = [c for c, cell in enumerate(row.cells) if plain_label(cell.text).strip().lower() == "split"]
+            format_cols = [
+                (c, which, plain_label(cell.text).strip())
+                for c, cell in enumerate(row.cells)
+                for which, head in (("chat_template", CHAT_HEAD), ("fewshot_as_multiturn", TURNS_HEAD))
+                if head.fullmatch(plain_label(cell.text).strip())
+            ]
             for body_row in rows[h + 1 :]:
                 if split_cols:
                     _setup_row_split(doc, table, body_row, split_cols[0], out)
+                for format_col, which, head in format_cols:
+                    _setup_row_format(doc, table, body_row, (col, format_col), which, head, out)
                 counted = _COUNT_CELL.fullmatch(plain_label(body_row.cells[col].text))  # "5", "8 (CoT)"
                 if counted is None:
                     continue
@@ -375,6 +409,27 @@ def _setup_row_split(doc: Document, table: TableSource, row: Row, col: int, out:
         return
     plain = f"{table.printed}: {plain_label(label_cell.text)} | {plain_label(split_cell.text)}"
     out.splits_by_benchmark.setdefault(key, []).append(_row_statement(doc, located, "split", split, plain))
+
+
+def _setup_row_format(
+    doc: Document, table: TableSource, row: Row, cols: tuple[int, int], which: str, head: str, out: BodyProtocol
+) -> None:
+    """ "GSM8K | ✓ | 8 | ✓ | ✓": a Chat or Multiturn ICL check mark (or cross) for the row's benchmark."""
+    shot_col, col = cols
+    cell = row.cells[col]
+    value = mark(cell.raw, expand_macros(cell.raw, doc.macros), plain_label(cell.text))
+    names = [c for c in dict.fromkeys(row.cells[:shot_col]) if plain_label(c.text)]
+    hits = [(c, k) for c in names if (k := _known_key(plain_label(c.text)))]
+    if value is None or not hits:
+        return
+    label_cell, key = hits[0]
+    located = doc.locate(min(label_cell.start, cell.start), max(label_cell.end, cell.end))
+    if located is None:
+        return
+    plain = f"{table.printed}: {plain_label(label_cell.text)} | {head}: {'yes' if value == 'true' else 'no'}"
+    st = _row_statement(doc, located, which, value, plain)
+    target = out.chat_by_benchmark if which == "chat_template" else out.multiturn_by_benchmark
+    target.setdefault(key, []).append((st, _scope(table.caption)))
 
 
 def _row_statement(

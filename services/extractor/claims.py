@@ -80,6 +80,10 @@ class TableBody(Protocol):
 
     def few_shot_count(self, benchmark: str | None) -> ProtocolStatement | None: ...
 
+    def prompt_format(
+        self, benchmark: str | None, instruct: bool
+    ) -> tuple[ProtocolStatement | None, ProtocolStatement | None]: ...
+
 
 @dataclass
 class ProtocolDecision:
@@ -124,7 +128,26 @@ def decide_protocol(
     _decide_shots(d, labels, caption, shots_text, metric_text, body, instruct)
     _decide_metric(d, labels, caption, metric_text)
     _decide_formulation_split_harness(d, labels, caption, body)
+    if body is not None:
+        _decide_prompt_format(d, body, _body_key(d.protocol, d, levels), instruct)
     return d
+
+
+def _decide_prompt_format(d: ProtocolDecision, body: TableBody, key: str | None, instruct: bool) -> None:
+    """Chat template and multi-turn few-shot as the paper states them (setup table or body text);
+    unstated, they stay None: lm-eval's defaults (no chat template)."""
+    p = d.protocol
+    chat, turns = body.prompt_format(key, instruct)
+    if chat is not None:
+        p.chat_template = chat.value == "true"
+        d.statements.append(chat)
+        d.stated.append(
+            f"chat_template={chat.value} ({'evaluation-setup table' if chat.plain.count('|') else 'body text'})"
+        )
+    if turns is not None and p.chat_template:
+        p.fewshot_as_multiturn = turns.value == "true"
+        d.statements.append(turns)
+        d.stated.append(f"fewshot_as_multiturn={turns.value} (evaluation-setup table)")
 
 
 def _decide_benchmark(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo) -> None:

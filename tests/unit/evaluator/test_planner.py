@@ -173,6 +173,17 @@ def test_hand_written_benchmarks_keep_their_path_and_no_task_no_lm_eval():
     assert "no lm-eval task catalog" in plan(claim(benchmark="truthfulqa", task="truthfulqa_mc2")).reason
 
 
+def test_a_hand_written_benchmark_run_with_the_chat_template_goes_through_lm_eval():
+    """The hand-written tasks build plain prompts: a claim whose prompts went through the chat template
+    (or a system prompt) runs lm-eval's task with it, or says why it cannot here."""
+    chat = lm_plan(claim(benchmark="gsm8k", task="gsm8k", chat_template=True))
+    assert isinstance(chat, Unsupported) and "'gsm8k' has no local data" in chat.reason  # the catalog was asked
+    system = lm_plan(claim(benchmark="gsm8k", task="gsm8k", system_prompt="You are a helpful assistant."))
+    assert isinstance(system, Unsupported) and "'gsm8k' has no local data" in system.reason
+    plain = lm_plan(claim(benchmark="gsm8k", task="gsm8k", chat_template=False))
+    assert isinstance(plain, RunProtocol) and plain.task is None  # the hand-written task, as without a statement
+
+
 def test_lm_eval_metric_shots_and_budget():
     flexible = lm_plan(claim(task="pv_gsm8k", metric="exact_match_flexible"))
     assert (flexible.benchmark, flexible.metric, flexible.n_shot, flexible.formulation) == (

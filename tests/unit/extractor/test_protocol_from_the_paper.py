@@ -32,3 +32,34 @@ def test_dev_benchmarks_is_not_a_split() -> None:
     split = {k: p for k, p in SPLITS}
     assert split["validation"].search("mmlu dev") and not split["validation"].search("dev benchmarks / mmlu")
     assert not split["test"].search("test suite")
+
+
+def test_olmo2_setup_table_gives_chat_template_and_multiturn_per_benchmark() -> None:
+    """OLMo 2's instruct regime table: "Chat" and "Multiturn ICL" check marks per benchmark; base-model
+    claims are not in its scope, and a cross or N/A never turns multi-turn on."""
+    paper = next(p for p in real_papers() if p.arxiv_id == "2501.00656")
+    claims = extract(paper.sources()).claims
+    by_task = {
+        (c.protocol.task, c.protocol.chat_template, c.protocol.fewshot_as_multiturn)
+        for c in claims
+        if c.citation.section == "Table 7"
+    }
+    assert ("gsm8k_cot", True, True) in by_task and ("bbh_cot_fewshot", True, True) in by_task  # ✓ ✓
+    assert ("mmlu", True, False) in by_task and ("truthfulqa_mc2", True, False) in by_task  # ✓ ✗
+    assert ("drop", False, None) in by_task  # Chat ✗, Multiturn N/A
+    stated = [c for c in claims if c.protocol.chat_template is not None]
+    assert stated and all(
+        s.field != "chat_template" or s.plain.startswith("Table ") for c in stated for s in c.evidence.statements
+    )
+    base = [c for c in claims if c.citation.section == "Table 2"]  # base models: the instruct table is not theirs
+    assert base and all(c.protocol.chat_template is None for c in base)
+
+
+def test_a_sentence_on_the_models_own_chat_template_applies_to_instruct_models_only() -> None:
+    paper = next(p for p in real_papers() if p.arxiv_id == "2402.00838")  # OLMo: "we use the provided chat template"
+    claims = extract(paper.sources()).claims
+    chat = [c for c in claims if c.protocol.chat_template]
+    assert chat and all(c.citation.section in ("Table 4", "Table 8") for c in chat)
+    assert all(c.protocol.chat_template is None for c in claims if c.citation.section == "Table 2")  # base models
+    olmo3 = next(p for p in real_papers() if p.arxiv_id == "2512.13961")  # "we disable chat templates within HELMET"
+    assert all(c.protocol.chat_template is None for c in extract(olmo3.sources()).claims)
