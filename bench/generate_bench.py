@@ -19,10 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -30,6 +28,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from evaluator_bench import TOKENIZER, build_model  # noqa: E402
+from loglikelihood_bench import timed  # noqa: E402
 
 TASKS = {
     "gsm8k_cot": "gsm8k/gsm8k-cot.yaml",
@@ -72,15 +71,6 @@ def samples(path: Path) -> dict[tuple[int, str], tuple[str, str]]:
     """(doc_id, filter) -> (raw generation, filtered answer), from lm-eval's sample records."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return {(row["doc_id"], row["filter"]): (row["resps"][0][0], row["filtered_resps"][0]) for row in rows}
-
-
-def run(command: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command[:6])} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return seconds
 
 
 def main() -> int:
@@ -152,7 +142,7 @@ def main() -> int:
         best: dict[str, float] = {}
         for _ in range(args.repeat):  # alternate; keep each command's fastest run
             for label, command in commands.items():
-                best[label] = min(best.get(label, float("inf")), run(command, env))
+                best[label] = min(best.get(label, float("inf")), timed(command, env)[0])
         mine = samples(ours_out)
         theirs = samples(next(theirs_out.rglob(f"samples_{task}_*.jsonl")))
         same_text = sum(mine[key][0] == theirs[key][0] for key in theirs if key in mine)

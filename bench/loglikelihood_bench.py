@@ -52,7 +52,8 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, list[dict]]:
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return seconds, [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    lines = [line.strip() for line in done.stdout.splitlines()]
+    return seconds, [json.loads(line) for line in lines if line.startswith("{") and line.endswith("}")]
 
 
 def main() -> int:
