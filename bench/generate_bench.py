@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -28,7 +27,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from evaluator_bench import TOKENIZER, build_model  # noqa: E402
-from loglikelihood_bench import timed  # noqa: E402
+from loglikelihood_bench import process_env, timed  # noqa: E402
 
 TASKS = {
     "gsm8k_cot": "gsm8k/gsm8k-cot.yaml",
@@ -82,15 +81,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per command, the fastest is kept")
     args = parser.parse_args()
 
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": str(args.threads),
-        "MKL_NUM_THREADS": str(args.threads),
-        "TOKENIZERS_PARALLELISM": "false",
-        "HF_HUB_OFFLINE": "1",
-        "HF_DATASETS_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    }
+    env = process_env(args.threads)
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="pv-genbench-") as tmp:
         root = Path(tmp)

@@ -46,6 +46,19 @@ def save_model(folder: Path) -> None:
     tokenizer.save_pretrained(folder)
 
 
+def process_env(threads: int) -> dict[str, str]:
+    """The environment of both processes: the same thread count, nothing fetched from the Hub."""
+    return {
+        **os.environ,
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+
+
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, list[dict]]:
     start = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -65,14 +78,7 @@ def main() -> int:
     parser.add_argument("--batch-size", default="64", help="lm-eval's batch size")
     args = parser.parse_args()
 
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": str(args.threads),
-        "MKL_NUM_THREADS": str(args.threads),
-        "TOKENIZERS_PARALLELISM": "false",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    }
+    env = process_env(args.threads)
     rng = random.Random(1234)
     workloads = {
         "MMLU-shaped": mmlu_workload(rng, 57, args.questions, 9)[0],
