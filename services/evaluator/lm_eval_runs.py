@@ -15,7 +15,8 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,24 @@ def forget_task_modules() -> None:
             del sys.modules[name]
 
 
+@contextmanager
+def uncached_transforms() -> Iterator[None]:
+    """`datasets` without its cache of `map`/`filter` results while lm-eval builds a task, so every
+    `process_docs` runs as in a fresh process on a fresh machine. A cached result would skip the
+    function, and with it the draws a module-level RNG (gpqa_main_n_shot's) makes: the next split
+    would then be shuffled from another state, and the questions would depend on what this
+    machine's cache happened to hold."""
+    import datasets
+
+    was_enabled = datasets.is_caching_enabled()
+    datasets.disable_caching()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            datasets.enable_caching()
+
+
 def local_catalog(include_path: Path | None, task_name: str) -> Any:
     """A catalog of the local configs alone (ours and `include_path`), when they define `task_name`
     with every member and its data local (`LmEvalCatalog.describe` offline); else None."""
@@ -143,22 +162,24 @@ def run_lm_eval_task(
             from services.evaluator.lm_backend import PaperverdictLM
 
             model = PaperverdictLM(pretrained=model, **(model_args or {}))
-        forget_task_modules()
         try:
-            samples = select(document_counts(manager, task_name)) if select else None
-            out = simple_evaluate(
-                model=model,
-                tasks=[task_name],
-                num_fewshot=num_fewshot,
-                limit=limit,
-                samples=samples,
-                task_manager=manager,
-                bootstrap_iters=bootstrap_iters,
-                log_samples=True,
-                apply_chat_template=apply_chat_template,
-                fewshot_as_multiturn=fewshot_as_multiturn,
-                system_instruction=system_instruction,
-            )
+            with uncached_transforms():
+                forget_task_modules()
+                samples = select(document_counts(manager, task_name)) if select else None
+                forget_task_modules()  # counting the documents ran process_docs once already
+                out = simple_evaluate(
+                    model=model,
+                    tasks=[task_name],
+                    num_fewshot=num_fewshot,
+                    limit=limit,
+                    samples=samples,
+                    task_manager=manager,
+                    bootstrap_iters=bootstrap_iters,
+                    log_samples=True,
+                    apply_chat_template=apply_chat_template,
+                    fewshot_as_multiturn=fewshot_as_multiturn,
+                    system_instruction=system_instruction,
+                )
         except (OSError, ConnectionError) as error:  # datasets' not-found / offline errors are OSErrors
             raise LmEvalTaskError(
                 f"lm-eval task {task_name!r}: its dataset is not available on this machine "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -151,19 +152,20 @@ def test_family_matches_hflm(backends: dict[str, Any], family: Family) -> None:
     print(f"{family.task}: {len(ours.samples[family.task])} samples, max |Δll| {worst:.2e}, {theirs.metrics}")
 
 
-def test_a_task_with_module_state_asks_the_same_requests_on_every_run(backends: dict[str, Any]) -> None:
+def test_a_task_with_module_state_asks_the_same_requests_on_every_run(
+    backends: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """gpqa_main_n_shot shuffles choices with a module-level Random(42): each run in one long-lived
-    evaluator must ask what a fresh `lm_eval` process asks (the first run), not a reshuffle."""
+    evaluator must ask what a fresh `lm_eval` process on a fresh machine asks (the first run, on an
+    empty `datasets` cache), not a reshuffle, and not what a cached `map` result skips drawing."""
     import datasets
 
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path)  # starts empty, warms up
     family = Family("pv_gpqa_main_n_shot", 1)
-    datasets.disable_caching()  # else `datasets` may hand back the first run's shuffled documents
-    try:
-        runs = [run(backends["ours"], family) for _ in range(3)]
-    finally:
-        datasets.enable_caching()
+    runs = [run(backends["ours"], family) for _ in range(3)]
     asked = [[sample["arguments"] for sample in r.samples[family.task]] for r in runs]
     assert asked[0] == asked[1] == asked[2]
+    assert any(tmp_path.rglob("*.arrow"))  # the documents did go through this cache
 
 
 def test_real_data_slices_are_the_ones_their_revision_names() -> None:
