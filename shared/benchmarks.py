@@ -96,7 +96,12 @@ BENCHMARKS: dict[str, Benchmark] = {b.key: b for b in REGISTRY}
 COMPOSITES: dict[str, tuple[str, ...]] = {b.key: b.parts for b in REGISTRY if b.parts}
 
 # Metrics reported as a fraction in [0, 1] by the evaluator and as a percent in most papers.
-FRACTION_METRICS = frozenset({"acc", "acc_norm", "exact_match", "exact_match_flexible", "pass@1", "f1", "rouge"})
+# lm-eval's own names included: a measurement's metric is the mapped variant's (LmEvalTask.metric).
+FRACTION_METRICS = frozenset(
+    {"acc", "acc_norm", "exact_match", "exact_match_flexible", "pass@1", "f1", "rouge"}
+    | {"accuracy_amb", "accuracy_disamb", "bleu_acc", "contains", "pct_stereotype"}
+    | {f"{level}_level_{mode}_acc" for level in ("prompt", "inst") for mode in ("strict", "loose")}  # IFEval
+)
 
 
 # ---------------------------------------------------------------- printed benchmark -> lm-eval task
@@ -253,6 +258,16 @@ _FAMILIES: dict[str, tuple[LmEvalTask, ...]] = {
     ),
     "aime_2024": (_gen("aime24", "exact_match", "exact_match,none"),),
     "aime_2025": (_gen("aime25", "exact_match", "exact_match,none"),),
+    # prompt level strict first (IFEval's headline); OLMo 2 states "Pass@1 (prompt; loose)"
+    "ifeval": tuple(
+        _gen("ifeval", metric, f"{metric},none")
+        for metric in (
+            "prompt_level_strict_acc",
+            "prompt_level_loose_acc",
+            "inst_level_strict_acc",
+            "inst_level_loose_acc",
+        )
+    ),
     "crows_pairs": (_mc("crows_pairs_english", "pct_stereotype"),),
     "winogender": (_mc("winogender_all"),),
     "toxigen": (_mc("toxigen"),),
@@ -288,8 +303,6 @@ NO_LM_EVAL_TASK: dict[str, str] = {
     "(temperature 0.2, 10 repeats); code runs here only in our sandbox, and decoding is greedy",
     "cruxeval_o": "lm-eval's cruxeval_output executes the generated code inside the evaluating process and samples "
     "(temperature 0.2, 10 repeats); code runs here only in our sandbox, and decoding is greedy",
-    "ifeval": "lm-eval's ifeval needs langdetect, immutabledict and nltk's punkt_tab (downloaded when its module "
-    "loads), not installed here, so it has no fidelity test yet",
     "arc": "is the mean of ARC-Easy and ARC-Challenge (lm-eval's ai2_arc is a tag with no aggregate score); "
     "the evaluator runs it from its parts",
     "realtoxicityprompts": "is scored by the Perspective API (an external service)",

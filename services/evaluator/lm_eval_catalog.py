@@ -143,6 +143,13 @@ class LmEvalCatalog:
                 f"lm-eval task {task!r} runs generated code inside the evaluating process ({unsafe[0]!r} sets "
                 f"unsafe_code); code runs here only in our sandbox, whose tasks are {sandboxed}"
             )
+        needs_punkt = [leaf for leaf in leaves if _uses_ifeval_scoring(configs[leaf])]
+        if needs_punkt:
+            from services.evaluator.nltk_data import missing_reason
+
+            reason = missing_reason()
+            if reason is not None:
+                return f"lm-eval task {task!r}: {reason}"
         local = [_local_files(configs[leaf]) for leaf in leaves]
         if self.offline and any(files is None for files in local):
             remote = next(leaf for leaf, files in zip(leaves, local) if files is None)
@@ -375,6 +382,12 @@ def _function_sources(value: Any) -> set[Path]:
         if "." in name and module.is_file():
             found.add(module)
     return found
+
+
+def _uses_ifeval_scoring(cfg: dict[str, Any]) -> bool:
+    """Whether the config scores with lm-eval's IFEval instruction checks (nltk's punkt_tab)."""
+    ifeval = (LM_EVAL_TASKS / "ifeval").resolve()
+    return any(path.resolve().is_relative_to(ifeval) for path in _function_sources(cfg))
 
 
 def _file_digest(path: Path) -> str:

@@ -104,6 +104,17 @@ def uncached_transforms() -> Iterator[None]:
             datasets.enable_caching()
 
 
+def seed_langdetect() -> None:
+    """langdetect (IFEval's language checks) draws random numbers on every call unless its factory is
+    seeded, so a borderline text could be detected differently on a re-run: seed it (0, langdetect's
+    documented way to deterministic results) so a verdict is reproducible from what we store."""
+    try:
+        from langdetect import DetectorFactory
+    except ImportError:  # without lm-eval[ifeval] no task detects languages
+        return
+    DetectorFactory.seed = 0
+
+
 def local_catalog(include_path: Path | None, task_name: str) -> Any:
     """A catalog of the local configs alone (ours and `include_path`), when they define `task_name`
     with every member and its data local (`LmEvalCatalog.describe` offline); else None."""
@@ -163,6 +174,7 @@ def run_lm_eval_task(
 
             model = PaperverdictLM(pretrained=model, **(model_args or {}))
         try:
+            seed_langdetect()
             with uncached_transforms():
                 forget_task_modules()
                 samples = select(document_counts(manager, task_name)) if select else None

@@ -40,6 +40,7 @@ from services.extractor.protocol import (
     is_base_text,
     is_instruct_text,
     parse_label,
+    parse_metric,
 )
 from services.extractor.shots import shots_per_benchmark
 from services.extractor.tables import Row
@@ -90,6 +91,8 @@ class BodyProtocol:
     chat_by_benchmark: dict[str, list[Scoped]] = field(default_factory=dict)
     multiturn_by_benchmark: dict[str, list[Scoped]] = field(default_factory=dict)
     chat_sentences: list[Scoped] = field(default_factory=list)  # "we use the provided chat template ..."
+    # benchmark -> the metric a setup table's "Metric" column gives its row ("IFEval | ... | Pass@1 (prompt; loose)")
+    metrics_by_benchmark: dict[str, list[Scoped]] = field(default_factory=dict)
     # (benchmark, which statements) -> their keys: a table asks once per cell, the answer is per benchmark
     _keys_cache: dict[tuple[str | None, str], tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -110,6 +113,13 @@ class BodyProtocol:
             for x in self.multiturn_by_benchmark.get(key, [])
         ]
         return chat_for(chats, self.chat_sentences, instruct), pick(turns, instruct)
+
+    def metric_for(self, benchmark: str | None, instruct: bool) -> ProtocolStatement | None:
+        """The metric the paper's evaluation-setup tables give this benchmark (for this kind of model)."""
+        found = [
+            x for key in self._keys(benchmark, "metrics_by_benchmark") for x in self.metrics_by_benchmark.get(key, [])
+        ]
+        return pick(found, instruct)
 
     def few_shot_count(self, benchmark: str | None) -> ProtocolStatement | None:
         found = [st for key in self._keys(benchmark, "few_shot_counts") for st in self.few_shot_counts.get(key, [])]
@@ -209,6 +219,9 @@ class TableView:
     def split(self, benchmark: str | None) -> ProtocolStatement | None:
         return self.body.split_for(benchmark)
 
+    def metric(self, benchmark: str | None, instruct: bool) -> ProtocolStatement | None:
+        return self.body.metric_for(benchmark, instruct)
+
 
 def paper_protocol(doc: Document, tables: list[TableSource]) -> tuple[BodyProtocol, list[int]]:
     """What the paper says about protocol outside each table's own labels and caption, and the section
@@ -276,6 +289,7 @@ _FEW_SHOT_COUNT = re.compile(
     r"\b(?:pairs|examples|demonstrations|exemplars|passages|paragraphs|questions|shots)\b",
     re.I,
 )
+_METRIC_HEAD = re.compile(r"metrics?", re.I)  # a setup table's column header, whole
 _CAPTION_SUBJECT = re.compile(r"\s*([A-Z][^:.]{0,40}?)\s*:")
 _FIGURE = re.compile(r"\\begin\s*\{(figure\*?)\}")
 
@@ -370,9 +384,14 @@ def protocol_table_shots(doc: Document, tables: list[TableSource], sections: lis
                 for which, head in (("chat_template", CHAT_HEAD), ("fewshot_as_multiturn", TURNS_HEAD))
                 if head.fullmatch(plain_label(cell.text).strip())
             ]
+            metric_cols = [
+                c for c, cell in enumerate(row.cells) if _METRIC_HEAD.fullmatch(plain_label(cell.text).strip())
+            ]
             for body_row in rows[h + 1 :]:
                 if split_cols:
                     _setup_row_split(doc, table, body_row, split_cols[0], out)
+                if len(metric_cols) == 1:
+                    _setup_row_metric(doc, table, body_row, (col, metric_cols[0]), out)
                 for format_col, which, head in format_cols:
                     _setup_row_format(doc, table, body_row, (col, format_col), which, head, out)
                 counted = _COUNT_CELL.fullmatch(plain_label(body_row.cells[col].text))  # "5", "8 (CoT)"
@@ -409,6 +428,26 @@ def _setup_row_split(doc: Document, table: TableSource, row: Row, col: int, out:
         return
     plain = f"{table.printed}: {plain_label(label_cell.text)} | {plain_label(split_cell.text)}"
     out.splits_by_benchmark.setdefault(key, []).append(_row_statement(doc, located, "split", split, plain))
+
+
+def _setup_row_metric(doc: Document, table: TableSource, row: Row, cols: tuple[int, int], out: BodyProtocol) -> None:
+    """ "IFEval | ✗ | 0 | ✓ | N/A | Pass@1 (prompt; loose)": the metric a setup table gives the row's benchmark."""
+    shot_col, col = cols
+    cell = row.cells[col]
+    printed = plain_label(cell.text).strip()
+    metric = parse_metric(printed)
+    names = [c for c in dict.fromkeys(row.cells[:shot_col]) if plain_label(c.text)]
+    hits = [(c, k) for c in names if (k := _known_key(plain_label(c.text)))]
+    if metric is None or metric in ("other", "accuracy") or len(hits) != 1:
+        return
+    label_cell, key = hits[0]
+    located = doc.locate(min(label_cell.start, cell.start), max(label_cell.end, cell.end))
+    if located is None:
+        return
+    plain = f"{table.printed}: {plain_label(label_cell.text)} | Metric: {printed}"
+    out.metrics_by_benchmark.setdefault(key, []).append(
+        (_row_statement(doc, located, "metric", metric, plain), _scope(table.caption))
+    )
 
 
 def _setup_row_format(

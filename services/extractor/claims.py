@@ -80,6 +80,8 @@ class TableBody(Protocol):
 
     def few_shot_count(self, benchmark: str | None) -> ProtocolStatement | None: ...
 
+    def metric(self, benchmark: str | None, instruct: bool) -> ProtocolStatement | None: ...
+
     def prompt_format(
         self, benchmark: str | None, instruct: bool
     ) -> tuple[ProtocolStatement | None, ProtocolStatement | None]: ...
@@ -126,7 +128,7 @@ def decide_protocol(
     d = ProtocolDecision(ClaimProtocol(benchmark_label=" / ".join(bench.levels)))
     _decide_benchmark(d, labels, caption)
     _decide_shots(d, labels, caption, shots_text, metric_text, body, instruct)
-    _decide_metric(d, labels, caption, metric_text)
+    _decide_metric(d, labels, caption, metric_text, body, instruct)
     _decide_formulation_split_harness(d, labels, caption, body)
     if body is not None:
         _decide_prompt_format(d, body, _body_key(d.protocol, d, levels), instruct)
@@ -219,7 +221,16 @@ def _decide_shots(
         d.unstated.append("n_shot (the paper says 'few-shot' without a count)" if few else "n_shot")
 
 
-def _decide_metric(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo, metric_text: str) -> None:
+def _decide_metric(
+    d: ProtocolDecision,
+    labels: _Labels,
+    caption: CaptionInfo,
+    metric_text: str,
+    body: TableBody | None = None,
+    instruct: bool = False,
+) -> None:
+    """The label, a Metric column, the caption; then an evaluation-setup table's Metric column for the
+    benchmark (OLMo 2's "IFEval | ... | Pass@1 (prompt; loose)"), with its row as evidence."""
     p = d.protocol
     default = BENCHMARKS.get(p.benchmark or "")
     stated_metric = next((i.metric for i in reversed(labels.infos) if i.metric), None)
@@ -233,6 +244,11 @@ def _decide_metric(d: ProtocolDecision, labels: _Labels, caption: CaptionInfo, m
             or caption.metric
         )
         source = "caption"
+    if stated_metric is None and body is not None and not p.derived:
+        row = body.metric(_body_key(p, d, labels.levels), instruct)
+        if row is not None:
+            stated_metric, source = row.value, f"evaluation-setup table, {row.source_file}: {row.plain[:120]!r}"
+            d.statements.append(row)
     # A field the paper does not state stays None ("unknown" to the verdict rules, so gate C1 can
     # never publish `wrong` on an assumption); the evaluator then runs the benchmark's default.
     if stated_metric == "accuracy" and default is not None and default.metric == "exact_match":

@@ -23,6 +23,11 @@ from services.extractor.shots import parse_shots, shots_per_benchmark
 _METRICS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (k, re.compile(p))
     for k, p in (
+        # IFEval's four (lm-eval's names): "Pass@1 (prompt; loose)", "Prompt-level strict acc."
+        ("prompt_level_loose_acc", r"(?s)^(?=.*\bprompt\b)(?=.*\bloose\b)"),
+        ("prompt_level_strict_acc", r"(?s)^(?=.*\bprompt\b)(?=.*\bstrict\b)"),
+        ("inst_level_loose_acc", r"(?s)^(?=.*\binst(?:r|ruction)?s?\b\.?)(?=.*\bloose\b)"),
+        ("inst_level_strict_acc", r"(?s)^(?=.*\binst(?:r|ruction)?s?\b\.?)(?=.*\bstrict\b)"),
         ("acc", r"\bun-?normali[sz]ed[\s\-]+acc|\braw[\s\-]+acc|\bacc\.?\s*\((?:unnorm|raw)"),
         ("acc_norm", r"acc(?:uracy)?[\s_.\-]*\(?norm|(?<!un)normali[sz]ed[\s\-]+acc|\bacc_n\b|\bnorm\.?\s*acc"),
         ("exact_match", r"\bem\b|exact[\s\-]*match"),

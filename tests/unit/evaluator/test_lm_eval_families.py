@@ -80,6 +80,7 @@ FAMILIES = [
     Family("pv_qqp", 1),
     Family("pv_wnli", 1),
     Family("pv_aime24"),
+    Family("pv_ifeval"),  # instruction checks: nltk's punkt_tab (services/evaluator/nltk_data.py), langdetect
 ]
 
 

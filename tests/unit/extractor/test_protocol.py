@@ -89,6 +89,10 @@ def test_known_benchmarks_we_cannot_run_come_with_a_reason(label: str, why: str)
         ("Accuracy", None, "accuracy", None),
         ("unnormalized accuracy", None, "acc", None),
         ("k=5", 5, None, None),
+        ("Pass@1 (prompt; loose)", None, "prompt_level_loose_acc", None),  # IFEval: lm-eval's four names
+        ("IFEval (prompt-level strict acc.)", None, "prompt_level_strict_acc", None),
+        ("Inst-level loose", None, "inst_level_loose_acc", None),
+        ("IFEval instruction strict", None, "inst_level_strict_acc", None),
     ],
 )
 def test_label_protocol_fields(label: str, n_shot: int | None, metric: str | None, formulation: str | None) -> None:

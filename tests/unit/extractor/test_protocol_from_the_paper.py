@@ -55,6 +55,22 @@ def test_olmo2_setup_table_gives_chat_template_and_multiturn_per_benchmark() -> 
     assert base and all(c.protocol.chat_template is None for c in base)
 
 
+def test_olmo2_setup_table_gives_the_metric_its_cells_do_not_print() -> None:
+    """OLMo 2's instruct regime table: "IFEval | ... | Pass@1 (prompt; loose)", "DROP | ... | F1"; the row
+    is the evidence; base-model cells (another table's scope) keep what their own labels say."""
+    paper = next(p for p in real_papers() if p.arxiv_id == "2501.00656")
+    claims = extract(paper.sources()).claims
+    table7 = [c for c in claims if c.citation.section == "Table 7"]
+    metrics = Counter((c.protocol.task, c.protocol.metric) for c in table7 if c.protocol.task)
+    assert metrics[("ifeval", "prompt_level_loose_acc")] == 26 and metrics[("drop", "f1")] == 26
+    assert not [c for c in table7 if c.protocol.task == "ifeval" and c.protocol.metric != "prompt_level_loose_acc"]
+    ifeval = next(c for c in table7 if c.protocol.task == "ifeval")
+    row = next(s for s in ifeval.evidence.statements if s.field == "metric")
+    assert row.plain.endswith("IFEval | Metric: Pass@1 (prompt; loose)") and "IFEval" in row.text
+    base = [c for c in claims if c.citation.section == "Table 2"]
+    assert base and not any(c.protocol.metric == "prompt_level_loose_acc" for c in base)
+
+
 def test_a_sentence_on_the_models_own_chat_template_applies_to_instruct_models_only() -> None:
     paper = next(p for p in real_papers() if p.arxiv_id == "2402.00838")  # OLMo: "we use the provided chat template"
     claims = extract(paper.sources()).claims
