@@ -99,7 +99,7 @@ COMPOSITES: dict[str, tuple[str, ...]] = {b.key: b.parts for b in REGISTRY if b.
 # lm-eval's own names included: a measurement's metric is the mapped variant's (LmEvalTask.metric).
 FRACTION_METRICS = frozenset(
     {"acc", "acc_norm", "exact_match", "exact_match_flexible", "pass@1", "f1", "rouge"}
-    | {"accuracy_amb", "accuracy_disamb", "bleu_acc", "contains", "pct_stereotype"}
+    | {"accuracy_amb", "accuracy_disamb", "bleu_acc", "contains", "pct_stereotype", "rouge1", "rouge2", "rougeL"}
     | {f"{level}_level_{mode}_acc" for level in ("prompt", "inst") for mode in ("strict", "loose")}  # IFEval
 )
 
@@ -258,6 +258,10 @@ _FAMILIES: dict[str, tuple[LmEvalTask, ...]] = {
     ),
     "aime_2024": (_gen("aime24", "exact_match", "exact_match,none"),),
     "aime_2025": (_gen("aime25", "exact_match", "exact_match,none"),),
+    # SQuAD as zero-shot completion ("SQD" in recall-intensive suites: hazyresearch/based-squad)
+    "squad": (_gen("squad_completion", "contains", "contains,none"),),
+    # ROUGE F-measures (rouge_score, stemmed); lm-eval's BERTScore needs bert_score, not installed
+    "cnn_dm": tuple(_gen("cnn_dailymail_abisee", m, f"{m},none") for m in ("rougeL", "rouge2", "rouge1")),
     # prompt level strict first (IFEval's headline); OLMo 2 states "Pass@1 (prompt; loose)"
     "ifeval": tuple(
         _gen("ifeval", metric, f"{metric},none")
@@ -306,9 +310,8 @@ NO_LM_EVAL_TASK: dict[str, str] = {
     "arc": "is the mean of ARC-Easy and ARC-Challenge (lm-eval's ai2_arc is a tag with no aggregate score); "
     "the evaluator runs it from its parts",
     "realtoxicityprompts": "is scored by the Perspective API (an external service)",
-    "cnn_dm": "lm-eval's cnn_dailymail scores with BERTScore, which downloads a scoring model",
-    "squad": "names SQuAD without its form: lm-eval's squadv2 scores through the Hub's squad_v2 metric script, "
-    "squad_completion is the zero-shot completion form",
+    "squad_v2": "lm-eval's squadv2 scores through Hugging Face evaluate's squad_v2 metric script, which is "
+    "downloaded from the Hub and executed when the metric loads (not installable here from a package)",
     "pile_ppl": "lm-eval 0.4.13 has only the Pile's 22 subsets (pile_arxiv, ...), no whole-Pile task",
     "pile_bpb": "lm-eval 0.4.13 has only the Pile's 22 subsets (pile_arxiv, ...), no whole-Pile task",
     "openbookqa_fact": "gives the model OpenBookQA's supporting fact, which lm-eval's openbookqa does not",

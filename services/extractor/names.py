@@ -185,6 +185,7 @@ _MAP_KEYS = {
     "rwqa": "realworldqa",
     "gsm8k+pal": "gsm8k_pal",
     "sqd": "squad",
+    "squadv2": "squad_v2",
 }
 _AIME_YEAR = re.compile(r"\b(?:20)?(24|25)\b")
 

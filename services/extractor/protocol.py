@@ -33,6 +33,9 @@ _METRICS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("exact_match", r"\bem\b|exact[\s\-]*match"),
         ("pass@1", r"pass\s*@\s*1\b"),
         ("f1", r"\bf1\b"),
+        ("rougeL", r"\brouge[\s\-_]*l\b"),  # lm-eval's names for ROUGE-L, -2, -1
+        ("rouge2", r"\brouge[\s\-_]*2\b"),
+        ("rouge1", r"\brouge[\s\-_]*1\b"),
         ("rouge", r"\brouge"),
         ("other", r"\bbleu\b|\bchrf\b|\bperplexity\b|\bppl\b|\bbpb\b|\bbits[\s\-]per[\s\-]byte\b"),
         ("accuracy", r"\bacc(?:uracy|uracies)?\b"),  # the word: does not say whether normalized

@@ -72,6 +72,7 @@ FAMILIES = [
     Family("pv_babi", 1),
     Family("pv_swde"),  # Python task classes (local_classes.py: local documents, otherwise lm-eval's)
     Family("pv_fda"),
+    Family("pv_squad_completion"),
     Family("pv_bbq"),
     Family("pv_wic", 1),
     Family("pv_wsc", 1),
@@ -81,6 +82,7 @@ FAMILIES = [
     Family("pv_wnli", 1),
     Family("pv_aime24"),
     Family("pv_ifeval"),  # instruction checks: nltk's punkt_tab (services/evaluator/nltk_data.py), langdetect
+    Family("pv_cnn_dailymail"),  # ROUGE-1/2/L (rouge_score); no BERTScore (bert_score is not installed)
 ]
 
 
@@ -167,6 +169,18 @@ def test_a_task_with_module_state_asks_the_same_requests_on_every_run(
     asked = [[sample["arguments"] for sample in r.samples[family.task]] for r in runs]
     assert asked[0] == asked[1] == asked[2]
     assert any(tmp_path.rglob("*.arrow"))  # the documents did go through this cache
+
+
+def test_cnn_dailymail_scores_rouge_here_and_no_bertscore() -> None:
+    """lm-eval's cnn_dailymail computes BERTScore only where `bert_score` is installed (it would download
+    a scoring model); here it reports ROUGE-1/2/L from rouge_score, F-measure with stemming."""
+    from lm_eval.tasks.cnn_dailymail.utils import process_results
+
+    doc = {"highlights": "Fishing boat towed to harbour after engine failure."}
+    same = process_results(doc, ["Fishing boat towed to harbour after engine failure."])
+    part = process_results(doc, ["A boat was towed to the harbour."])
+    assert (same["rouge1"], same["rouge2"], same["rougeL"]) == (1.0, 1.0, 1.0)
+    assert 0.0 < part["rouge2"] < part["rouge1"] < 1.0 and not any(k.startswith("bertscore") for k in part)
 
 
 def test_real_data_slices_are_the_ones_their_revision_names() -> None:
