@@ -1,4 +1,9 @@
-"""The paper page: the verdicts at a glance (summary, plot), then the claims grouped and filterable."""
+"""The paper page: the verdicts at a glance (summary, plot), then the claims grouped and filterable.
+
+Two steps, so a large paper reads only what it shows: `rows_on_page(cards, filters)` names the claims
+whose rows the page shows (at most MAX_CARDS), then `render(doc, cards, rows, filters)` builds the
+page from every claim's card and those claims' entries. `paper_detail(doc)` does both from a
+document with its claims."""
 
 from __future__ import annotations
 
@@ -8,18 +13,19 @@ from urllib.parse import quote
 from services.api import plot
 from services.api.render import claim_anchor, claim_row, page, status_badge, status_colour
 from services.api.summary import (
+    Card,
     Filters,
     PlotPoint,
     Shown,
+    cards_of,
     group_claims,
     headline_reason,
-    model_name,
     plot_points,
     status_counts,
     unmeasurable_counts,
     visible_cards,
 )
-from shared.documents import PublishedDocument
+from shared.documents import ClaimEntry, PublishedDocument
 
 PER_GROUP = 20  # cards of each group on the unfiltered page
 MAX_CARDS = 200  # cards on any one page; the rest are reached by URL (filters, offset)
@@ -29,8 +35,8 @@ def _e(value: object) -> str:
     return escape("" if value is None else str(value))
 
 
-def summary_html(doc: PublishedDocument) -> str:
-    counts = status_counts(doc.claims)
+def summary_html(doc: PublishedDocument, cards: list[Card]) -> str:
+    counts = status_counts(cards)
     mix = ", ".join(f"{n} {status}" for status, n in counts) or "no claims"
     badges = "".join(f'<span class="count">{status_badge(s)} {n}</span>' for s, n in counts)
     headline = doc.verdict
@@ -42,7 +48,7 @@ def summary_html(doc: PublishedDocument) -> str:
         if headline
         else f"<p>Headline verdict: {status_badge(None)}</p>"
     )
-    unmeasurable = unmeasurable_counts(doc.claims)
+    unmeasurable = unmeasurable_counts(cards)
     not_measurable = (
         f'<p id="unmeasurable">{sum(n for _, n in unmeasurable)} not measurable: '
         + "; ".join(f"{n} {_e(reason)}" for reason, n in unmeasurable)
@@ -54,7 +60,7 @@ def summary_html(doc: PublishedDocument) -> str:
     return f'<div id="summary">{mix_line}{badges}{head}{not_measurable}</div>'
 
 
-def filters_html(doc: PublishedDocument, filters: Filters) -> str:
+def filters_html(cards: list[Card], filters: Filters) -> str:
     active = filters.active()
     shown = (
         "Filtered by "
@@ -64,9 +70,9 @@ def filters_html(doc: PublishedDocument, filters: Filters) -> str:
         else "No filter"
     )
     options = (
-        ("table", "Tables", sorted({e.claim.table_label for e in doc.claims})),
-        ("model", "Models", sorted({model_name(e.claim) for e in doc.claims})),
-        ("status", "Status", [status for status, _ in status_counts(doc.claims)]),
+        ("table", "Tables", sorted({c.table for c in cards})),
+        ("model", "Models", sorted({c.model for c in cards})),
+        ("status", "Status", [status for status, _ in status_counts(cards)]),
     )
     lines = "".join(
         f'<p class="muted">{label}: '
@@ -78,7 +84,7 @@ def filters_html(doc: PublishedDocument, filters: Filters) -> str:
     return f'<div class="filters"><p id="active-filters">{shown}</p>{lines}</div>'
 
 
-def _group_html(shown: Shown, filters: Filters) -> str:
+def _group_html(shown: Shown, filters: Filters, rows: dict[str, ClaimEntry]) -> str:
     group, n = shown.group, len(shown.group.entries)
     title = f"{status_badge(group.key) if group.measurable else _e(group.key)} {n} claim{'s' * (n != 1)}"
     more = (
@@ -87,11 +93,11 @@ def _group_html(shown: Shown, filters: Filters) -> str:
         if shown.more
         else ""
     )
-    rows = "".join(claim_row(e) for e in shown.entries)
+    cells = "".join(claim_row(rows[c.claim_id]) for c in shown.entries if c.claim_id in rows)
     table = (
         '<table class="claims"><thead><tr><th>Cited cell and measured value</th><th>POST verdict</th>'
-        f"<th>PRE verdict</th></tr></thead><tbody>{rows}</tbody></table>"
-        if rows
+        f"<th>PRE verdict</th></tr></thead><tbody>{cells}</tbody></table>"
+        if cells
         else ""
     )
     key = _e(group.key)
@@ -116,34 +122,51 @@ def _paged(filters: Filters, total: int) -> tuple[int, int, str]:
     return start, stop, nav
 
 
-def claims_html(doc: PublishedDocument, filters: Filters) -> tuple[str, set[str]]:
-    """The grouped claims and the ids of the claims whose cards are on the page."""
-    entries = [e for e in doc.claims if filters.matches(e)]
-    nav = ""
+def _shown(cards: list[Card], filters: Filters) -> tuple[list[Shown], str]:
+    """The groups with the cards the page shows, and the paging links of a filtered list."""
+    picked = [c for c in cards if filters.matches(c)]
     if filters.active():
-        start, stop, nav = _paged(filters, len(entries))
-        groups = group_claims(entries[start:stop])
-        shown = visible_cards(groups, per_group=MAX_CARDS, total=MAX_CARDS)
-    else:
-        shown = visible_cards(group_claims(entries), per_group=PER_GROUP, total=MAX_CARDS)
-    on_page = {e.claim_id for s in shown for e in s.entries}
-    body = "".join(_group_html(s, filters) for s in shown) or "<p>No claim matches.</p>"
+        start, stop, nav = _paged(filters, len(picked))
+        return visible_cards(group_claims(picked[start:stop]), per_group=MAX_CARDS, total=MAX_CARDS), nav
+    return visible_cards(group_claims(picked), per_group=PER_GROUP, total=MAX_CARDS), ""
+
+
+def rows_on_page(cards: list[Card], filters: Filters) -> list[str]:
+    """The ids of the claims whose rows the page shows: the only full claims it needs."""
+    shown, _ = _shown(cards, filters)
+    return [c.claim_id for s in shown for c in s.entries]
+
+
+def claims_html(cards: list[Card], filters: Filters, rows: dict[str, ClaimEntry]) -> tuple[str, set[str]]:
+    """The grouped claims and the ids of the claims whose cards are on the page."""
+    shown, nav = _shown(cards, filters)
+    on_page = {c.claim_id for s in shown for c in s.entries if c.claim_id in rows}
+    body = "".join(_group_html(s, filters, rows) for s in shown) or "<p>No claim matches.</p>"
     return f'<div class="groups">{nav}{body}{nav}</div>', on_page
 
 
 def paper_detail(doc: PublishedDocument, filters: Filters | None = None) -> str:
+    """The page of a document with its claims."""
+    return render(doc, cards_of(doc.claims), {e.claim_id: e for e in doc.claims}, filters)
+
+
+def render(
+    doc: PublishedDocument, cards: list[Card], rows: dict[str, ClaimEntry], filters: Filters | None = None
+) -> str:
+    """The page from every claim's card (in table order) and the entries of the claims it shows
+    (`rows_on_page`); `doc.claims` is not read."""
     filters = filters or Filters()
     key = doc.arxiv_id or doc.paper.arxiv_id
     withdrawn = ' <span class="withdrawn">withdrawn</span>' if doc.paper.withdrawn else ""
     expected = f" of {doc.expected_claims} expected" if doc.expected_claims is not None else ""
-    claims, on_page = claims_html(doc, filters)
+    claims, on_page = claims_html(cards, filters, rows)
     page_path = f"/ui/papers/{quote(key, safe='/')}"
 
     def href(point: PlotPoint) -> str:
         anchor = f"#{quote(claim_anchor(point.claim_id))}"
         return anchor if point.claim_id in on_page else f"{page_path}{Filters(claim=point.claim_id).query()}{anchor}"
 
-    points = plot_points(doc.claims)
+    points = plot_points(cards)
     svg = plot.scatter(points, href, status_colour)
     figure = (
         f'<figure><figcaption class="muted">Reported vs measured, {len(points)} measured claims; '
@@ -156,7 +179,7 @@ def paper_detail(doc: PublishedDocument, filters: Filters | None = None) -> str:
         f'<p><a href="https://arxiv.org/abs/{_e(key)}v{doc.latest_version.version}">arXiv:{_e(key)}'
         f"v{doc.latest_version.version}</a> · latest on arXiv v{doc.paper.latest_version} · "
         f'<a href="/papers/{_e(key)}/verdicts">verdict history</a></p>'
-        f'<div class="overview">{summary_html(doc)}{figure}</div>'
-        f"<h3>Claims ({len(doc.claims)}{_e(expected)})</h3>{filters_html(doc, filters)}{claims}"
+        f'<div class="overview">{summary_html(doc, cards)}{figure}</div>'
+        f"<h3>Claims ({len(cards)}{_e(expected)})</h3>{filters_html(cards, filters)}{claims}"
     )
     return page(doc.paper.title, body)

@@ -1,6 +1,9 @@
 """What the paper page shows, computed from the read model: counts, groups, filters, plot points.
 
-Pure functions (no HTML, no I/O): render.py and paper_page.py turn them into markup."""
+Pure functions (no HTML, no I/O): render.py and paper_page.py turn them into markup. They work on
+`Card`s, the few fields of a claim the page aggregates over (status, table, model, unmeasurable
+reason, plot point): the store keeps them apart from the full claims (`PublisherStore.get_cards`), so
+a 4,000-claim page reads 4,000 cards and only the claims whose rows it shows."""
 
 from __future__ import annotations
 
@@ -9,86 +12,62 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
-from services.validator.stats import Z_THRESHOLD
-from shared.benchmarks import FRACTION_METRICS
-from shared.documents import ClaimEntry
-from shared.models import Claim, Verdict
+from services.publisher.cards import (
+    NO_REASON,
+    Card,
+    PlotPoint,
+    card_of,
+    cards_of,
+    current_verdict,
+    entry_status,
+    model_name,
+    printed_factor,
+    unmeasurable_reason,
+)
+from shared.models import Verdict
+
+__all__ = [  # the card's names too: the page's modules and tests take them from here
+    "NO_REASON",
+    "Card",
+    "PlotPoint",
+    "card_of",
+    "cards_of",
+    "current_verdict",
+    "entry_status",
+    "model_name",
+    "printed_factor",
+    "unmeasurable_reason",
+    "STATUS_ORDER",
+    "Filters",
+    "Group",
+    "Shown",
+    "group_claims",
+    "headline_reason",
+    "plot_points",
+    "status_counts",
+    "unmeasurable_counts",
+    "visible_cards",
+]
 
 # Worst first: a reviewer reads the problems before the confirmations.
 STATUS_ORDER = ("wrong", "partial", "confirmed", "inconclusive", "pending", "none")
-NO_REASON = "no reason recorded"
 
 
-def current_verdict(entry: ClaimEntry) -> Verdict | None:
-    return entry.verdicts.post or entry.verdicts.pre
-
-
-def entry_status(entry: ClaimEntry) -> str:
-    verdict = current_verdict(entry)
-    return verdict.status if verdict else "none"
-
-
-def model_name(claim: Claim) -> str:
-    return claim.model_id or claim.model_label
-
-
-def unmeasurable_reason(entry: ClaimEntry) -> str | None:
-    """Why the claim cannot be measured, or None when it can."""
-    if entry.claim.measurable:
-        return None
-    return (entry.claim.unmeasurable_reason or "").strip() or NO_REASON
-
-
-def status_counts(entries: list[ClaimEntry]) -> list[tuple[str, int]]:
+def status_counts(cards: list[Card]) -> list[tuple[str, int]]:
     """(status, count) for the statuses present, in STATUS_ORDER."""
-    counts = Counter(entry_status(e) for e in entries)
+    counts = Counter(c.status for c in cards)
     return [(s, counts[s]) for s in STATUS_ORDER if counts[s]]
 
 
-def unmeasurable_counts(entries: list[ClaimEntry]) -> list[tuple[str, int]]:
+def unmeasurable_counts(cards: list[Card]) -> list[tuple[str, int]]:
     """(reason, count) of the claims that cannot be measured, most frequent first."""
-    counts = Counter(r for e in entries if (r := unmeasurable_reason(e)) is not None)
+    counts = Counter(c.reason for c in cards if c.reason is not None)
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def printed_factor(claim: Claim, verdict: Verdict) -> float:
-    """Factor taking a stored score (a fraction for accuracy-like metrics) to the paper's printed scale."""
-    metric = (verdict.run_protocol.metric if verdict.run_protocol else None) or claim.protocol.metric
-    score = verdict.score if verdict.score is not None else 0.0
-    fraction = metric in FRACTION_METRICS if metric else 0.0 <= score <= 1.0
-    return 100.0 if fraction and claim.protocol.scale == "percent" else 1.0
-
-
-@dataclass(frozen=True)
-class PlotPoint:
-    claim_id: str
-    label: str  # names the claim on hover
-    reported: float  # as printed
-    measured: float  # on the printed scale
-    half_width: float  # z * stderr on the printed scale (0 when no stderr)
-    status: str
-
-
-def plot_points(entries: list[ClaimEntry]) -> list[PlotPoint]:
+def plot_points(cards: list[Card]) -> list[PlotPoint]:
     """One point per claim with a measured POST score, in the claim's printed unit."""
-    points = []
-    for entry in entries:
-        post = entry.verdicts.post
-        if post is None or post.score is None:
-            continue
-        claim, factor = entry.claim, printed_factor(entry.claim, post)
-        c = claim.citation
-        points.append(
-            PlotPoint(
-                claim_id=claim.claim_id,
-                label=f"{claim.table_label} · {c.row} · {c.column}: reported {c.quoted_text}",
-                reported=c.reported_value,
-                measured=post.score * factor,
-                half_width=Z_THRESHOLD * abs(post.stderr) * factor if post.stderr is not None else 0.0,
-                status=post.status,
-            )
-        )
-    return points
+    return [c.point for c in cards if c.point is not None]
 
 
 @dataclass(frozen=True)
@@ -106,14 +85,13 @@ class Filters:
         named = (("table", self.table), ("model", self.model), ("status", self.status), ("reason", self.reason))
         return [(name, value) for name, value in (*named, ("claim", self.claim)) if value]
 
-    def matches(self, entry: ClaimEntry) -> bool:
-        claim = entry.claim
+    def matches(self, card: Card) -> bool:
         return (
-            (self.table is None or claim.table_label == self.table)
-            and (self.model is None or model_name(claim) == self.model)
-            and (self.status is None or entry_status(entry) == self.status)
-            and (self.reason is None or unmeasurable_reason(entry) == self.reason)
-            and (self.claim is None or claim.claim_id == self.claim)
+            (self.table is None or card.table == self.table)
+            and (self.model is None or card.model == self.model)
+            and (self.status is None or card.status == self.status)
+            and (self.reason is None or card.reason == self.reason)
+            and (self.claim is None or card.claim_id == self.claim)
         )
 
     def query(self, **changes: str | int | None) -> str:
@@ -128,23 +106,22 @@ class Filters:
 @dataclass(frozen=True)
 class Group:
     key: str  # a status, or an unmeasurable reason
-    entries: list[ClaimEntry]
+    entries: list[Card]
     measurable: bool
 
     def filter_changes(self) -> dict[str, str]:
         return {"status": self.key} if self.measurable else {"reason": self.key}
 
 
-def group_claims(entries: list[ClaimEntry]) -> list[Group]:
+def group_claims(cards: list[Card]) -> list[Group]:
     """Measurable claims by status (worst first), then the unmeasurable ones by reason (most first)."""
-    by_status: dict[str, list[ClaimEntry]] = {}
-    by_reason: dict[str, list[ClaimEntry]] = {}
-    for entry in entries:
-        reason = unmeasurable_reason(entry)
-        if reason is None:
-            by_status.setdefault(entry_status(entry), []).append(entry)
+    by_status: dict[str, list[Card]] = {}
+    by_reason: dict[str, list[Card]] = {}
+    for card in cards:
+        if card.reason is None:
+            by_status.setdefault(card.status, []).append(card)
         else:
-            by_reason.setdefault(reason, []).append(entry)
+            by_reason.setdefault(card.reason, []).append(card)
     groups = [Group(s, by_status[s], True) for s in STATUS_ORDER if s in by_status]
     reasons = sorted(by_reason.items(), key=lambda item: (-len(item[1]), item[0]))
     return groups + [Group(reason, items, False) for reason, items in reasons]
@@ -153,7 +130,7 @@ def group_claims(entries: list[ClaimEntry]) -> list[Group]:
 @dataclass(frozen=True)
 class Shown:
     group: Group
-    entries: list[ClaimEntry]  # the cards rendered
+    entries: list[Card]  # the cards rendered
     more: int  # cards of the group left out (reachable by the group's own URL)
 
 

@@ -48,8 +48,11 @@ async def paper(
         key = parse_arxiv_id(arxiv_id).base
     except InvalidArxivId as exc:
         return HTMLResponse(render.not_found(str(exc)), status_code=422)
-    doc = await request.app.state.store.get_document(key)
+    store = request.app.state.store
+    doc = await store.get_paper(key)
     if doc is None:
         return HTMLResponse(render.not_found(f"paper {key} has not been published"), status_code=404)
     filters = Filters(table or None, model or None, status or None, reason or None, claim or None, offset)
-    return HTMLResponse(paper_page.paper_detail(doc, filters))
+    cards = await store.get_cards(doc)  # every claim's card; full claims only for the rows shown
+    rows = await store.get_entries(paper_page.rows_on_page(cards, filters))
+    return HTMLResponse(paper_page.render(doc, cards, rows, filters))

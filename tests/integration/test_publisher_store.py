@@ -209,3 +209,48 @@ async def test_a_verdict_reads_no_other_claim_and_the_stored_document_has_no_cla
     (listed,) = await store.list_papers()
     assert listed.claim_id == "c000" and listed.claims == [] and listed.verdict == doc.verdict
     monkeypatch.undo()
+
+
+async def test_the_page_from_stored_cards_is_the_page_of_the_whole_document(store: PublisherStore) -> None:
+    """The paper page reads every claim's card and only the claims whose rows it shows: that page is
+    the one built from the whole document, after each verdict (cards follow their claim's verdicts)."""
+    from services.api import paper_page
+    from services.api.summary import Filters
+
+    claims = [
+        f.claim(claim_id=f"c{i:02d}", row_index=i, citation={"row": f"model {i}", "quoted_text": "50.8"})
+        for i in range(24)
+    ]
+    filters = [Filters(), Filters(status="wrong"), Filters(claim="c07"), Filters(table="Table 4", offset=3)]
+    for step, claim in enumerate(claims):
+        score = 0.47 if step % 3 else 0.508
+        verdict = pre_verdict(claim, f.run(), now=f.NOW) if step % 4 == 3 else None
+        measurement = f.measurement(score, measurement_id=f"m{step}")
+        await store.record_verdict(
+            f.validated(claim, verdict or post_verdict(claim, measurement, now=f.NOW), measurement)
+        )
+    later = post_verdict(claims[3], f.measurement(0.508, measurement_id="m-late"), now=f.NOW + timedelta(hours=1))
+    await store.record_verdict(f.validated(claims[3], later, f.measurement(0.508, measurement_id="m-late")))
+    whole = await store.get_document("2502.02737")
+    head = await store.get_paper("2502.02737")
+    assert whole is not None and head is not None and head.claims == []
+    cards = await store.get_cards(head)
+    assert [c.claim_id for c in cards] == [e.claim_id for e in whole.claims]
+    assert await store.cards.count_documents({}) <= 16  # buckets, not one document per claim
+    for wanted in filters:
+        shown = paper_page.rows_on_page(cards, wanted)
+        assert 0 < len(shown) <= paper_page.MAX_CARDS
+        rows = await store.get_entries(shown)
+        assert paper_page.render(head, cards, rows, wanted) == paper_page.paper_detail(whole, wanted)
+
+
+async def test_cards_are_built_once_for_a_paper_published_before_them(store: PublisherStore) -> None:
+    claim, measurement = f.claim(), f.measurement(0.47)
+    await store.record_verdict(f.validated(claim, post_verdict(claim, measurement, now=f.NOW), measurement))
+    await store.cards.delete_many({})  # as a store of an earlier release left it
+    head = await store.get_paper("2502.02737")
+    assert head is not None
+    cards = await store.get_cards(head)
+    assert [c.claim_id for c in cards] == [claim.claim_id] and cards[0].status == "wrong"
+    assert await store.cards.count_documents({}) == 1
+    assert await store.get_cards(head) == cards

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from services.api.summary import (
+    Card,
     Filters,
+    card_of,
+    cards_of,
     group_claims,
     headline_reason,
     plot_points,
@@ -19,7 +22,7 @@ from tests.unit.api.synthetic import REASONS, synthetic_document, synthetic_entr
 
 def test_counts_by_status_worst_first_and_unmeasurable_by_reason() -> None:
     doc = synthetic_document(20)
-    assert status_counts(doc.claims) == [
+    assert status_counts(cards_of(doc.claims)) == [
         ("wrong", 6),
         ("partial", 2),
         ("confirmed", 2),
@@ -27,11 +30,11 @@ def test_counts_by_status_worst_first_and_unmeasurable_by_reason() -> None:
         ("pending", 8),
     ]
     # i = 8, 9, 18, 19: reasons REASONS[i % 3] = 2, 0, 0, 1; most frequent first, then by name
-    assert unmeasurable_counts(doc.claims) == [(REASONS[0], 2), (REASONS[2], 1), (REASONS[1], 1)]
+    assert unmeasurable_counts(cards_of(doc.claims)) == [(REASONS[0], 2), (REASONS[2], 1), (REASONS[1], 1)]
 
 
 def test_groups_put_wrong_and_partial_first_and_unmeasurable_last() -> None:
-    groups = group_claims(synthetic_document(20).claims)
+    groups = group_claims(cards_of(synthetic_document(20).claims))
     assert [(g.key, g.measurable, len(g.entries)) for g in groups] == [
         ("wrong", True, 6),
         ("partial", True, 2),
@@ -46,7 +49,7 @@ def test_groups_put_wrong_and_partial_first_and_unmeasurable_last() -> None:
 
 
 def test_visible_cards_are_bounded_per_group_and_per_page() -> None:
-    groups = group_claims(synthetic_document(100).claims)
+    groups = group_claims(cards_of(synthetic_document(100).claims))
     shown = visible_cards(groups, per_group=5, total=22)
     assert [len(s.entries) for s in shown] == [5, 5, 5, 5, 2, 0, 0, 0]
     assert all(len(s.entries) + s.more == len(s.group.entries) for s in shown)
@@ -55,11 +58,14 @@ def test_visible_cards_are_bounded_per_group_and_per_page() -> None:
 def test_filters_match_table_model_status_and_reason_and_build_the_url() -> None:
     doc = synthetic_document(70)
     only = Filters(table="Table 2", status="wrong")
-    picked = [e.claim_id for e in doc.claims if only.matches(e)]
+    cards = cards_of(doc.claims)
+    picked = [c.claim_id for c in cards if only.matches(c)]
     # Table 2: i % 7 == 1; wrong: i % 10 in (1, 2, 4)
     assert picked == [f"c{i:05d}" for i in range(70) if i % 7 == 1 and i % 10 in (1, 2, 4)]
-    assert all(Filters(model="org/model-3").matches(e) == (e.claim.model_id == "org/model-3") for e in doc.claims)
-    assert sum(Filters(reason=REASONS[1]).matches(e) for e in doc.claims) == 4  # i = 19, 28, 49, 58
+    assert all(
+        Filters(model="org/model-3").matches(card_of(e)) == (e.claim.model_id == "org/model-3") for e in doc.claims
+    )
+    assert sum(Filters(reason=REASONS[1]).matches(c) for c in cards) == 4  # i = 19, 28, 49, 58
     assert only.active() == [("table", "Table 2"), ("status", "wrong")]
     assert only.query(offset=200) == "?table=Table+2&status=wrong&offset=200"
     assert only.query(table=None, status=None) == "?"
@@ -68,7 +74,7 @@ def test_filters_match_table_model_status_and_reason_and_build_the_url() -> None
 
 def test_plot_points_are_on_the_printed_scale_with_the_verdicts_interval() -> None:
     fraction, percent, planned = synthetic_entry(0), synthetic_entry(1), synthetic_entry(6)
-    points = plot_points([fraction, percent, planned])
+    points = plot_points(cards_of([fraction, percent, planned]))
     assert [p.claim_id for p in points] == ["c00000", "c00001"]  # the planned claim was not measured
     assert (points[0].reported, points[0].measured) == (0.508, 0.508)  # fraction scale: as stored
     assert round(points[0].half_width, 5) == round(1.96 * 0.004, 5)
@@ -96,3 +102,10 @@ def test_headline_reason_names_a_gate_that_changed_the_status() -> None:
     assert headline_reason(wrong.model_copy(update={"gates": [gate]})).startswith(
         "gate C1 changed confirmed to wrong. Comparison:"
     )
+
+
+def test_a_card_round_trips_through_its_json() -> None:
+    """The store keeps each claim's card as JSON: the page built from stored cards is the page."""
+    for entry in synthetic_document(20).claims:
+        card = card_of(entry)
+        assert Card.from_json(card.to_json()) == card
