@@ -43,7 +43,7 @@ from services.extractor.protocol import (
     parse_metric,
 )
 from services.extractor.shots import shots_per_benchmark
-from services.extractor.tables import Row
+from services.extractor.tables import Cell, Row
 from shared.models import ProtocolStatement
 
 MAX_SENTENCE = 800
@@ -436,18 +436,28 @@ def _setup_row_metric(doc: Document, table: TableSource, row: Row, cols: tuple[i
     cell = row.cells[col]
     printed = plain_label(cell.text).strip()
     metric = parse_metric(printed)
-    names = [c for c in dict.fromkeys(row.cells[:shot_col]) if plain_label(c.text)]
-    hits = [(c, k) for c in names if (k := _known_key(plain_label(c.text)))]
-    if metric is None or metric in ("other", "accuracy") or len(hits) != 1:
+    named = _row_benchmark(doc, row, shot_col, cell, single=True)
+    if metric is None or metric in ("other", "accuracy") or named is None:
         return
-    label_cell, key = hits[0]
-    located = doc.locate(min(label_cell.start, cell.start), max(label_cell.end, cell.end))
-    if located is None:
-        return
-    plain = f"{table.printed}: {plain_label(label_cell.text)} | Metric: {printed}"
+    key, name, located = named
+    plain = f"{table.printed}: {name} | Metric: {printed}"
     out.metrics_by_benchmark.setdefault(key, []).append(
         (_row_statement(doc, located, "metric", metric, plain), _scope(table.caption))
     )
+
+
+def _row_benchmark(
+    doc: Document, row: Row, shot_col: int, cell: Cell, *, single: bool
+) -> tuple[str, str, tuple[str, int, int]] | None:
+    """The benchmark a setup table's row names before its shots column (the first, or the only one
+    when `single`): its key, its printed name and the source span from that name to `cell`."""
+    names = [c for c in dict.fromkeys(row.cells[:shot_col]) if plain_label(c.text)]
+    hits = [(c, k) for c in names if (k := _known_key(plain_label(c.text)))]
+    if not hits or (single and len(hits) != 1):
+        return None
+    label_cell, key = hits[0]
+    located = doc.locate(min(label_cell.start, cell.start), max(label_cell.end, cell.end))
+    return None if located is None else (key, plain_label(label_cell.text), located)
 
 
 def _setup_row_format(
@@ -457,15 +467,11 @@ def _setup_row_format(
     shot_col, col = cols
     cell = row.cells[col]
     value = mark(cell.raw, expand_macros(cell.raw, doc.macros), plain_label(cell.text))
-    names = [c for c in dict.fromkeys(row.cells[:shot_col]) if plain_label(c.text)]
-    hits = [(c, k) for c in names if (k := _known_key(plain_label(c.text)))]
-    if value is None or not hits:
+    named = _row_benchmark(doc, row, shot_col, cell, single=False)
+    if value is None or named is None:
         return
-    label_cell, key = hits[0]
-    located = doc.locate(min(label_cell.start, cell.start), max(label_cell.end, cell.end))
-    if located is None:
-        return
-    plain = f"{table.printed}: {plain_label(label_cell.text)} | {head}: {'yes' if value == 'true' else 'no'}"
+    key, name, located = named
+    plain = f"{table.printed}: {name} | {head}: {'yes' if value == 'true' else 'no'}"
     st = _row_statement(doc, located, which, value, plain)
     target = out.chat_by_benchmark if which == "chat_template" else out.multiturn_by_benchmark
     target.setdefault(key, []).append((st, _scope(table.caption)))
