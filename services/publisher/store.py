@@ -380,7 +380,7 @@ class PublisherStore:
             async for bucket in self.cards.find({"_id": {"$in": ids}})
             for text in (bucket.get("cards") or {}).values()
         ]
-        if not cards:
+        if not cards and doc.expected_claims != 0:  # none found: a paper stored before cards, or none yet
             entries = [
                 ClaimEntry(claim_id=c.claim_id, claim=c.claim, verdicts=c.verdicts)
                 async for c in self._stored_claims({"arxiv_id": key, "version": version})
