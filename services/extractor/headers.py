@@ -9,6 +9,7 @@ nor results. Orientation: whichever axis reads more like model names holds the m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from services.extractor.models import ModelResolver
@@ -51,14 +52,21 @@ class Layout:
         return self.cols if self.models_in_rows else self.rows
 
 
+# "50.9 / 47.3" under a "0-shot / 5-shot" header: two results in one cell (Yi's chat table)
+_PAIR = re.compile(r"\s*[-+]?\d+(?:\.\d+)?\s*/\s*[-+]?\d+(?:\.\d+)?\s*")
+
+
 def cell_kind(cell: Cell) -> str:
-    """'number', 'missing', 'text' or 'empty'."""
+    """'number', 'pair' (two numbers in one cell, read as neither a label nor one result), 'missing',
+    'text' or 'empty'."""
     if cell.empty:
         return "empty"
     if parse_number(cell.text) is not None:
         return "number"
     if is_missing(cell.text):
         return "missing"
+    if _PAIR.fullmatch(plain_label(cell.text)):
+        return "pair"
     return "text"
 
 
@@ -115,7 +123,7 @@ def analyse(grid: Grid, resolver: ModelResolver) -> Layout | None:
 
 def _header_rows(rows: list[Row], nonempty: list[int], kinds: dict[int, str]) -> list[int]:
     def numbers_in(r: int) -> int:
-        return sum(kinds[id(cell)] == "number" for _, cell in _origins(rows[r], r))
+        return sum(kinds[id(cell)] == "number" for _, cell in _origins(rows[r], r))  # "40/60" may be a header
 
     def texts_in(r: int) -> int:
         return sum(kinds[id(cell)] in ("text", "missing") for _, cell in _origins(rows[r], r))

@@ -97,3 +97,25 @@ def test_numeric_hyper_parameter_and_protocol_columns_are_not_results() -> None:
 def test_tables_without_numbers_have_no_layout() -> None:
     doc = doc_of("\\begin{table}\\caption{x}\\begin{tabular}{ll}Model & License \\\\ A & MIT\\end{tabular}\\end{table}")
     assert analyse(find_tables(doc)[0].grid, ModelResolver()) is None
+
+
+def test_cells_with_two_results_are_neither_row_labels_nor_results() -> None:
+    """Yi's chat table prints "50.9 / 47.3" under "0-shot / 5-shot": such a cell was read as text, so
+    its column joined the row labels ("LLaMA2-Chat / 50.9 / 47.3 / ...") and every claim of the row
+    named no model. Now the row label is the model and the pair columns give no claim."""
+    layout = layout_of(
+        "\\toprule Model & MMLU & TruthfulQA & GSM8K \\\\ & 0-shot / 5-shot & 0-shot & 0-shot / 4-shot \\\\ \\midrule "
+        "LLaMA2-Chat 13B & 50.9 / 47.3 & 36.8 & 36.9 / 2.7 \\\\ Yi-Chat 6B & 58.2 / 61.0 & 50.6 & 38.4 / 44.9 \\\\ "
+        "\\bottomrule"
+    )
+    assert labels(layout.model_axis) == ["LLaMA2-Chat 13B", "Yi-Chat 6B"]
+    assert labels(layout.bench_axis) == ["TruthfulQA / 0-shot"]
+
+
+def test_a_ratio_in_a_header_is_still_a_header() -> None:
+    """SmolLM2's mixture ablation heads its columns "40/60" and "60/40": a header, not two results."""
+    layout = layout_of(
+        "Benchmark & FW-Edu & 40/60 & 60/40 \\\\ MMLU & 37.5 & 38.1 & 37.9 \\\\ ARC & 57.8 & 58.2 & 56.4 \\\\"
+    )
+    assert layout.header_rows == [0] and labels(layout.bench_axis) == ["MMLU", "ARC"]
+    assert labels(layout.model_axis) == ["FW-Edu", "40/60", "60/40"]
