@@ -91,8 +91,8 @@ async def measure_with_store(doc: PublishedDocument, repeat: int) -> None:
                 for e in doc.claims
             ]
         )
-        await store.rebuild_document("2502.02737")
         await store._write_cards("2502.02737", 1, doc.claims)  # what each verdict's projection writes
+        await store.rebuild_document("2502.02737")
         for label, route in (("cards + shown rows", card_route), ("whole document", document_route)):
             times = []
             for _ in range(repeat):

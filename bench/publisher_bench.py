@@ -27,6 +27,7 @@ from motor.motor_asyncio import AsyncIOMotorClient  # noqa: E402
 
 from services.publisher.store import PublisherStore  # noqa: E402
 from services.validator.rules import post_verdict, pre_verdict  # noqa: E402
+from shared.documents import ClaimEntry  # noqa: E402
 from tests.unit.verdicts import factories as f  # noqa: E402
 
 
@@ -76,6 +77,9 @@ async def seconds_per_verdict(client: AsyncIOMotorClient, claim_count: int, verd
             )
         await store.claims.insert_many(seeded)
         await store.verdicts.insert_many(history)
+        write_cards = getattr(store, "_write_cards", None)  # each claim's card and row, as its projection writes them
+        if write_cards is not None:
+            await write_cards("2502.02737", 1, [ClaimEntry.model_validate(row) for row in seeded])
         rebuild = getattr(store, "rebuild_document", None) or store._refresh  # _refresh: before the change
         await rebuild("2502.02737")
         step = max(1, claim_count // verdicts)

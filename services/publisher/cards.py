@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from services.publisher.documents import Rank, headline_rank
 from services.validator.stats import Z_THRESHOLD
 from shared.benchmarks import FRACTION_METRICS
 from shared.documents import ClaimEntry
@@ -83,6 +84,9 @@ class Card:
     status: str
     reason: str | None  # why the claim cannot be measured; None when it can
     point: PlotPoint | None
+    # the claim's headline rank (documents.headline_rank; None without a verdict): the publisher picks
+    # the paper's headline from the cards when the headline claim loses rank
+    rank: Rank | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
@@ -99,6 +103,7 @@ class Card:
             status=raw["status"],
             reason=raw["reason"],
             point=PlotPoint(**point) if point is not None else None,
+            rank=_rank(raw.get("rank")),
         )
 
 
@@ -112,7 +117,15 @@ def card_of(entry: ClaimEntry) -> Card:
         status=entry_status(entry),
         reason=unmeasurable_reason(entry),
         point=plot_point(entry),
+        rank=headline_rank(entry),
     )
+
+
+def _rank(raw: Any) -> Rank | None:
+    if raw is None:
+        return None
+    stage, severity, confidence, position = raw
+    return int(stage), int(severity), float(confidence), tuple(position)
 
 
 def cards_of(entries: Iterable[ClaimEntry]) -> list[Card]:

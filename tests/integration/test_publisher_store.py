@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from services.publisher.documents import select_headline
 from services.publisher.store import InconsistentVerdict, PublisherStore
 from services.validator.rules import post_verdict, pre_verdict
 from shared.gates import G1, GateViolation
@@ -254,3 +255,35 @@ async def test_cards_are_built_once_for_a_paper_published_before_them(store: Pub
     assert [c.claim_id for c in cards] == [claim.claim_id] and cards[0].status == "wrong"
     assert await store.cards.count_documents({}) == 1
     assert await store.get_cards(head) == cards
+
+
+@pytest.mark.parametrize("carded", [True, False])
+async def test_a_headline_recompute_ranks_the_cards_without_reading_the_claims(
+    store: PublisherStore, monkeypatch: pytest.MonkeyPatch, carded: bool
+) -> None:
+    """The headline claim losing rank: a paper with every card ranks them (16 bucket reads and the new
+    headline's row); one stored before cards (`cards_complete` unset) reads its claims. Same headline."""
+    claims = [f.claim(claim_id=f"c{i:02d}", row_index=i) for i in range(12)]
+    for k, claim in enumerate(claims):
+        score = (0.60, 0.47, 0.508)[k % 3]  # wrong, wrong, confirmed
+        measurement = f.measurement(score, measurement_id=f"m{k}")
+        await store.record_verdict(f.validated(claim, post_verdict(claim, measurement, now=f.NOW), measurement))
+    headline = (await store.get_paper("2502.02737")).claim_id  # type: ignore[union-attr]
+    if not carded:
+        await store.papers.update_one({"_id": "2502.02737"}, {"$unset": {"cards_complete": ""}})
+
+    def no_scan(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError(f"the recompute read the paper's claims: find{args}")
+
+    if carded:
+        monkeypatch.setattr(store.claims, "find", no_scan)
+    loser = next(c for c in claims if c.claim_id == headline)
+    fixed = post_verdict(loser, f.measurement(0.508, measurement_id="m-fixed"), now=f.NOW + timedelta(hours=1))
+    await store.record_verdict(f.validated(loser, fixed))
+    monkeypatch.undo()
+    doc = await store.get_document("2502.02737")
+    assert doc is not None and doc.claim_id != headline
+    assert (
+        doc.claim_id == select_headline(doc.claims).claim_id
+        and doc.verdict == doc.claims[[e.claim_id for e in doc.claims].index(doc.claim_id)].verdicts.post
+    )
