@@ -26,7 +26,8 @@ from motor.motor_asyncio import AsyncIOMotorClient  # noqa: E402
 
 from bench.publisher_bench import mongo_url  # noqa: E402
 from services.api import paper_page  # noqa: E402
-from services.api.summary import Filters, cards_of, plot_points  # noqa: E402
+from services.api.summary import Filters, plot_points  # noqa: E402
+from services.publisher.cards import cards_of  # noqa: E402
 from services.publisher.store import PublisherStore  # noqa: E402
 from shared.documents import PublishedDocument  # noqa: E402
 from tests.unit.api.synthetic import synthetic_document  # noqa: E402

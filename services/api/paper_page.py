@@ -13,11 +13,8 @@ from urllib.parse import quote
 from services.api import plot
 from services.api.render import claim_anchor, claim_row, page, status_badge, status_colour
 from services.api.summary import (
-    Card,
     Filters,
-    PlotPoint,
     Shown,
-    cards_of,
     group_claims,
     headline_reason,
     plot_points,
@@ -25,6 +22,7 @@ from services.api.summary import (
     unmeasurable_counts,
     visible_cards,
 )
+from services.publisher.cards import Card, PlotPoint, cards_of
 from shared.documents import ClaimEntry, PublishedDocument
 
 PER_GROUP = 20  # cards of each group on the unfiltered page

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from html import escape
 
-from services.api.summary import PlotPoint
+from services.publisher.cards import PlotPoint
 
 WIDTH, HEIGHT, MARGIN = 560, 400, 48
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from html import escape
 from urllib.parse import quote, urlencode
 
-from services.api.summary import printed_factor
+from services.publisher.cards import printed_factor
 from services.validator.stats import printed_decimals
 from shared.documents import ClaimEntry, PublishedDocument
 from shared.models import Claim, Verdict, VerdictStatus

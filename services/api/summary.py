@@ -12,42 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
-from services.publisher.cards import (
-    NO_REASON,
-    Card,
-    PlotPoint,
-    card_of,
-    cards_of,
-    current_verdict,
-    entry_status,
-    model_name,
-    printed_factor,
-    unmeasurable_reason,
-)
+from services.publisher.cards import Card, PlotPoint
 from shared.models import Verdict
-
-__all__ = [  # the card's names too: the page's modules and tests take them from here
-    "NO_REASON",
-    "Card",
-    "PlotPoint",
-    "card_of",
-    "cards_of",
-    "current_verdict",
-    "entry_status",
-    "model_name",
-    "printed_factor",
-    "unmeasurable_reason",
-    "STATUS_ORDER",
-    "Filters",
-    "Group",
-    "Shown",
-    "group_claims",
-    "headline_reason",
-    "plot_points",
-    "status_counts",
-    "unmeasurable_counts",
-    "visible_cards",
-]
 
 # Worst first: a reviewer reads the problems before the confirmations.
 STATUS_ORDER = ("wrong", "partial", "confirmed", "inconclusive", "pending", "none")

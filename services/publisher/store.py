@@ -89,6 +89,10 @@ class StoredClaim(Model):
     measurement: Measurement | None = None
     updated_at: datetime | None = None
 
+    @property
+    def entry(self) -> ClaimEntry:
+        return ClaimEntry(claim_id=self.claim_id, claim=self.claim, verdicts=self.verdicts)
+
 
 class InconsistentVerdict(ValueError):
     """The message's verdict, claim and paper do not belong together: dead-letter it."""
@@ -344,10 +348,7 @@ class PublisherStore:
             headline = (await self.get_entries([best.claim_id])).get(best.claim_id) if best else None
         else:
             headline = select_headline(
-                [
-                    ClaimEntry(claim_id=c.claim_id, claim=c.claim, verdicts=c.verdicts)
-                    async for c in self._stored_claims({"arxiv_id": key, "version": version})
-                ]
+                [c.entry async for c in self._stored_claims({"arxiv_id": key, "version": version})]
             )
         await self.papers.update_one({"_id": key}, {"$set": self._headline_set(headline), "$unset": {"claims": ""}})
 
@@ -395,10 +396,7 @@ class PublisherStore:
         key, version = paper_key(doc.arxiv_id or doc.paper.arxiv_id), doc.latest_version.version
         cards = await self._cards_of(key, version)
         if not cards and doc.expected_claims != 0:  # none found: a paper stored before cards, or none yet
-            entries = [
-                ClaimEntry(claim_id=c.claim_id, claim=c.claim, verdicts=c.verdicts)
-                async for c in self._stored_claims({"arxiv_id": key, "version": version})
-            ]
+            entries = [c.entry async for c in self._stored_claims({"arxiv_id": key, "version": version})]
             if entries:
                 await self._write_cards(key, version, entries)
                 await self.papers.update_one({"_id": key}, {"$set": {"cards_complete": True}})
@@ -417,8 +415,7 @@ class PublisherStore:
                 continue
             raw = await self.claims.find_one({"_id": claim_id})
             if raw is not None:
-                c = StoredClaim.model_validate(_aware(raw))
-                found[claim_id] = ClaimEntry(claim_id=c.claim_id, claim=c.claim, verdicts=c.verdicts)
+                found[claim_id] = StoredClaim.model_validate(_aware(raw)).entry
         return found
 
     async def get_document(self, arxiv_id: str) -> PublishedDocument | None:
@@ -458,9 +455,7 @@ class PublisherStore:
         by_paper: dict[tuple[str, int], list[ClaimEntry]] = {}
         query = {"arxiv_id": keys[0]} if len(keys) == 1 else {"arxiv_id": {"$in": keys}}
         async for c in self._stored_claims(query):
-            by_paper.setdefault((c.arxiv_id, c.version), []).append(
-                ClaimEntry(claim_id=c.claim_id, claim=c.claim, verdicts=c.verdicts)
-            )
+            by_paper.setdefault((c.arxiv_id, c.version), []).append(c.entry)
         published = []
         for doc in docs:
             version = doc["latest_version"]["version"]

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from services.api.plot import axis_range, scatter, ticks
 from services.api.render import STATUS_COLOURS, status_colour
-from services.api.summary import PlotPoint
+from services.publisher.cards import PlotPoint
 
 SVG = "{http://www.w3.org/2000/svg}"
 

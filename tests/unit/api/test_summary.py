@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from services.api.summary import (
-    Card,
     Filters,
-    card_of,
-    cards_of,
     group_claims,
     headline_reason,
     plot_points,
@@ -14,6 +11,7 @@ from services.api.summary import (
     unmeasurable_counts,
     visible_cards,
 )
+from services.publisher.cards import Card, card_of, cards_of
 from shared.models import GateOutcome
 from tests.unit.api.synthetic import REASONS, synthetic_document, synthetic_entry
 
