@@ -30,6 +30,7 @@ from shared.errors import UpstreamUnavailable
 
 LOCAL_BUILDERS = frozenset({"json", "csv", "parquet", "text", "arrow"})
 OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
+IFEVAL_TASKS = (LM_EVAL_TASKS / "ifeval").resolve()  # its scoring needs nltk's punkt_tab (nltk_data.py)
 
 
 def hub_offline() -> bool:
@@ -386,8 +387,7 @@ def _function_sources(value: Any) -> set[Path]:
 
 def _uses_ifeval_scoring(cfg: dict[str, Any]) -> bool:
     """Whether the config scores with lm-eval's IFEval instruction checks (nltk's punkt_tab)."""
-    ifeval = (LM_EVAL_TASKS / "ifeval").resolve()
-    return any(path.resolve().is_relative_to(ifeval) for path in _function_sources(cfg))
+    return any(path.resolve().is_relative_to(IFEVAL_TASKS) for path in _function_sources(cfg))
 
 
 def _file_digest(path: Path) -> str:

@@ -177,8 +177,10 @@ def run_lm_eval_task(
             seed_langdetect()
             with uncached_transforms():
                 forget_task_modules()
-                samples = select(document_counts(manager, task_name)) if select else None
-                forget_task_modules()  # counting the documents ran process_docs once already
+                samples = None
+                if select is not None:
+                    samples = select(document_counts(manager, task_name))
+                    forget_task_modules()  # counting the documents ran process_docs once already
                 out = simple_evaluate(
                     model=model,
                     tasks=[task_name],

