@@ -9,8 +9,12 @@ process-count, file-size and open-file limits and no new privileges. Pid 1 ends 
 limit, and the kernel then kills every process left in the pid namespace; should pid 1 hang, the
 `unshare` process is killed and (`--kill-child`) takes pid 1 and its namespace along.
 
-Building namespaces and dropping to another uid needs root (CAP_SYS_ADMIN, CAP_SETUID); where that or
-`unshare` is missing, `unavailable_reason()` says so and code is never run: there is no fallback.
+Two ways in, same sandbox. As root, `unshare` builds the namespaces and pid 1 drops the program to
+uid `Limits.uid`. Unprivileged (the service's container runs as uid 10001), `unshare --user
+--map-root-user` first makes a user namespace in which pid 1 may mount, and the program enters a
+second, nested user namespace where it is uid `Limits.uid` with no capability at all (it cannot undo
+the mounts it inherits). Where neither works (no `unshare`, user namespaces refused by the kernel,
+seccomp or AppArmor), `unavailable_reason()` says so and code is never run: there is no fallback.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ from typing import IO, Any
 from shared.settings import SandboxSettings
 
 INIT = Path(__file__).with_name("sandbox_init.py")
+ROOTLESS_HINT = (
+    "unprivileged, the sandbox needs user namespaces: the kernel must allow them to this uid, and in a "
+    "container seccomp, AppArmor and the masked /proc must let `unshare` through (docs/evaluator.md)"
+)
 SETUP_TIMEOUT_S = 10.0  # namespaces and mounts; pid 1 times the program itself, this is the backstop
 SIGNAL_REASONS = {
     "SIGXCPU": "CPU time limit",
@@ -75,21 +83,29 @@ class Outcome:
     stderr_tail: str = ""
 
 
-def run_python(source: str, limits: Limits | None = None) -> Outcome:
+def run_python(source: str, limits: Limits | None = None, *, as_user: int | None = None) -> Outcome:
     """Run `source` as a Python program in the sandbox. It passes only when it exits 0 after its last
     line (a marker appended to it is printed), so an early `exit(0)` is a failure. Raises
-    SandboxUnavailable when the sandbox could not be set up (nothing ran)."""
+    SandboxUnavailable when the sandbox could not be set up (nothing ran). `as_user`: a root caller
+    starts the sandbox as that unprivileged uid (the unprivileged way in, e.g. to test it)."""
     limits = limits or Limits()
-    if os.geteuid() != 0:
-        raise SandboxUnavailable(_not_root())
     unshare = shutil.which("unshare")
     if unshare is None:
         raise SandboxUnavailable("util-linux `unshare` is not installed")
+    launcher = [unshare]
+    if as_user is not None:
+        setpriv = shutil.which("setpriv")
+        if os.geteuid() != 0 or setpriv is None:
+            raise SandboxUnavailable("starting the sandbox as another uid needs root and util-linux `setpriv`")
+        launcher = [setpriv, f"--reuid={as_user}", f"--regid={as_user}", "--clear-groups", "--", unshare]
+    rootless = as_user is not None or os.geteuid() != 0
     marker = secrets.token_hex(16)
+    python = _interpreter()
     job = {
         "program": f"{source}\n\nprint({marker!r})\n",
-        "python": _interpreter(),
-        "keep": [os.path.realpath(sys.base_prefix)],
+        "python": python,
+        "keep": [os.path.dirname(os.path.dirname(python))],  # the installation: <prefix>/bin/python3.x
+        "rootless": rootless,
         "hide": sorted({"/root", "/home", os.path.realpath(os.path.expanduser("~"))}),
         "blank": ["/etc/passwd", "/etc/shadow", "/etc/gshadow"],
         "tmp_bytes": limits.tmp_bytes,
@@ -103,13 +119,14 @@ def run_python(source: str, limits: Limits | None = None) -> Outcome:
         },
     }
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
-        report, timed_out = _launch(unshare, job, stdout, stderr, limits.wall_s + SETUP_TIMEOUT_S)
+        report, timed_out = _launch(launcher, job, stdout, stderr, limits.wall_s + SETUP_TIMEOUT_S)
         printed = _tail(stdout).splitlines()
         tail = _tail(stderr)
     finished = bool(printed) and printed[-1] == marker
     out = "\n".join(printed[:-1] if finished else printed)
     if "setup_error" in report:
-        raise SandboxUnavailable(f"the sandbox could not be set up: {report['setup_error']}")
+        hint = f" ({ROOTLESS_HINT})" if rootless else ""
+        raise SandboxUnavailable(f"the sandbox could not be set up: {report['setup_error']}{hint}")
     if timed_out or report.get("timed_out"):
         return Outcome(False, f"timed out after {limits.wall_s:g} s", out, tail)
     if "signal" in report:
@@ -130,12 +147,14 @@ def _tail(handle: IO[bytes], size: int = 4000) -> str:
 
 
 def _launch(
-    unshare: str, job: dict[str, Any], stdout: IO[bytes], stderr: IO[bytes], wall_s: float
+    launcher: list[str], job: dict[str, Any], stdout: IO[bytes], stderr: IO[bytes], wall_s: float
 ) -> tuple[dict[str, Any], bool]:
-    """Start `sandbox_init.py` in new namespaces; its report and whether the wall clock ran out."""
+    """Start `sandbox_init.py` in new namespaces; its report and whether the wall clock ran out. Its
+    source goes on the command line, so an unprivileged pid 1 need not be able to read this tree."""
     read_end, write_end = os.pipe()
     command = [
-        unshare,
+        *launcher,
+        *(["--user", "--map-root-user"] if job["rootless"] else []),
         "--mount",
         "--net",
         "--pid",
@@ -147,7 +166,8 @@ def _launch(
         _interpreter(),
         "-I",
         "-S",
-        str(INIT),
+        "-c",
+        INIT.read_text(encoding="utf-8"),
         "--report",
         str(write_end),
     ]
@@ -159,6 +179,7 @@ def _launch(
             stderr=stderr,
             pass_fds=(write_end,),
             start_new_session=True,
+            cwd="/",
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
         )
     finally:
@@ -181,19 +202,12 @@ def _launch(
         stderr.seek(0)
         message = stderr.read(500).decode("utf-8", "replace").strip()
         return {"setup_error": f"unshare exited {process.returncode}: {message}"}, False
-    return (json.loads(raw) if raw else {}), timed_out
+    return (json.loads(raw.splitlines()[0]) if raw.strip() else {}), timed_out
 
 
 def _interpreter() -> str:
     """The real interpreter (not the virtualenv's launcher): the program gets the standard library."""
     return os.path.realpath(getattr(sys, "_base_executable", sys.executable))
-
-
-def _not_root() -> str:
-    return (
-        f"the code sandbox needs root (CAP_SYS_ADMIN to build its namespaces, CAP_SETUID to run the "
-        f"code as an unprivileged uid); this process runs as uid {os.geteuid()}"
-    )
 
 
 PROBE = """

@@ -3,7 +3,9 @@ util-linux `unshare` (see `sandbox.py`). Run as a script with `python -I -S`, st
 
 It reads its job (JSON) on stdin, makes every mount read-only, mounts an empty tmpfs on /tmp (the
 only writable place), hides the home folders and the account files, then forks the program: limits
-set, groups cleared, uid and gid dropped to an unprivileged id, no new privileges, exec. It waits for
+set, then an unprivileged id (as root: groups cleared, uid and gid dropped; in a user namespace an
+unprivileged caller made: a nested user namespace where it is that uid with no capability), no new
+privileges, exec. It waits for
 the program (at most `wall_s` seconds) and reports on fd `--report` how it ended; when pid 1 exits the kernel kills everything
 else in the pid namespace. A setup step that fails is reported as `setup_error` and nothing runs.
 """
@@ -21,6 +23,7 @@ from typing import Any
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC = 32, 4096, 16384
 PR_SET_NO_NEW_PRIVS = 38
+CLONE_NEWUSER = 0x10000000
 FLAG_OPTIONS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
 PROGRAM = "/tmp/program.py"
 
@@ -116,9 +119,14 @@ def become_program(job: dict[str, Any]) -> None:
         hard = value + 1 if name == "RLIMIT_CPU" else value
         resource.setrlimit(getattr(resource, name), (value, hard))
     uid = job["uid"]
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
+    if job["rootless"]:
+        enter_nested_user_namespace(uid)
+    else:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    if 0 in os.getresuid() + os.getresgid():
+        raise PermissionError(f"the program would run as root (uid {uid})")
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
     null = os.open("/dev/null", os.O_RDONLY)
@@ -128,25 +136,45 @@ def become_program(job: dict[str, Any]) -> None:
     os.execve(job["python"], [job["python"], "-I", "-B", PROGRAM], env)
 
 
+def enter_nested_user_namespace(uid: int) -> None:
+    """Unprivileged way in: pid 1 is root only of the user namespace `unshare --user` made. The program
+    moves to a namespace nested in it where it is `uid` (mapped onto that root, so onto the caller's
+    own uid outside) and 0 is mapped to nobody: it execs with no capability, and it never had any over
+    the namespaces whose mounts it sees (a nested namespace cannot remount them writable)."""
+    if libc.unshare(CLONE_NEWUSER) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"unshare(CLONE_NEWUSER): {os.strerror(error)}")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} 0 1"), ("gid_map", f"{uid} 0 1")):
+        with open(f"/proc/self/{name}", "w", encoding="ascii") as handle:
+            handle.write(text)
+
+
 def main() -> None:
     report = int(sys.argv[sys.argv.index("--report") + 1])
     job = json.loads(sys.stdin.read())
 
     def send(message: dict[str, Any]) -> None:
-        os.write(report, json.dumps(message).encode())
+        os.write(report, json.dumps(message).encode() + b"\n")  # the caller reads the first line
 
     try:
         set_up(job)
     except (OSError, KeyError, TypeError, ValueError) as error:  # no sandbox: nothing runs
         send({"setup_error": f"{type(error).__name__}: {error}"})
         sys.exit(1)
+    os.set_inheritable(report, False)  # the program's exec closes it
     child = os.fork()
     if child == 0:
         try:
-            os.close(report)
             become_program(job)
+        except (
+            OSError,
+            KeyError,
+            TypeError,
+            ValueError,
+        ) as error:  # limits, uid or user namespace refused: not a failed example
+            send({"setup_error": f"{type(error).__name__}: {error}"})
         finally:
-            os._exit(127)  # exec failed
+            os._exit(127)
 
     def expire(signum: int, frame: object) -> None:
         send({"timed_out": True})

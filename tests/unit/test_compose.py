@@ -152,3 +152,12 @@ def test_every_app_service_has_a_readiness_healthcheck(compose: dict) -> None:
         assert "8100/readyz" in probe, name
         assert service["environment"]["PV_HEALTH_PORT"] == "8100"
         assert service["environment"]["PV_HEALTH_HOST"] == "0.0.0.0"
+
+
+def test_only_the_evaluators_may_build_the_code_sandbox(compose: dict) -> None:
+    """The sandbox needs user namespaces, mounts and a fresh /proc, which Docker's defaults forbid; no
+    other service gets these options."""
+    needed = {"seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"}
+    for name, service in compose["services"].items():
+        options = set(service.get("security_opt", []))
+        assert options == (needed if name in ("evaluator", "evaluator-cpu") else set()), name
