@@ -69,9 +69,13 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
-def claim_id(arxiv_id: str, version: int, table_label: str, row_index: int, col_index: int) -> str:
-    """Hash of paper version + table + cell position: stable across reprocessing."""
-    return _digest("claim", arxiv_id, version, table_label, row_index, col_index)[:32]
+def claim_id(
+    arxiv_id: str, version: int, table_label: str, row_index: int, col_index: int, part: int | None = None
+) -> str:
+    """Hash of paper version + table + cell position (+ which of a cell's two results, "50.9 / 47.3"):
+    stable across reprocessing."""
+    cell = (row_index, col_index) if part is None else (row_index, col_index, part)
+    return _digest("claim", arxiv_id, version, table_label, *cell)[:32]
 
 
 def measurement_id(model_revision: str, task: str, protocol_key: str, data_revision: str) -> str:

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from services.extractor.conditions import setting_conditions
 from services.extractor.floats import TableSource
-from services.extractor.headers import AxisEntry, Layout
+from services.extractor.headers import AxisEntry, Layout, pair_readings
 from services.extractor.latex import Document
 from services.extractor.models import ModelResolver, Resolution, links_in
 from services.extractor.names import (
@@ -398,52 +398,97 @@ def table_candidates(
             if cell.row != r or cell.col != c:
                 continue  # a span from another row or column: claimed at its origin
             number = parse_number(cell.text)
-            if number is None:
-                continue
+            # one result, or each of a cell's two ("50.9 / 47.3" under "0-shot / 5-shot") with its half of the header
+            readings = [(number, bench)] if number is not None else pair_readings(cell, bench)
             shots_text = metric_text = ""
             if layout.shot_col is not None:
                 shots_text = plain_label(rows[r].cells[layout.shot_col].text)
             if layout.metric_col is not None:
                 metric_text = plain_label(rows[r].cells[layout.metric_col].text)
-            decision = decide_protocol(
-                bench,
-                model,
-                caption,
-                shots_text,
-                metric_text,
-                body,
-                instruct or is_instruct_text(" ".join(model.levels)),
-            )
-            row_entry, col_entry = (model, bench) if layout.models_in_rows else (bench, model)
-            cell_resolution = resolution
-            if bench.index in conditions:  # "HellaSwag / Progressive": the paper's setting, not the checkpoint
-                cell_resolution = Resolution(
-                    None,
-                    "",
-                    f"'{bench.label}' measures '{resolution.printed or model.label}' under the paper's own setting "
-                    f"'{conditions[bench.index]}': not the released checkpoint under a standard protocol",
-                    resolution.evidence,
-                    printed=resolution.printed or model.label,
+            for part, (value, read_as) in enumerate(readings, start=1):
+                out.append(
+                    _cell_candidate(
+                        table,
+                        layout,
+                        cell,
+                        value,
+                        read_as,
+                        model,
+                        caption,
+                        (shots_text, metric_text),
+                        body,
+                        instruct,
+                        resolution,
+                        conditions,
+                        part=part if number is None else None,
+                        arxiv_id=arxiv_id,
+                        version=version,
+                        source_sha256=source_sha256,
+                        resolver_looks=resolver.looks_like_model,
+                    )
                 )
-            out.append(
-                _candidate(
-                    table,
-                    cell,
-                    number,
-                    decision,
-                    cell_resolution,
-                    model,
-                    bench,
-                    row_entry,
-                    col_entry,
-                    arxiv_id=arxiv_id,
-                    version=version,
-                    source_sha256=source_sha256,
-                    resolver_looks=resolver.looks_like_model,
-                )
-            )
     _set_scale(out, caption)
     return out
+
+
+def _cell_candidate(
+    table: TableSource,
+    layout: Layout,
+    cell: Cell,
+    number: ParsedNumber,
+    bench: AxisEntry,
+    model: AxisEntry,
+    caption: CaptionInfo,
+    texts: tuple[str, str],
+    body: TableBody | None,
+    instruct: bool,
+    resolution: Resolution,
+    conditions: dict[int, str],
+    *,
+    part: int | None,
+    arxiv_id: str,
+    version: int,
+    source_sha256: str | None,
+    resolver_looks: Callable[[str], bool],
+) -> Candidate:
+    """The claim of one result in one cell (`part`: which of the cell's two results, else None)."""
+    shots_text, metric_text = texts
+    decision = decide_protocol(
+        bench,
+        model,
+        caption,
+        shots_text,
+        metric_text,
+        body,
+        instruct or is_instruct_text(" ".join(model.levels)),
+    )
+    row_entry, col_entry = (model, bench) if layout.models_in_rows else (bench, model)
+    cell_resolution = resolution
+    if bench.index in conditions:  # "HellaSwag / Progressive": the paper's setting, not the checkpoint
+        cell_resolution = Resolution(
+            None,
+            "",
+            f"'{bench.label}' measures '{resolution.printed or model.label}' under the paper's own setting "
+            f"'{conditions[bench.index]}': not the released checkpoint under a standard protocol",
+            resolution.evidence,
+            printed=resolution.printed or model.label,
+        )
+    return _candidate(
+        table,
+        cell,
+        number,
+        decision,
+        cell_resolution,
+        model,
+        bench,
+        row_entry,
+        col_entry,
+        part=part,
+        arxiv_id=arxiv_id,
+        version=version,
+        source_sha256=source_sha256,
+        resolver_looks=resolver_looks,
+    )
 
 
 def _is_result_label(entry: AxisEntry, caption: CaptionInfo) -> bool:
@@ -465,6 +510,7 @@ def _candidate(
     row_entry: AxisEntry,
     col_entry: AxisEntry,
     *,
+    part: int | None = None,
     arxiv_id: str,
     version: int,
     source_sha256: str | None,
@@ -494,11 +540,13 @@ def _candidate(
         notes.append(f"marks printed with the value: {' '.join(number.marks)}")
     if number.extra:
         notes.append(f"printed after the value: {number.extra}")
+    if part is not None:
+        notes.append(f"result {part} of the two the cell prints ({plain_label(cell.text)!r})")
     # the printed model name: the deepest level that names a model ("LLaMA 2 7B", not "Pretrained" beside it)
     named = [level for level in model.levels if resolver_looks(level) and not _BARE_SIZE.fullmatch(level)]
     model_label = named[-1] if named else (model.levels[-1] if model.levels else "")
     claim = Claim(
-        claim_id=claim_id(arxiv_id, version, table.label, cell.row, cell.col),
+        claim_id=claim_id(arxiv_id, version, table.label, cell.row, cell.col, part),
         arxiv_id=arxiv_id,
         version=version,
         table_label=table.printed,

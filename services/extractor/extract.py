@@ -445,7 +445,12 @@ def _corroborate(table: TableSource, grid: HtmlGrid, candidates: list[Candidate]
 
 
 def _agrees(html_text: str | None, quoted: str) -> bool:
+    """The HTML cell prints the quoted number: as its one result, or as one of a "50.9 / 47.3" pair."""
     if not html_text:
         return False
     number = parse_number(html_text)
+    if number is None and html_text.count("/") == 1:
+        return any(
+            (half := parse_number(part)) is not None and half.unsigned == quoted for part in html_text.split("/")
+        )
     return number is not None and number.unsigned == quoted

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from services.extractor.models import ModelResolver
-from services.extractor.plaintext import is_missing, parse_number, plain_label
+from services.extractor.plaintext import ParsedNumber, is_missing, parse_number, plain_label
 from services.extractor.protocol import LabelInfo, parse_label
 from services.extractor.tables import Cell, Grid, Row
 
@@ -70,6 +70,43 @@ def cell_kind(cell: Cell) -> str:
     return "text"
 
 
+def pair_readings(cell: Cell, bench: AxisEntry) -> list[tuple[ParsedNumber, AxisEntry]]:
+    """A cell printing two results ("50.9 / 47.3") under a header level that names both ("0-shot /
+    5-shot", "EM / F1"): each number with that level narrowed to its half ("0-shot", then "5-shot").
+    Nothing when the header does not say what each number is: such a cell stays unread."""
+    if cell_kind(cell) != "pair":
+        return []
+    numbers = [parse_number(part) for part in plain_label(cell.text).split("/")]
+    levels = bench.levels
+    deepest = next((d for d in range(len(levels) - 1, -1, -1) if "/" in levels[d]), None)
+    if deepest is None or len(numbers) != 2:
+        return []
+    halves = _halves(levels[deepest])
+    infos = [parse_label(half) for half in halves]
+    says = [(info.n_shot, info.metric, info.formulation) for info in infos]
+    if len(halves) != 2 or (None, None, None) in says or says[0] == says[1]:
+        return []
+    readings = []
+    for number, half in zip(numbers, halves, strict=True):
+        if number is None:
+            return []
+        narrowed = [*levels[:deepest], half, *levels[deepest + 1 :]]
+        readings.append((number, AxisEntry(bench.index, narrowed, bench.cells, bench.context, bench.extra)))
+    return readings
+
+
+_BRACKETED_PAIR = re.compile(r"(.*?)\(\s*([^()/]+?)\s*/\s*([^()/]+?)\s*\)(.*)")
+
+
+def _halves(level: str) -> list[str]:
+    """ "0-shot / 5-shot" -> the two; "SQuAD (EM/F1)" -> "SQuAD EM", "SQuAD F1"."""
+    bracketed = _BRACKETED_PAIR.fullmatch(level)
+    if bracketed:
+        before, first, second, after = bracketed.groups()
+        return [" ".join(f"{before} {half} {after}".split()) for half in (first, second)]
+    return [half.strip() for half in level.split("/")]
+
+
 def _origins(row: Row, r: int) -> list[tuple[int, Cell]]:
     """(column, cell) for the cells that start in this row and column (not spilled spans)."""
     return [(c, cell) for c, cell in enumerate(row.cells) if cell.row == r and cell.col == c]
@@ -100,7 +137,7 @@ def analyse(grid: Grid, resolver: ModelResolver) -> Layout | None:
     for r in data:
         for c, cell in _origins(rows[r], r):
             kind = kinds[id(cell)]
-            numeric[c] += kind == "number"
+            numeric[c] += kind in ("number", "pair")  # a column of "50.9 / 47.3" holds results too
             texty[c] += kind == "text"
     result_like = [numeric[c] > 0 and numeric[c] >= texty[c] and c not in protocol_cols for c in range(grid.ncols)]
     if not any(result_like):

@@ -245,3 +245,86 @@ def test_cli_on_a_real_paper_folder_prints_only_claims_on_stdout() -> None:
     assert len(claims) >= 60 and {c["arxiv_id"] for c in claims} == {"2310.06825"}
     assert {c["table_label"] for c in claims} >= {"Table 2", "Table 3"}
     assert done.stderr.strip().splitlines()[-1].startswith("outcome=claims claims=")
+
+
+PAIRS = r"""\documentclass{article}
+\begin{document}
+\begin{table}
+\caption{Overall performance of chat models.}
+\begin{tabular}{lccc}
+\toprule
+Model & MMLU & TruthfulQA & GSM8K \\
+ & 0-shot / 5-shot & 0-shot & 0-shot / 4-shot \\
+\midrule
+Llama-2-13B-Chat & 50.9 / 47.3 & 36.8 & \textbf{36.9} / 2.7 \\
+Mistral-7B-v0.1 & 58.2 / 61.0 & 50.6 & 38.4 / 44.9 \\
+\bottomrule
+\end{tabular}
+\end{table}
+\begin{table}
+\caption{Results.}
+\begin{tabular}{lc}
+\toprule
+Model & MMLU \\
+\midrule
+Llama-2-13B-Chat & 50.9 / 47.3 \\
+Mistral-7B-v0.1 & 58.2 / 61.0 \\
+\bottomrule
+\end{tabular}
+\end{table}
+\end{document}
+"""
+
+
+def test_a_cell_with_two_results_under_a_header_naming_both_gives_two_claims() -> None:
+    """Yi's chat table prints "50.9 / 47.3" under "0-shot / 5-shot": one claim per number, each with
+    its half of the header, its own id, and the cell as evidence (gate G1 finds each number in it)."""
+    result = run(PAIRS)
+    claims = {(c.citation.row, c.citation.column): c for c in result.claims if c.table_label == "Table 1"}
+    assert sorted(claims) == sorted(
+        (model, column)
+        for model in ("Llama-2-13B-Chat", "Mistral-7B-v0.1")
+        for column in ("MMLU / 0-shot", "MMLU / 5-shot", "TruthfulQA / 0-shot", "GSM8K / 0-shot", "GSM8K / 4-shot")
+    )
+    zero, five = claims[("Llama-2-13B-Chat", "MMLU / 0-shot")], claims[("Llama-2-13B-Chat", "MMLU / 5-shot")]
+    assert (zero.citation.quoted_text, zero.protocol.n_shot) == ("50.9", 0)
+    assert (five.citation.quoted_text, five.protocol.n_shot) == ("47.3", 5)
+    assert (zero.row_index, zero.col_index) == (five.row_index, five.col_index)
+    assert zero.claim_id == claim_id("2611.99999", 2, "Table 1", zero.row_index, zero.col_index, 1)
+    assert five.claim_id == claim_id("2611.99999", 2, "Table 1", zero.row_index, zero.col_index, 2)
+    assert zero.claim_id != claim_id("2611.99999", 2, "Table 1", zero.row_index, zero.col_index)
+    assert "result 2 of the two the cell prints ('50.9 / 47.3')" in five.citation.notes
+    bold = claims[("Llama-2-13B-Chat", "GSM8K / 0-shot")]
+    assert (bold.citation.quoted_text, bold.protocol.n_shot, bold.protocol.benchmark) == ("36.9", 0, "gsm8k")
+    assert claims[("Mistral-7B-v0.1", "GSM8K / 4-shot")].protocol.n_shot == 4
+    assert zero.model_id == "meta-llama/Llama-2-13b-chat-hf" and zero.measurable and five.measurable
+    for claim in result.claims:
+        assert check_g1(claim, {"main.tex": PAIRS}).passed
+        if "TruthfulQA" not in claim.citation.column:
+            cells = ("50.9 / 47.3", "58.2 / 61.0", r"\textbf{36.9} / 2.7", "38.4 / 44.9")
+            assert claim.evidence.raw_cell.strip() in cells
+
+
+def test_a_cell_with_two_results_under_a_header_naming_one_gives_none() -> None:
+    """Under a bare "MMLU" nothing says which number is which: the cells stay unread."""
+    assert [c for c in run(PAIRS).claims if c.table_label == "Table 2"] == []
+
+
+def test_html_corroborates_either_number_of_a_pair() -> None:
+    assert extract_module._agrees("50.9 / 47.3", "50.9") and extract_module._agrees("50.9 / 47.3", "47.3")
+    assert not extract_module._agrees("50.9 / 47.3", "50.0") and not extract_module._agrees("50.9 / 47.3 / 1.0", "1.0")
+
+
+def test_yis_chat_table_reads_both_results_of_every_pair_cell() -> None:
+    """The real table (2403.04652, Table 4, unlabelled): 11 models x 5 pair columns x 2 results, and 70
+    of the 120 claims measurable (docs/extractor.md)."""
+    from tests.unit.extractor.real_corpus import real_papers
+
+    paper = next(p for p in real_papers() if p.arxiv_id == "2403.04652")
+    pairs = [c for c in extract(paper.sources()).claims if "of the two the cell prints" in c.citation.notes]
+    assert {c.table_label for c in pairs} == {"Table 4"}
+    assert (len(pairs), sum(c.measurable for c in pairs)) == (120, 70)
+    by_cell = {(c.citation.row, c.citation.column): c for c in pairs}
+    yi = by_cell[("Yi-Chat / 34B", "BBH / 3-shot")]
+    assert (yi.citation.quoted_text, yi.protocol.n_shot, yi.model_id) == ("71.7", 3, "01-ai/Yi-34B-Chat")
+    assert by_cell[("LLaMA2-Chat / 13B", "GSM8K / 4-shot")].citation.quoted_text == "2.7"

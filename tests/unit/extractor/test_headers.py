@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.extractor.floats import find_tables
-from services.extractor.headers import Layout, analyse
+from services.extractor.headers import Layout, analyse, pair_readings
 from services.extractor.models import ModelResolver
 from tests.unit.extractor.latex_docs import doc_of
 
@@ -99,17 +99,18 @@ def test_tables_without_numbers_have_no_layout() -> None:
     assert analyse(find_tables(doc)[0].grid, ModelResolver()) is None
 
 
-def test_cells_with_two_results_are_neither_row_labels_nor_results() -> None:
+def test_cells_with_two_results_are_result_columns_not_row_labels() -> None:
     """Yi's chat table prints "50.9 / 47.3" under "0-shot / 5-shot": such a cell was read as text, so
     its column joined the row labels ("LLaMA2-Chat / 50.9 / 47.3 / ...") and every claim of the row
-    named no model. Now the row label is the model and the pair columns give no claim."""
+    named no model. Now the row label is the model and the pair columns are result columns (each cell
+    gives two claims, test_extract.py)."""
     layout = layout_of(
         "\\toprule Model & MMLU & TruthfulQA & GSM8K \\\\ & 0-shot / 5-shot & 0-shot & 0-shot / 4-shot \\\\ \\midrule "
         "LLaMA2-Chat 13B & 50.9 / 47.3 & 36.8 & 36.9 / 2.7 \\\\ Yi-Chat 6B & 58.2 / 61.0 & 50.6 & 38.4 / 44.9 \\\\ "
         "\\bottomrule"
     )
     assert labels(layout.model_axis) == ["LLaMA2-Chat 13B", "Yi-Chat 6B"]
-    assert labels(layout.bench_axis) == ["TruthfulQA / 0-shot"]
+    assert labels(layout.bench_axis) == ["MMLU / 0-shot / 5-shot", "TruthfulQA / 0-shot", "GSM8K / 0-shot / 4-shot"]
 
 
 def test_a_ratio_in_a_header_is_still_a_header() -> None:
@@ -119,3 +120,20 @@ def test_a_ratio_in_a_header_is_still_a_header() -> None:
     )
     assert layout.header_rows == [0] and labels(layout.bench_axis) == ["MMLU", "ARC"]
     assert labels(layout.model_axis) == ["FW-Edu", "40/60", "60/40"]
+
+
+def test_a_bracketed_pair_in_a_header_names_both_results() -> None:
+    """Llama 2's context-length ablation heads "SQuAD (EM/F1)" over "57.23/62.89"; a bare "MMLU" over a
+    pair says nothing about which number is which."""
+    doc = doc_of(
+        "\\begin{table}\\caption{Results.}\\begin{tabular}{lccc}Context & NarrativeQA & SQuAD (EM/F1) & MMLU \\\\ "
+        "2k & 0.21 & 57.23/62.89 & 40.1 / 45.2 \\\\ 4k & 0.17 & 57.99/64.46 & 41.0 / 46.3 \\\\\\end{tabular}\\end{table}"
+    )
+    grid = find_tables(doc)[0].grid
+    layout = analyse(grid, ModelResolver())
+    assert layout is not None
+    squad, mmlu = layout.bench_axis[-2:]
+    row = grid.rows[layout.model_axis[0].index]
+    readings = pair_readings(row.cells[squad.index], squad)
+    assert [(n.quoted, entry.label) for n, entry in readings] == [("57.23", "SQuAD EM"), ("62.89", "SQuAD F1")]
+    assert pair_readings(row.cells[mmlu.index], mmlu) == []
