@@ -1,6 +1,7 @@
 """Publisher: the only writer of the read model. Papers and extraction outcomes update the paper
 document; each validated verdict is written idempotently (history insert, supersede, paper upsert),
-then announced on `verdicts.published`, then its offset is committed. A verdict violating C1 is
+then announced on `verdicts.published` (once: a replay of a verdict whose announcement was not marked
+reads the topic back first), then its offset is committed. A verdict violating C1 is
 dead-lettered, whoever sent it; so is one whose claim fails the G1 re-check against the stored source.
 
     faststream run services.publisher.app:app
@@ -55,7 +56,7 @@ def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, slot: Slot[Pub
     declare_publisher(
         broker,
         topics.VERDICTS_PUBLISHED,
-        "A verdict written to MongoDB; at least once per verdict id, key = arXiv ID.",
+        "A verdict written to MongoDB; once per verdict id (a replay reads the topic back), key = arXiv ID.",
     )
 
 
@@ -63,6 +64,7 @@ def create_app() -> ServiceApp:
     mongo = MongoSettings()
 
     async def start(bus: Bus) -> tuple[Publisher, Sequence[Any]]:
+        from services.publisher.events import PublishedEvents
         from services.publisher.store import PublisherStore
         from shared.artifacts import ArtifactStore
         from shared.sources import SourceReader
@@ -71,7 +73,8 @@ def create_app() -> ServiceApp:
         db = database(client, mongo)
         store = PublisherStore(db)
         await store.ensure_indexes()
-        return Publisher(store, SourceReader(ArtifactStore(db)), bus.monitor.metrics), [client]
+        events = PublishedEvents(KafkaSettings())
+        return Publisher(store, SourceReader(ArtifactStore(db)), bus.monitor.metrics, events), [client]
 
     return service_app(SERVICE, register, start)
 

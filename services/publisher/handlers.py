@@ -5,6 +5,7 @@ document, then announced as `VerdictPublished` (keyed by arXiv ID)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared import topics
@@ -33,12 +34,32 @@ class ReadModel(Protocol):
 
     async def mark_announced(self, verdict_id: str) -> None: ...
 
+    async def recorded_at(self, verdict_id: str) -> datetime | None: ...
+
+
+class EventLog(Protocol):
+    """The published-verdict topic read back (`services.publisher.events.PublishedEvents`)."""
+
+    async def contains(self, verdict_id: str, since: datetime) -> bool: ...
+
+
+# the event of a verdict is written after the verdict was recorded; the margin covers clock skew
+# between the publisher that recorded it and the broker's timestamps
+CLOCK_SKEW = timedelta(minutes=5)
+
 
 class Publisher:
-    def __init__(self, store: ReadModel, sources: SourceChecker, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        store: ReadModel,
+        sources: SourceChecker,
+        metrics: Metrics | None = None,
+        events: EventLog | None = None,
+    ) -> None:
         self.store = store
         self.sources = sources
         self.metrics = metrics or Metrics("publisher")
+        self.events = events  # None: a replay of an unmarked verdict is announced again (at least once)
 
     async def on_paper(self, msg: PaperIngested) -> None:
         await self.store.record_paper(msg)
@@ -58,10 +79,9 @@ class Publisher:
         if written:
             self.metrics.verdicts.labels(msg.verdict.kind, msg.verdict.status).inc()
         # A replay (the same verdict validated again after an upstream service restarted, or this one died
-        # after writing) is announced only if no announcement was acknowledged before: the event goes out
-        # once, except when this service dies between the broker's ack and `mark_announced` (consumers
-        # dedupe on verdict.id for that window).
-        if not written and await self.store.announced(msg.verdict.id):
+        # after writing) is announced only if no announcement went out before: marked once the broker
+        # acknowledged it, or, where this service died between the ack and the mark, found on the topic.
+        if not written and await self._went_out(msg.verdict.id):
             return []
         event = VerdictPublished(
             correlation_id=msg.correlation_id,
@@ -78,3 +98,15 @@ class Publisher:
             await self.store.mark_announced(verdict_id)
 
         return [Outgoing(topics.VERDICTS_PUBLISHED, event, key=msg.paper.arxiv_id, after_sent=announced)]
+
+    async def _went_out(self, verdict_id: str) -> bool:
+        if await self.store.announced(verdict_id):
+            return True
+        if self.events is None:
+            return False
+        since = await self.store.recorded_at(verdict_id)
+        if since is None or not await self.events.contains(verdict_id, since - CLOCK_SKEW):
+            return False
+        await self.store.mark_announced(verdict_id)
+        log.info("verdict_announcement_found", verdict_id=verdict_id)
+        return True

@@ -38,7 +38,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import Field
@@ -225,6 +225,14 @@ class PublisherStore:
 
     async def mark_announced(self, verdict_id: str) -> None:
         await self.verdicts.update_one({"_id": verdict_id}, {"$set": {"announced_at": utc_now()}})
+
+    async def recorded_at(self, verdict_id: str) -> datetime | None:
+        """When this verdict was written to the history (None: never); its event can only be later."""
+        doc = await self.verdicts.find_one({"_id": verdict_id}, projection={"recorded_at": 1})
+        stamp = doc.get("recorded_at") if doc else None
+        if not isinstance(stamp, datetime):
+            return None
+        return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
     def _checked(self, msg: VerdictValidated, extra_gates: Sequence[GateOutcome]) -> Verdict:
         verdict = msg.verdict

@@ -4,10 +4,11 @@ what it refuses."""
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime
 
 import pytest
 
-from services.publisher.handlers import Publisher
+from services.publisher.handlers import CLOCK_SKEW, Publisher
 from services.validator.handlers import Validator
 from shared import topics
 from shared.artifacts import ArtifactNotFound
@@ -57,6 +58,9 @@ class FakeStore:
     async def mark_announced(self, verdict_id: str) -> None:
         self.announced_ids.add(verdict_id)
 
+    async def recorded_at(self, verdict_id: str) -> datetime | None:
+        return RECORDED if verdict_id in self.verdicts else None
+
     async def record_verdict(self, msg: VerdictValidated, extra_gates=()) -> bool:  # type: ignore[no-untyped-def]
         if any(not gate.passed for gate in extra_gates):
             raise GateViolation(next(gate for gate in extra_gates if not gate.passed), msg.verdict.id)
@@ -64,6 +68,21 @@ class FakeStore:
             return False
         self.verdicts[msg.verdict.id] = msg
         return True
+
+
+RECORDED = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+
+
+class FakeEvents:
+    """The published-verdict topic: the verdict ids on it, and every question asked of it."""
+
+    def __init__(self, *on_topic: str) -> None:
+        self.on_topic = set(on_topic)
+        self.asked: list[tuple[str, datetime]] = []
+
+    async def contains(self, verdict_id: str, since: datetime) -> bool:
+        self.asked.append((verdict_id, since))
+        return verdict_id in self.on_topic
 
 
 def _validated(claim=CLAIM, **verdict_changes) -> VerdictValidated:  # type: ignore[no-untyped-def]
@@ -93,6 +112,25 @@ async def test_publisher_announces_a_verdict_once_and_again_only_if_the_first_ne
     assert store.announced_ids == {VERDICT.id}
     assert await publisher.on_verdict(_validated()) == []  # an upstream replay: written and announced already
     assert len(store.verdicts) == 1
+
+
+async def test_a_replay_after_a_death_between_ack_and_mark_finds_the_event_and_sends_nothing() -> None:
+    """Killed after the broker acknowledged the event but before `mark_announced`: the replay reads the
+    topic back (from the verdict's recording time less the clock-skew margin), finds the event, marks
+    it and sends nothing; an event that never reached the topic is sent."""
+    store, events = FakeStore(), FakeEvents(VERDICT.id)
+    publisher = Publisher(store, sources(), events=events)
+    assert len(await publisher.on_verdict(_validated())) == 1  # the first write: the topic is not read
+    assert events.asked == []
+    assert await publisher.on_verdict(_validated()) == []
+    assert events.asked == [(VERDICT.id, RECORDED - CLOCK_SKEW)] and store.announced_ids == {VERDICT.id}
+    assert await publisher.on_verdict(_validated()) == [] and len(events.asked) == 1  # marked now: not asked
+
+    store, events = FakeStore(), FakeEvents()
+    publisher = Publisher(store, sources(), events=events)
+    await publisher.on_verdict(_validated())
+    again = await publisher.on_verdict(_validated())  # died before the broker had it: announced again
+    assert [o.topic for o in again] == [topics.VERDICTS_PUBLISHED] and store.announced_ids == set()
 
 
 async def test_publisher_refuses_a_c1_violation_whoever_sent_it() -> None:

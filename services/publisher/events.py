@@ -1,0 +1,100 @@
+"""Reading `verdicts.published` back: is a verdict's event already on the topic?
+
+The publisher marks a verdict announced once the broker acknowledged its event. A publisher killed
+between that acknowledgement and the mark would, on the replay, announce the verdict a second time.
+On that replay (a verdict written before whose mark is missing) the handler asks this adapter first:
+it reads every partition of the topic from the offsets of the verdict's recording time (minus a
+margin for clock skew) to their current ends, and says whether an event of this verdict is there. The
+common path (a verdict written now) never reads the topic.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from shared import topics
+from shared.settings import KafkaSettings
+
+
+class PublishedEvents:
+    def __init__(
+        self, settings: KafkaSettings, topic: str = topics.VERDICTS_PUBLISHED, timeout_s: float = 60.0
+    ) -> None:
+        self.settings = settings
+        self.topic = topic
+        self.timeout_s = timeout_s
+
+    async def contains(self, verdict_id: str, since: datetime) -> bool:
+        """Whether an event for `verdict_id` was written to the topic at or after `since`. Raises
+        TimeoutError when the topic cannot be read to its end in `timeout_s` (the message is retried)."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.bootstrap_servers,
+            client_id="paperverdict-publisher-events",
+            enable_auto_commit=False,
+            group_id=None,
+            max_partition_fetch_bytes=max(self.settings.max_message_bytes * 2, 1_048_576),
+        )
+        await consumer.start()
+        try:
+            return await self._scan(consumer, verdict_id, int(since.timestamp() * 1000))
+        finally:
+            await consumer.stop()
+
+    async def _scan(self, consumer: AIOKafkaConsumer, verdict_id: str, since_ms: int) -> bool:
+        deadline = time.monotonic() + self.timeout_s
+        partitions = [TopicPartition(self.topic, p) for p in await self._partitions()]
+        if not partitions:
+            return False
+        consumer.assign(partitions)
+        starts = await consumer.offsets_for_times({tp: since_ms for tp in partitions})
+        ends = await consumer.end_offsets(partitions)
+        left = {}
+        for tp in partitions:
+            found = starts.get(tp)
+            start = found.offset if found is not None else ends[tp]  # nothing written since: nothing to read
+            if start < ends[tp]:
+                consumer.seek(tp, start)
+                left[tp] = ends[tp]
+        needle = verdict_id.encode("utf-8")
+        while left:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading {self.topic} back took over {self.timeout_s:g} s")
+            batches = await consumer.getmany(*left, timeout_ms=1000, max_records=2000)
+            for tp, records in batches.items():
+                for record in records:
+                    if record.offset >= left.get(tp, 0):
+                        break
+                    if record.value and needle in record.value and _verdict_id(record.value) == verdict_id:
+                        return True
+            for tp in list(left):
+                if await consumer.position(tp) >= left[tp]:  # read to the end it had when the scan began
+                    del left[tp]
+        return False
+
+    async def _partitions(self) -> list[int]:
+        """The topic's partition ids (none when it does not exist yet)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.bootstrap_servers)
+        await admin.start()
+        try:
+            described = await admin.describe_topics([self.topic])
+        finally:
+            await admin.close()
+        return sorted(
+            p["partition"]
+            for entry in described
+            if entry.get("topic") == self.topic
+            for p in entry.get("partitions", [])
+        )
+
+
+def _verdict_id(value: bytes) -> str | None:
+    try:
+        verdict = json.loads(value).get("verdict") or {}
+    except (ValueError, AttributeError):
+        return None
+    return verdict.get("id") if isinstance(verdict, dict) else None
