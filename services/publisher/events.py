@@ -16,9 +16,13 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from shared import topics
+from shared.logging import get_logger
 from shared.settings import KafkaSettings
+
+log = get_logger("paperverdict.publisher")
 
 
 class PublishedEvents:
@@ -29,9 +33,17 @@ class PublishedEvents:
         self.topic = topic
         self.timeout_s = timeout_s
 
-    async def contains(self, verdict_id: str, since: datetime) -> bool:
-        """Whether an event for `verdict_id` was written to the topic at or after `since`. Raises
-        TimeoutError when the topic cannot be read to its end in `timeout_s` (the message is retried)."""
+    async def contains(self, verdict_id: str, since: datetime) -> bool | None:
+        """Whether an event for `verdict_id` was written to the topic at or after `since`; None when the
+        topic could not be read to its end (an error, or over `timeout_s`: a replay long after the
+        verdict was written, over a large topic). The caller then announces again: at least once."""
+        try:
+            return await self._contains(verdict_id, since)
+        except (KafkaError, OSError, TimeoutError) as error:
+            log.warning("published_events_unreadable", topic=self.topic, error=repr(error)[:500])
+            return None
+
+    async def _contains(self, verdict_id: str, since: datetime) -> bool:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.bootstrap_servers,
             client_id="paperverdict-publisher-events",

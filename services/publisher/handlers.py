@@ -40,7 +40,7 @@ class ReadModel(Protocol):
 class EventLog(Protocol):
     """The published-verdict topic read back (`services.publisher.events.PublishedEvents`)."""
 
-    async def contains(self, verdict_id: str, since: datetime) -> bool: ...
+    async def contains(self, verdict_id: str, since: datetime) -> bool | None: ...  # None: could not tell
 
 
 # the event of a verdict is written after the verdict was recorded; the margin covers clock skew
@@ -106,7 +106,7 @@ class Publisher:
             return False
         since = await self.store.recorded_at(verdict_id)
         if since is None or not await self.events.contains(verdict_id, since - CLOCK_SKEW):
-            return False
+            return False  # not on the topic, or the topic could not be read: announced (again)
         await self.store.mark_announced(verdict_id)
         log.info("verdict_announcement_found", verdict_id=verdict_id)
         return True

@@ -84,3 +84,16 @@ async def test_a_publisher_killed_between_ack_and_mark_announces_the_verdict_onc
     other = f.validated(claim, post_verdict(claim, newer, now=f.NOW + timedelta(hours=1)), newer)  # never sent
     await Publisher(store, GroundedSources(), events=events).on_verdict(other)
     assert len(await Publisher(store, GroundedSources(), events=events).on_verdict(other)) == 1
+
+
+async def test_a_topic_that_cannot_be_read_is_no_answer_not_a_failure(kafka_bootstrap: str) -> None:
+    """Over its time limit (or with Kafka unreachable) the check says it cannot tell; the publisher then
+    announces the verdict again instead of failing the message."""
+    topic = unique_topic("slow")
+    settings = KafkaSettings(bootstrap_servers=kafka_bootstrap)
+    await ensure_topics(settings, [topic], partitions=1)
+    await produce(kafka_bootstrap, topic, event("v-1"))
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    assert await PublishedEvents(settings, topic=topic, timeout_s=0).contains("v-1", since) is None
+    unreachable = KafkaSettings(bootstrap_servers="127.0.0.1:9")
+    assert await PublishedEvents(unreachable, topic=topic, timeout_s=5).contains("v-1", since) is None

@@ -185,3 +185,16 @@ async def test_an_ungrounded_claim_is_refused_by_validator_and_publisher(claim) 
 def test_claims_are_keyed_by_model_id() -> None:
     assert topics.model_key("org/model") == "org/model"
     assert topics.model_key(None) == topics.UNRESOLVED_KEY == "unresolved"
+
+
+async def test_a_topic_that_cannot_be_read_back_leaves_the_replay_announced_again() -> None:
+    class Unreadable(FakeEvents):
+        async def contains(self, verdict_id: str, since: datetime) -> bool | None:
+            await super().contains(verdict_id, since)
+            return None
+
+    store, events = FakeStore(), Unreadable(VERDICT.id)
+    publisher = Publisher(store, sources(), events=events)
+    await publisher.on_verdict(_validated())
+    assert len(await publisher.on_verdict(_validated())) == 1 and len(events.asked) == 1
+    assert store.announced_ids == set()
