@@ -405,7 +405,10 @@ def table_candidates(
                 shots_text = plain_label(rows[r].cells[layout.shot_col].text)
             if layout.metric_col is not None:
                 metric_text = plain_label(rows[r].cells[layout.metric_col].text)
-            for part, (value, read_as) in enumerate(readings, start=1):
+            for part, reading in enumerate(readings, start=1):
+                if reading is None:
+                    continue  # "- / 69.1": no result for that half
+                value, read_as = reading
                 out.append(
                     _cell_candidate(
                         table,

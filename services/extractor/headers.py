@@ -54,26 +54,38 @@ class Layout:
 
 # "50.9 / 47.3" under a "0-shot / 5-shot" header: two results in one cell (Yi's chat table)
 _PAIR = re.compile(r"\s*[-+]?\d+(?:\.\d+)?\s*/\s*[-+]?\d+(?:\.\d+)?\s*")
+_NUMBER_HALF = re.compile(r"\s*[-+]?\d+(?:\.\d+)?\s*")
 
 
 def cell_kind(cell: Cell) -> str:
-    """'number', 'pair' (two numbers in one cell, read as neither a label nor one result), 'missing',
-    'text' or 'empty'."""
+    """'number', 'pair' (two results in one cell, "50.9 / 47.3" or "- / 69.1": not a label, and one
+    result only as a half of its header), 'missing', 'text' or 'empty'."""
     if cell.empty:
         return "empty"
     if parse_number(cell.text) is not None:
         return "number"
     if is_missing(cell.text):
         return "missing"
-    if _PAIR.fullmatch(plain_label(cell.text)):
+    if _is_pair(plain_label(cell.text)):
         return "pair"
     return "text"
 
 
-def pair_readings(cell: Cell, bench: AxisEntry) -> list[tuple[ParsedNumber, AxisEntry]]:
+def _is_pair(text: str) -> bool:
+    if _PAIR.fullmatch(text):
+        return True
+    halves = text.split("/")  # a result beside a missing one: "- / 69.1", "71.2 / --"
+    if len(halves) != 2 or not all(half.strip() for half in halves):
+        return False
+    numbers = [_NUMBER_HALF.fullmatch(half) is not None for half in halves]
+    return sum(numbers) == 1 and all(n or is_missing(half) for n, half in zip(numbers, halves, strict=True))
+
+
+def pair_readings(cell: Cell, bench: AxisEntry) -> list[tuple[ParsedNumber, AxisEntry] | None]:
     """A cell printing two results ("50.9 / 47.3") under a header level that names both ("0-shot /
     5-shot", "EM / F1"): each number with that level narrowed to its half ("0-shot", then "5-shot").
-    Nothing when the header does not say what each number is: such a cell stays unread."""
+    A half printed as missing ("- / 69.1") is None. Nothing when the header does not say what each
+    number is: such a cell stays unread."""
     if cell_kind(cell) != "pair":
         return []
     numbers = [parse_number(part) for part in plain_label(cell.text).split("/")]
@@ -86,12 +98,11 @@ def pair_readings(cell: Cell, bench: AxisEntry) -> list[tuple[ParsedNumber, Axis
     says = [(info.n_shot, info.metric, info.formulation) for info in infos]
     if len(halves) != 2 or (None, None, None) in says or says[0] == says[1]:
         return []
-    readings = []
-    for number, half in zip(numbers, halves, strict=True):
-        if number is None:
-            return []
+    readings: list[tuple[ParsedNumber, AxisEntry] | None] = []
+    for number, half in zip(numbers, halves, strict=True):  # None: the half printed as missing ("-")
         narrowed = [*levels[:deepest], half, *levels[deepest + 1 :]]
-        readings.append((number, AxisEntry(bench.index, narrowed, bench.cells, bench.context, bench.extra)))
+        entry = AxisEntry(bench.index, narrowed, bench.cells, bench.context, bench.extra)
+        readings.append(None if number is None else (number, entry))
     return readings
 
 
