@@ -54,6 +54,11 @@ class Metrics:
         )
         self.gpu_memory = Gauge("paperverdict_gpu_memory_bytes", "CUDA memory of this process.", ["kind"], registry=r)
         self.gpu_utilisation = Gauge("paperverdict_gpu_utilisation_ratio", "GPU utilisation (0..1).", registry=r)
+        self.code_sandbox = Gauge(
+            "paperverdict_code_sandbox_available",
+            "1 when generated code (HumanEval, MBPP) can run in the evaluator's sandbox, else 0.",
+            registry=r,
+        )
 
     def sample_gpu(self) -> None:
         """GPU memory and utilisation, when this process has initialised CUDA (the evaluator on a GPU)."""

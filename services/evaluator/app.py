@@ -9,6 +9,7 @@ on) and `max.poll.interval.ms` comes from PV_KAFKA_MAX_POLL_INTERVAL_MS (one hou
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,10 +20,13 @@ from services.evaluator.handlers import Evaluator
 from shared import topics
 from shared.bus import Bus, declare_publisher
 from shared.consumer import consume
+from shared.logging import get_logger
+from shared.metrics import Metrics
 from shared.service import ServiceApp, Slot, service_app
 from shared.settings import EvaluatorSettings, KafkaSettings, MongoSettings
 
 SERVICE = "evaluator"
+log = get_logger("paperverdict.evaluator")
 
 
 def register(broker: KafkaBroker, bus: Bus, kafka: KafkaSettings, slot: Slot[Evaluator]) -> None:
@@ -50,12 +54,26 @@ def create_app() -> ServiceApp:
 
         client = mongo_client(mongo)
         db = client[mongo.database]
+        await report_code_sandbox(bus.monitor.metrics)
         evaluator = Evaluator(
             bus.publish, settings, build_runner(settings), await build_cache(db), ArtifactStore(db), bus.monitor.metrics
         )
         return evaluator, [client]
 
     return service_app(SERVICE, register, start)
+
+
+async def report_code_sandbox(metrics: Metrics) -> None:
+    """Say at start whether code claims can be measured here, and why not (a container started without
+    the security options the sandbox needs): the log line `code_sandbox` and a gauge."""
+    from services.evaluator.sandbox import unavailable_reason
+
+    reason = await asyncio.to_thread(unavailable_reason)
+    metrics.code_sandbox.set(0 if reason else 1)
+    if reason:
+        log.warning("code_sandbox", available=False, reason=reason)
+    else:
+        log.info("code_sandbox", available=True)
 
 
 app = create_app()

@@ -245,3 +245,22 @@ def test_default_limits_are_the_settings_defaults(monkeypatch: pytest.MonkeyPatc
     assert Limits.from_settings(SandboxSettings()) == Limits()
     monkeypatch.setenv("PV_SANDBOX_MEMORY_MB", "256")
     assert Limits.from_settings(SandboxSettings()).memory_bytes == 256 << 20
+
+
+async def test_the_evaluator_says_at_start_whether_code_claims_can_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from structlog.testing import capture_logs
+
+    from services.evaluator.app import report_code_sandbox
+    from shared.metrics import Metrics
+
+    metrics = Metrics("evaluator")
+    sandbox.unavailable_reason.cache_clear()
+    with capture_logs() as logs:
+        await report_code_sandbox(metrics)
+    assert metrics.code_sandbox._value.get() == 1 and logs[-1]["available"] is True
+    monkeypatch.setattr(sandbox, "unavailable_reason", lambda: "the sandbox could not be set up: EPERM")
+    with capture_logs() as logs:
+        await report_code_sandbox(metrics)
+    assert metrics.code_sandbox._value.get() == 0
+    assert (logs[-1]["event"], logs[-1]["reason"]) == ("code_sandbox", "the sandbox could not be set up: EPERM")
+    assert b"paperverdict_code_sandbox_available 0.0" in metrics.render()
