@@ -264,3 +264,27 @@ async def test_the_evaluator_says_at_start_whether_code_claims_can_run(monkeypat
     assert metrics.code_sandbox._value.get() == 0
     assert (logs[-1]["event"], logs[-1]["reason"]) == ("code_sandbox", "the sandbox could not be set up: EPERM")
     assert b"paperverdict_code_sandbox_available 0.0" in metrics.render()
+
+
+ESCAPE = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWUSER, CLONE_NEWNS, MS_REMOUNT, MS_BIND = 0x10000000, 0x00020000, 32, 4096
+uid = os.getuid()
+if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0:  # root of a namespace of its own, with its own mounts
+    open("/proc/self/setgroups", "w").write("deny")
+    open("/proc/self/uid_map", "w").write(f"0 {uid} 1")
+    for point in ("/", "{folder}", "/var/tmp"):
+        libc.mount(None, point.encode(), None, MS_REMOUNT | MS_BIND, None)  # try to make them writable
+        libc.mount(None, point.encode(), None, MS_REMOUNT, None)
+open("{folder}/{name}", "w").write("escaped")
+"""
+
+
+def test_a_namespace_of_its_own_does_not_make_the_host_writable(run: Run, host_dir: Path) -> None:
+    """The program may make a user and mount namespace of its own (root there) and remount what it sees:
+    the read-only mounts it inherited are locked, so the write still fails and nothing is left."""
+    name = f"pv-sandbox-escape-{os.getpid()}"
+    outcome = run(ESCAPE.replace("{folder}", str(host_dir)).replace("{name}", name), FAST)
+    assert not outcome.passed and "Read-only file system" in outcome.stderr_tail, outcome
+    assert not (host_dir / name).exists()
