@@ -5,7 +5,8 @@ the Hub) and task data files (a local `--data` folder, or a Hub dataset's files)
 - Before anything is parsed, file sizes are checked from `stat` alone (a 10 GB `config.json` is refused,
   not read).
 - A model folder's config and tokenizer are then parsed in a child process with a memory and CPU limit
-  and a wall-clock kill: JSON first (an `auto_map`, i.e. remote code, is refused there), then
+  and a wall-clock kill: JSON first (an `auto_map`, i.e. remote code, is refused there unless
+  transformers implements the model type itself, as `from_pretrained` without remote code does), then
   `AutoConfig` and `AutoTokenizer` exactly as the loader will call them. Only after the child succeeded
   does the loader parse the same files itself; its weights are safetensors (no code, sizes checked).
 - Task data rows are parsed in a child and come back as plain dicts; the service process never parses a
@@ -69,10 +70,9 @@ def inspect_model_files(folder: str) -> dict[str, Any]:
 
     root = Path(folder)
     config = _json_object(root / "config.json")
-    for name in ("config.json", "tokenizer_config.json"):
-        data = config if name == "config.json" else (_json_object(root / name) if (root / name).exists() else {})
-        if "auto_map" in data:
-            raise PermissionError(f"{name} names remote code (auto_map), which is refused")
+    _refuse_remote_code(
+        config, _json_object(root / "tokenizer_config.json") if (root / "tokenizer_config.json").exists() else {}
+    )
     parsed = AutoConfig.from_pretrained(folder, trust_remote_code=False)
     tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
     return {
@@ -81,6 +81,35 @@ def inspect_model_files(folder: str) -> dict[str, Any]:
         "vocab_size": getattr(parsed.get_text_config(), "vocab_size", None),
         "tokenizer_size": len(tokenizer),
     }
+
+
+def _refuse_remote_code(config: dict[str, Any], tokenizer_config: dict[str, Any]) -> None:
+    """A model that needs its repository's code is refused: remote code is never run. A config that
+    names remote code (`auto_map`) for a model type transformers implements itself (MPT, Phi-3,
+    StableLM 2 and others ship both) loads with transformers' own class, exactly as `from_pretrained`
+    does without `trust_remote_code`; a tokenizer likewise when its class is one of transformers'."""
+    from transformers import CONFIG_MAPPING
+
+    model_type = config.get("model_type")
+    if "auto_map" in config and (not isinstance(model_type, str) or model_type not in CONFIG_MAPPING):
+        raise PermissionError(
+            f"config.json names remote code (auto_map) for model type {model_type!r}, which transformers "
+            "does not implement: refused (remote code is never run)"
+        )
+    tokenizer_class = tokenizer_config.get("tokenizer_class")
+    if "auto_map" in tokenizer_config and not _known_tokenizer(tokenizer_class):
+        raise PermissionError(
+            f"tokenizer_config.json names remote code (auto_map) for tokenizer {tokenizer_class!r}, which "
+            "transformers does not implement: refused (remote code is never run)"
+        )
+
+
+def _known_tokenizer(name: object) -> bool:
+    import transformers
+
+    if not isinstance(name, str) or not name.isidentifier():
+        return False
+    return hasattr(transformers, name) or hasattr(transformers, name.removesuffix("Fast"))
 
 
 def vet_model_folder(folder: Path, limits: Limits = PARSE_LIMITS) -> dict[str, Any]:

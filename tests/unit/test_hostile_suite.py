@@ -178,7 +178,8 @@ def _model(work: Path, damage: str) -> Path:
         (folder / path.name).write_bytes(path.resolve().read_bytes())
     config = folder / "config.json"
     if damage == "auto_map":
-        config.write_text(config.read_text().replace("{", '{"auto_map": {"AutoModelForCausalLM": "evil.M"}, ', 1))
+        text = config.read_text().replace('"model_type": "llama"', '"model_type": "evil_arch"')
+        config.write_text(text.replace("{", '{"auto_map": {"AutoModelForCausalLM": "evil.M"}, ', 1))
     elif damage == "nested":
         config.write_text("[" * 300_000 + "]" * 300_000)
     elif damage == "huge":
@@ -199,7 +200,7 @@ def _data(work: Path, content: bytes) -> Path:
 
 # (model damage, data file or None, what the CLI must say)
 EVAL_INPUTS = {
-    "model config with auto_map": ("auto_map", None, "names remote code (auto_map), which is refused"),
+    "model config with auto_map": ("auto_map", None, "names remote code (auto_map) for model type 'evil_arch'"),
     "model config nested 3x10^5 deep": ("nested", None, "cannot be read: RecursionError"),
     "model config of 3 GiB (sparse)": ("huge", None, "config.json is 3221.2 MB, above the 1 MB limit"),
     "pickle-only model folder": ("pickle", None, "has no safetensors weights"),

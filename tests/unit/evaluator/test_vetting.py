@@ -39,13 +39,32 @@ def test_a_sound_folder_is_summarised(folder: Path) -> None:
     assert summary["tokenizer_size"] >= summary["vocab_size"] > 0
 
 
-@pytest.mark.parametrize("name", ["config.json", "tokenizer_config.json"])
-def test_remote_code_is_refused_in_the_child(folder: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "own_class"),
+    [("config.json", {"model_type": "evil_arch"}), ("tokenizer_config.json", {"tokenizer_class": "EvilTokenizer"})],
+)
+def test_remote_code_is_refused_in_the_child(folder: Path, name: str, own_class: dict[str, str]) -> None:
+    """A model or tokenizer that exists only as its repository's code (Qwen 1, Baichuan, InternLM)."""
     data = json.loads((folder / name).read_text())
-    data["auto_map"] = {"AutoModelForCausalLM": "evil.Model"}
+    data.update(auto_map={"AutoModelForCausalLM": "evil.Model"}, **own_class)
     (folder / name).write_text(json.dumps(data))
-    with pytest.raises(Rejected, match=f"PermissionError: {name} names remote code"):
+    with pytest.raises(Rejected, match=f"PermissionError: {name} names remote code .*'[Ee]vil.*: refused"):
         vetting.vet_model_folder(folder)
+
+
+def test_a_model_transformers_implements_loads_with_transformers_own_class_despite_an_auto_map(folder: Path) -> None:
+    """MPT, Phi-3 and StableLM 2 ship `auto_map` beside a model type transformers implements: without
+    remote code `from_pretrained` uses its own class, and so do we (refusing them lost those claims)."""
+    for name in ("config.json", "tokenizer_config.json"):
+        data = json.loads((folder / name).read_text())
+        data["auto_map"] = {
+            "AutoConfig": "evil.Config",
+            "AutoModelForCausalLM": "evil.Model",
+            "AutoTokenizer": ["evil.T", None],
+        }
+        (folder / name).write_text(json.dumps(data))
+    summary = vetting.vet_model_folder(folder)
+    assert summary["model_type"] == "llama" and summary["architectures"] == ["LlamaForCausalLM"]
 
 
 def test_oversized_files_are_refused_from_stat_alone(folder: Path) -> None:
@@ -129,7 +148,7 @@ def test_the_loader_and_the_data_source_go_through_the_child(folder: Path, tmp_p
     from shared.settings import EvaluatorSettings
 
     data = json.loads((folder / "tokenizer_config.json").read_text())
-    data["auto_map"] = {"AutoTokenizer": ["evil.Tokenizer", None]}
+    data.update(auto_map={"AutoTokenizer": ["evil.Tokenizer", None]}, tokenizer_class="EvilTokenizer")
     (folder / "tokenizer_config.json").write_text(json.dumps(data))
     loader = ModelLoader(EvaluatorSettings(device="cpu", allow_local_models=True))
     with pytest.raises(ModelRejected, match="was refused: .*PermissionError: tokenizer_config.json names remote code"):
