@@ -85,8 +85,8 @@ def inspect_model_files(folder: str) -> dict[str, Any]:
 
 def _refuse_remote_code(config: dict[str, Any], tokenizer_config: dict[str, Any]) -> None:
     """A model that needs its repository's code is refused: remote code is never run. A config that
-    names remote code (`auto_map`) for a model type transformers implements itself (MPT, Phi-3,
-    StableLM 2 and others ship both) loads with transformers' own class, exactly as `from_pretrained`
+    names remote code (`auto_map`) for a model type transformers implements itself (MPT's and
+    Phi-3's repositories ship both) loads with transformers' own class, exactly as `from_pretrained`
     does without `trust_remote_code`; a tokenizer likewise when its class is one of transformers'."""
     from transformers import CONFIG_MAPPING
 

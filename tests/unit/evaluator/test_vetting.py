@@ -53,7 +53,7 @@ def test_remote_code_is_refused_in_the_child(folder: Path, name: str, own_class:
 
 
 def test_a_model_transformers_implements_loads_with_transformers_own_class_despite_an_auto_map(folder: Path) -> None:
-    """MPT, Phi-3 and StableLM 2 ship `auto_map` beside a model type transformers implements: without
+    """MPT's and Phi-3's repositories ship `auto_map` beside a model type transformers implements: without
     remote code `from_pretrained` uses its own class, and so do we (refusing them lost those claims)."""
     for name in ("config.json", "tokenizer_config.json"):
         data = json.loads((folder / name).read_text())
