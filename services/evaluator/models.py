@@ -20,6 +20,8 @@ from shared.settings import EvaluatorSettings
 log = get_logger("paperverdict.evaluator.models")
 
 ALLOW_PATTERNS = ["*.json", "*.safetensors", "tokenizer*", "*.model", "*.tiktoken", "*.txt", "*.jinja"]
+# what vetting reads (config, tokenizer): fetched and vetted before a byte of the weights is downloaded
+META_PATTERNS = [pattern for pattern in ALLOW_PATTERNS if pattern != "*.safetensors"]
 
 
 class ModelLoadError(Exception):
@@ -59,6 +61,9 @@ class ModelLoader:
         self.device = pick_device(settings.device)
         self._loaded: dict[tuple[str, str], LoadedModel] = {}
         self._lock = threading.Lock()
+        # Hub snapshots (one folder per commit) already vetted and fetched whole, or refused, and why
+        self._complete: set[Path] = set()
+        self._refused: dict[Path, str] = {}
         self.loads = 0  # models actually loaded (not answered from memory), for the metrics
 
     @property
@@ -77,16 +82,43 @@ class ModelLoader:
             return local, folder_revision(local)
         from huggingface_hub import snapshot_download
 
+        def fetch(patterns: list[str], at: str | None) -> Path:
+            try:
+                return Path(snapshot_download(model_id, revision=at, allow_patterns=patterns, token=self.token))
+            except (OSError, ValueError) as error:  # not found, gated, unknown revision, offline, not a repo id
+                raise ModelNotFound(
+                    f"model {model_id!r} (revision {revision or 'main'}) is not available: {type(error).__name__}"
+                ) from error
+
         try:
             self._check_remote_size(model_id, revision)
-            folder = Path(
-                snapshot_download(model_id, revision=revision, allow_patterns=ALLOW_PATTERNS, token=self.token)
-            )
-        except (OSError, ValueError) as error:  # not found, gated, unknown revision, offline, not a repo id
+        except (OSError, ValueError) as error:
             raise ModelNotFound(
                 f"model {model_id!r} (revision {revision or 'main'}) is not available: {type(error).__name__}"
             ) from error
+        # config and tokenizer first, vetted (remote code, hostile JSON: refused) before any weight is
+        # downloaded; then the weights of the same commit
+        meta = fetch(META_PATTERNS, revision)
+        if meta in self._complete:  # this commit was vetted and fetched whole before (a folder per commit)
+            return meta, meta.name
+        if meta in self._refused:
+            raise ModelRejected(self._refused[meta])
+        try:
+            self._vet(model_id, meta)
+        except ModelRejected as error:
+            self._refused[meta] = str(error)
+            raise
+        folder = fetch(ALLOW_PATTERNS, meta.name)
+        self._complete.add(folder)
         return folder, folder.name
+
+    def _vet(self, model_id: str, folder: Path) -> None:
+        """Config and tokenizer parsed in a limited child; `ModelRejected` with the reason otherwise."""
+        try:
+            vetting.check_sizes(folder)
+            vetting.vet_model_folder(folder)
+        except vetting.Rejected as error:
+            raise ModelRejected(f"model {model_id!r} was refused: {error}") from None
 
     def _check_local_size(self, model_id: str, folder: Path) -> None:
         weights = list(folder.glob("*.safetensors"))
@@ -139,10 +171,7 @@ class ModelLoader:
         size = sum(p.stat().st_size for p in weights)
         if size > self.settings.max_model_bytes:
             raise ModelRejected(f"model {model_id!r} is {size / 1e9:.1f} GB, above the limit")
-        try:  # config and tokenizer files are parsed in a limited child first: only then here
-            vetting.vet_model_folder(folder)
-        except vetting.Rejected as error:
-            raise ModelRejected(f"model {model_id!r} was refused: {error}") from None
+        self._vet(model_id, folder)  # config and tokenizer parsed in a limited child first: only then here
         try:
             config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
         except ValueError as error:  # an architecture that needs remote code

@@ -81,3 +81,67 @@ def test_a_folder_over_the_size_limit_is_refused_before_it_is_hashed(
     monkeypatch.setattr(models, "folder_revision", lambda _: pytest.fail("hashed before the size check"))
     with pytest.raises(ModelRejected, match="above the"):
         loader(allow_local_models=True, max_model_bytes=1000).resolve(str(folder))
+
+
+class FakeHub:
+    """`snapshot_download` over a copy of the fixture snapshot: files matching the patterns land in a
+    folder named by the commit, and every call is recorded."""
+
+    def __init__(self, root: Path, damage: dict[str, object] | None = None) -> None:
+        self.root, self.damage, self.calls = root, damage or {}, []  # type: ignore[var-annotated]
+
+    def __call__(self, repo_id: str, *, revision=None, allow_patterns=(), token=None) -> str:  # type: ignore[no-untyped-def]
+        import fnmatch
+
+        self.calls.append((revision, list(allow_patterns)))
+        folder = self.root / SNAPSHOT.name
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in SNAPSHOT.iterdir():
+            if any(fnmatch.fnmatch(path.name, pattern) for pattern in allow_patterns):
+                data = json.loads(path.read_text()) if path.name == "config.json" else None
+                if data is not None:
+                    data.update(self.damage)
+                    (folder / path.name).write_text(json.dumps(data))
+                else:
+                    (folder / path.name).write_bytes(path.read_bytes())
+        return str(folder)
+
+
+def test_a_hub_model_is_vetted_before_its_weights_are_downloaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Config and tokenizer come first; a model that needs remote code is refused before a byte of its
+    weights is fetched; a sound one then gets the weights of the same commit."""
+    import huggingface_hub
+
+    refused = FakeHub(tmp_path / "refused", {"model_type": "evil_arch", "auto_map": {"AutoModelForCausalLM": "x.M"}})
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", refused)
+    with pytest.raises(ModelRejected, match="names remote code"):
+        loader().load("someone/remote-code-model")
+    assert refused.calls == [(None, models.META_PATTERNS)] and "*.safetensors" not in models.META_PATTERNS
+    assert not list((tmp_path / "refused").rglob("*.safetensors"))
+    twice = loader()
+    with pytest.raises(ModelRejected):
+        twice.resolve("someone/remote-code-model")
+    vetted = monkeypatch.context()
+    with vetted as patch:
+        patch.setattr(models.vetting, "vet_model_folder", lambda folder: pytest.fail("vetted twice"))
+        with pytest.raises(ModelRejected, match="names remote code"):  # the same commit: refused from memory
+            twice.resolve("someone/remote-code-model")
+
+    sound = FakeHub(tmp_path / "sound")
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", sound)
+    loaded = loader().load("paperverdict-fixtures/tiny-llama")
+    assert sound.calls == [(None, models.META_PATTERNS), (SNAPSHOT.name, models.ALLOW_PATTERNS)]
+    assert loaded.revision == SNAPSHOT.name and loaded.parameters > 0
+    # a later claim of the same commit (the measurement key, before any load): no second vetting or
+    # weight fetch; a refused commit stays refused without a new child
+    same = loader()
+    same.resolve("paperverdict-fixtures/tiny-llama")
+    calls = len(sound.calls)
+    monkeypatch.setattr(models.vetting, "vet_model_folder", lambda folder: pytest.fail("vetted twice"))
+    assert same.resolve("paperverdict-fixtures/tiny-llama") == (
+        Path(sound.calls and sound.root / SNAPSHOT.name),
+        SNAPSHOT.name,
+    )
+    assert len(sound.calls) == calls + 1  # only the config and tokenizer lookup that gives the commit
