@@ -171,7 +171,8 @@ class ModelLoader:
         size = sum(p.stat().st_size for p in weights)
         if size > self.settings.max_model_bytes:
             raise ModelRejected(f"model {model_id!r} is {size / 1e9:.1f} GB, above the limit")
-        self._vet(model_id, folder)  # config and tokenizer parsed in a limited child first: only then here
+        if folder not in self._complete:  # a Hub commit was vetted as it was fetched
+            self._vet(model_id, folder)  # config and tokenizer parsed in a limited child first: only then here
         try:
             config = AutoConfig.from_pretrained(folder, trust_remote_code=False)
         except ValueError as error:  # an architecture that needs remote code

@@ -131,7 +131,11 @@ def test_a_hub_model_is_vetted_before_its_weights_are_downloaded(
 
     sound = FakeHub(tmp_path / "sound")
     monkeypatch.setattr(huggingface_hub, "snapshot_download", sound)
+    vets: list[Path] = []
+    original = models.vetting.vet_model_folder
+    monkeypatch.setattr(models.vetting, "vet_model_folder", lambda folder: vets.append(folder) or original(folder))
     loaded = loader().load("paperverdict-fixtures/tiny-llama")
+    assert vets == [sound.root / SNAPSHOT.name]  # vetted once, as it was fetched, not again to load it
     assert sound.calls == [(None, models.META_PATTERNS), (SNAPSHOT.name, models.ALLOW_PATTERNS)]
     assert loaded.revision == SNAPSHOT.name and loaded.parameters > 0
     # a later claim of the same commit (the measurement key, before any load): no second vetting or
