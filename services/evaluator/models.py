@@ -82,20 +82,20 @@ class ModelLoader:
             return local, folder_revision(local)
         from huggingface_hub import snapshot_download
 
+        def unavailable(error: Exception) -> ModelNotFound:  # not found, gated, unknown revision, offline, ...
+            name = type(error).__name__
+            return ModelNotFound(f"model {model_id!r} (revision {revision or 'main'}) is not available: {name}")
+
         def fetch(patterns: list[str], at: str | None) -> Path:
             try:
                 return Path(snapshot_download(model_id, revision=at, allow_patterns=patterns, token=self.token))
-            except (OSError, ValueError) as error:  # not found, gated, unknown revision, offline, not a repo id
-                raise ModelNotFound(
-                    f"model {model_id!r} (revision {revision or 'main'}) is not available: {type(error).__name__}"
-                ) from error
+            except (OSError, ValueError) as error:
+                raise unavailable(error) from error
 
         try:
             self._check_remote_size(model_id, revision)
         except (OSError, ValueError) as error:
-            raise ModelNotFound(
-                f"model {model_id!r} (revision {revision or 'main'}) is not available: {type(error).__name__}"
-            ) from error
+            raise unavailable(error) from error
         # config and tokenizer first, vetted (remote code, hostile JSON: refused) before any weight is
         # downloaded; then the weights of the same commit
         meta = fetch(META_PATTERNS, revision)
