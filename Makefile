@@ -14,6 +14,9 @@ export TOKENIZERS_PARALLELISM := false
 export PV_REQUIRE_REAL_FIXTURES := 1
 ARXIV_ID ?= 2611.00001
 ARXIV ?= real
+# pytest-xdist workers for make test / test-unit; tests/conftest.py keeps every test of the shared
+# Kafka + FerretDB on one worker, in order, and each other module on one worker
+TEST_WORKERS ?= 2
 
 .PHONY: help install install-python up down run serve lint test test-unit test-integration test-e2e bench asyncapi clean
 
@@ -46,7 +49,7 @@ serve: install
 
 # The whole suite against fresh servers, stopped afterwards (KEEP_SERVERS=1 leaves them running).
 test: up
-	status=0; $(PYTEST) -q tests || status=$$?; \
+	status=0; $(PYTEST) -q -n $(TEST_WORKERS) tests || status=$$?; \
 	if [ "$(KEEP_SERVERS)" != 1 ]; then bash deploy/local/down.sh || true; fi; \
 	if [ $$status = 5 ]; then echo "pytest collected no tests" >&2; status=1; fi; exit $$status
 
@@ -57,7 +60,7 @@ lint: install-python
 	.venv/bin/mypy
 
 test-unit: install-python
-	$(PYTEST) -q tests/unit
+	$(PYTEST) -q -n $(TEST_WORKERS) tests/unit
 
 test-integration: up
 	$(PYTEST) -q tests/integration

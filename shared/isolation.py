@@ -52,11 +52,36 @@ def _ctx(preload: Sequence[str]) -> ForkServerContext:
         if name not in _preload:
             _preload.append(name)
     if _context is None:
+        _short_socket_folder()
         ctx = multiprocessing.get_context("forkserver")
         assert isinstance(ctx, ForkServerContext)
         _context = ctx
     _context.set_forkserver_preload(list(_preload))
     return _context
+
+
+SOCKET_PATH_MAX = 107  # bytes of a Unix socket's path on Linux (sun_path less its NUL)
+SOCKET_SUFFIX = len("/pymp-XXXXXXXX/listener-XXXXXXXX")  # what multiprocessing adds under the temp folder
+
+
+def _short_socket_folder(candidates: Sequence[str] = ("/tmp", "/var/tmp", "/dev/shm")) -> None:
+    """The fork server listens on a Unix socket in a folder multiprocessing makes under TMPDIR; under a
+    deep TMPDIR (a CI runner's, a test's tmp_path) the path is too long and every limited parse fails
+    with "AF_UNIX path too long". Then that folder goes under the first short system folder that can
+    be written to, as Python 3.13 does by itself. Only before the fork server first starts."""
+    import tempfile
+    from multiprocessing import util
+
+    if len(os.fsencode(tempfile.gettempdir())) + SOCKET_SUFFIX <= SOCKET_PATH_MAX:
+        return
+    for folder in candidates:
+        if os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+            previous, tempfile.tempdir = tempfile.tempdir, folder
+            try:
+                util.get_temp_dir()  # made now under `folder`, and kept for this process's sockets
+            finally:
+                tempfile.tempdir = previous
+            return
 
 
 def _child(

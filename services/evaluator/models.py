@@ -80,25 +80,13 @@ class ModelLoader:
             except vetting.Rejected as error:
                 raise ModelRejected(f"model {model_id!r} was refused: {error}") from None
             return local, folder_revision(local)
-        from huggingface_hub import snapshot_download
-
-        def unavailable(error: Exception) -> ModelNotFound:  # not found, gated, unknown revision, offline, ...
-            name = type(error).__name__
-            return ModelNotFound(f"model {model_id!r} (revision {revision or 'main'}) is not available: {name}")
-
-        def fetch(patterns: list[str], at: str | None) -> Path:
-            try:
-                return Path(snapshot_download(model_id, revision=at, allow_patterns=patterns, token=self.token))
-            except (OSError, ValueError) as error:
-                raise unavailable(error) from error
-
         try:
             self._check_remote_size(model_id, revision)
         except (OSError, ValueError) as error:
-            raise unavailable(error) from error
+            raise _unavailable(model_id, revision, error) from error
         # config and tokenizer first, vetted (remote code, hostile JSON: refused) before any weight is
         # downloaded; then the weights of the same commit
-        meta = fetch(META_PATTERNS, revision)
+        meta = self._fetch(model_id, META_PATTERNS, revision)
         if meta in self._complete:  # this commit was vetted and fetched whole before (a folder per commit)
             return meta, meta.name
         if meta in self._refused:
@@ -108,9 +96,29 @@ class ModelLoader:
         except ModelRejected as error:
             self._refused[meta] = str(error)
             raise
-        folder = fetch(ALLOW_PATTERNS, meta.name)
+        folder = self._fetch(model_id, ALLOW_PATTERNS, meta.name)
         self._complete.add(folder)
         return folder, folder.name
+
+    def revision(self, model_id: str, revision: str | None = None) -> str:
+        """The commit sha (a local folder's digest) a load of `model_id` would pin, for the measurement-
+        cache key: only config and tokenizer files are fetched, nothing is vetted or loaded, no weight
+        is downloaded. A commit refused before stays refused (`ModelRejected`)."""
+        if self.settings.allow_local_models and Path(model_id).is_dir():
+            return self.resolve(model_id, revision)[1]  # size checks, then the digest: nothing to fetch
+        meta = self._fetch(model_id, META_PATTERNS, revision)
+        if meta in self._refused:
+            raise ModelRejected(self._refused[meta])
+        return meta.name
+
+    def _fetch(self, model_id: str, patterns: list[str], revision: str | None) -> Path:
+        """The snapshot folder (one per commit) holding the files of `model_id` that match `patterns`."""
+        from huggingface_hub import snapshot_download
+
+        try:
+            return Path(snapshot_download(model_id, revision=revision, allow_patterns=patterns, token=self.token))
+        except (OSError, ValueError) as error:  # not found, gated, unknown revision, offline, ...
+            raise _unavailable(model_id, revision, error) from error
 
     def _vet(self, model_id: str, folder: Path) -> None:
         """Config and tokenizer parsed in a limited child; `ModelRejected` with the reason otherwise."""
@@ -202,6 +210,11 @@ class ModelLoader:
             dtype=str(dtype).removeprefix("torch."),
             parameters=sum(p.numel() for p in model.parameters()),
         )
+
+
+def _unavailable(model_id: str, revision: str | None, error: Exception) -> ModelNotFound:
+    name = type(error).__name__
+    return ModelNotFound(f"model {model_id!r} (revision {revision or 'main'}) is not available: {name}")
 
 
 def _reason(error: BaseException) -> str:

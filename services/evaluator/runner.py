@@ -74,7 +74,7 @@ class EvaluationRunner:
         """The id the measurement of (claim, protocol) will have, without loading the model: lets the
         caller answer a repeated claim from the cache."""
         try:
-            _, sha = self.models.resolve(claim.model_id or "", protocol.model_revision)
+            sha = self.models.revision(claim.model_id or "", protocol.model_revision)
             if protocol.task is not None:  # lm-eval: the planner put the data revision in the protocol
                 revision = protocol.data_revision or ""
             else:

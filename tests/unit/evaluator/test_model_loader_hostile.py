@@ -138,7 +138,7 @@ def test_a_hub_model_is_vetted_before_its_weights_are_downloaded(
     assert vets == [sound.root / SNAPSHOT.name]  # vetted once, as it was fetched, not again to load it
     assert sound.calls == [(None, models.META_PATTERNS), (SNAPSHOT.name, models.ALLOW_PATTERNS)]
     assert loaded.revision == SNAPSHOT.name and loaded.parameters > 0
-    # a later claim of the same commit (the measurement key, before any load): no second vetting or
+    # a later claim of the same commit, in a new loader: vetted once, then no second vetting or
     # weight fetch; a refused commit stays refused without a new child
     same = loader()
     same.resolve("paperverdict-fixtures/tiny-llama")
@@ -149,3 +149,34 @@ def test_a_hub_model_is_vetted_before_its_weights_are_downloaded(
         SNAPSHOT.name,
     )
     assert len(sound.calls) == calls + 1  # only the config and tokenizer lookup that gives the commit
+
+
+def test_the_measurement_key_lookup_fetches_no_weights_and_vets_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache key needs only the commit: config and tokenizer files, no vetting child, no weights.
+    The load that follows on a cache miss still vets before it fetches the weights; a commit refused
+    once is refused by the next lookup too."""
+    import huggingface_hub
+
+    hub = FakeHub(tmp_path / "hub")
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", hub)
+    original = models.vetting.vet_model_folder
+    monkeypatch.setattr(models.vetting, "vet_model_folder", lambda folder: pytest.fail("vetted for a key"))
+    fresh = loader()
+    assert fresh.revision("paperverdict-fixtures/tiny-llama") == SNAPSHOT.name
+    assert hub.calls == [(None, models.META_PATTERNS)]
+    assert not list((tmp_path / "hub").rglob("*.safetensors"))
+    vets: list[Path] = []
+    monkeypatch.setattr(models.vetting, "vet_model_folder", lambda folder: vets.append(folder) or original(folder))
+    assert fresh.load("paperverdict-fixtures/tiny-llama").revision == SNAPSHOT.name
+    assert len(vets) == 1 and hub.calls[-1] == (SNAPSHOT.name, models.ALLOW_PATTERNS)
+
+    refused = FakeHub(tmp_path / "refused", {"model_type": "evil_arch", "auto_map": {"AutoModelForCausalLM": "x.M"}})
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", refused)
+    assert fresh.revision("someone/remote-code-model") == SNAPSHOT.name  # not vetted yet: a key, not a load
+    with pytest.raises(ModelRejected, match="names remote code"):
+        fresh.load("someone/remote-code-model")
+    with pytest.raises(ModelRejected, match="names remote code"):
+        fresh.revision("someone/remote-code-model")
+    assert not list((tmp_path / "refused").rglob("*.safetensors"))
