@@ -23,6 +23,7 @@ import resource
 from pathlib import Path
 from typing import Any
 
+from shared.architectures import remote_code_reason
 from shared.isolation import ChildFailed, LimitExceeded, Limits, run_limited
 
 # A parse may use this much heap (RLIMIT_DATA: torch's shared libraries are mapped, not counted) and CPU.
@@ -84,32 +85,11 @@ def inspect_model_files(folder: str) -> dict[str, Any]:
 
 
 def _refuse_remote_code(config: dict[str, Any], tokenizer_config: dict[str, Any]) -> None:
-    """A model that needs its repository's code is refused: remote code is never run. A config that
-    names remote code (`auto_map`) for a model type transformers implements itself (MPT's and
-    Phi-3's repositories ship both) loads with transformers' own class, exactly as `from_pretrained`
-    does without `trust_remote_code`; a tokenizer likewise when its class is one of transformers'."""
-    from transformers import CONFIG_MAPPING
-
-    model_type = config.get("model_type")
-    if "auto_map" in config and (not isinstance(model_type, str) or model_type not in CONFIG_MAPPING):
-        raise PermissionError(
-            f"config.json names remote code (auto_map) for model type {model_type!r}, which transformers "
-            "does not implement: refused (remote code is never run)"
-        )
-    tokenizer_class = tokenizer_config.get("tokenizer_class")
-    if "auto_map" in tokenizer_config and not _known_tokenizer(tokenizer_class):
-        raise PermissionError(
-            f"tokenizer_config.json names remote code (auto_map) for tokenizer {tokenizer_class!r}, which "
-            "transformers does not implement: refused (remote code is never run)"
-        )
-
-
-def _known_tokenizer(name: object) -> bool:
-    import transformers
-
-    if not isinstance(name, str) or not name.isidentifier():
-        return False
-    return hasattr(transformers, name) or hasattr(transformers, name.removesuffix("Fast"))
+    """A model that needs its repository's code is refused: remote code is never run
+    (`shared.architectures`: the rule the extractor's Hub lookup applies too)."""
+    reason = remote_code_reason(config, tokenizer_config)
+    if reason is not None:
+        raise PermissionError(reason)
 
 
 def vet_model_folder(folder: Path, limits: Limits = PARSE_LIMITS) -> dict[str, Any]:

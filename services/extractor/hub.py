@@ -21,6 +21,7 @@ from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, OfflineModeIs
 from huggingface_hub.hf_api import ExpandModelProperty_T, ModelInfo
 from huggingface_hub.utils import parse_ratelimit_headers  # type: ignore[attr-defined]  # documented, lazily exported
 
+from shared.architectures import remote_code_reason
 from shared.errors import UpstreamUnavailable
 
 T = TypeVar("T")
@@ -52,6 +53,7 @@ class HubModel:
     tags: tuple[str, ...]
     downloads: int = 0
     moe: bool = False  # a mixture of experts (config or tags): params_b counts every expert
+    remote_code: str | None = None  # why only the repository's code could run it (shared.architectures)
 
 
 class HubError(Exception):
@@ -190,6 +192,7 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 
 def to_hub_model(info: ModelInfo) -> HubModel:
     config: dict[str, Any] = info.config or {}
+    tokenizer = config.get("tokenizer_config")  # the Hub's summary of tokenizer_config.json
     architectures = [str(a) for a in config.get("architectures") or []]
     tags = tuple(str(t) for t in info.tags or ())
     siblings = [s.rfilename for s in info.siblings or []]
@@ -209,6 +212,7 @@ def to_hub_model(info: ModelInfo) -> HubModel:
         tags=tags,
         downloads=int(info.downloads or 0),
         moe=moe,
+        remote_code=remote_code_reason(config, tokenizer if isinstance(tokenizer, dict) else None),
     )
 
 
@@ -229,6 +233,8 @@ def reject_reason(model: HubModel, printed_size_b: float | None, want_instruct: 
         return "not a causal language model (no *ForCausalLM architecture, pipeline is not text-generation)"
     if not model.safetensors:
         return "no safetensors weights (pickled weights are never loaded)"
+    if model.remote_code:
+        return model.remote_code
     if printed_size_b and model.params_b:
         ratio = model.params_b / printed_size_b
         low, high = MOE_RANGE if model.moe else (1 - SIZE_BELOW, 1 + SIZE_ABOVE)

@@ -2,8 +2,9 @@
 one JSON object a line) compared with what the Hub says of each repo, and the index rewritten from it.
 
 Written back: parameter counts from the Hub's safetensors metadata (3 significant digits, as the index
-keeps them), and repos the Hub no longer has are dropped. Only reported: repos that are not causal LMs
-or have no safetensors weights, renamed repos (the Hub redirects the old name), gated repos.
+keeps them), and repos the Hub no longer has are dropped. Only reported: repos that are not causal LMs,
+have no safetensors weights or exist only as their repository's code (never run: their claims end
+refused), renamed repos (the Hub redirects the old name), gated repos.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ PARAMS_TOLERANCE = 0.005
 @dataclass(frozen=True)
 class Change:
     repo: str
-    kind: str  # missing | renamed | not-causal-lm | no-safetensors | params | gated
+    kind: str  # missing | renamed | not-causal-lm | no-safetensors | remote-code | params | gated
     detail: str
     params_b: float | None = None  # kind "params": the Hub's count, as it will be written
 
@@ -61,6 +62,8 @@ def diff(lines: list[str], hub: Mapping[str, HubModel | None]) -> list[Change]:
             )
         if not model.safetensors:
             changes.append(Change(repo, "no-safetensors", "no .safetensors weights"))
+        if model.remote_code:
+            changes.append(Change(repo, "remote-code", model.remote_code))
         old = indexed.get(repo)
         if model.params_b is not None and (old is None or abs(model.params_b - old) > PARAMS_TOLERANCE * old):
             new = significant(model.params_b)

@@ -67,6 +67,10 @@ def test_info_reads_parameters_safetensors_gating_and_sha(hub_server: HubServer)
     assert bert is not None and not bert.causal_lm and bert.safetensors
     mixtral = hub.info("mistralai/Mixtral-8x7B-v0.1")
     assert mixtral is not None and mixtral.moe and mixtral.params_b == pytest.approx(46.702792704)
+    assert mixtral.remote_code is None and qwen.remote_code is None
+    qwen_1 = hub.info("Qwen/Qwen-7B")  # QWenLMHeadModel: only as the repository's modeling_qwen.py
+    assert qwen_1 is not None and qwen_1.causal_lm and qwen_1.safetensors
+    assert "remote code (auto_map) for model type 'qwen'" in (qwen_1.remote_code or "")
 
 
 def test_a_repo_the_hub_does_not_have_is_none_with_or_without_a_token(hub_server: HubServer) -> None:
@@ -89,6 +93,7 @@ def test_hub_candidates_checked_end_to_end(hub_server: HubServer) -> None:
     assert "not a causal language model" in (why("google-bert/bert-base-uncased", 0.11, None) or "")
     assert "no safetensors" in (why("facebook/galactica-6.7b", 6.7, None) or "")
     assert why("mistralai/Mixtral-8x7B-v0.1", 56.0, False) is None
+    assert "remote code is never run" in (why("Qwen/Qwen-7B", 7.0, False) or "")
 
 
 def test_503_is_hub_unavailable_with_the_retry_after(hub_server: HubServer) -> None:

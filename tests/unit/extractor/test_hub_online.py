@@ -36,12 +36,27 @@ Acme-LM-2B + RLFoo & 63.0 & 33.3 \\
 @pytest.fixture
 def acme_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, object]]:
     """A Hub holding one model the bundled index does not know, tagged with the paper's arXiv id."""
+    yield from serve_acme(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def remote_code_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, object]]:
+    """The same, but its architecture exists only as the repository's code."""
+    config = {"architectures": ["AcmeLMHeadModel"], "model_type": "acme", "auto_map": {"AutoConfig": "c.AcmeConfig"}}
+    yield from serve_acme(tmp_path, monkeypatch, config)
+
+
+def serve_acme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: dict | None = None
+) -> Iterator[tuple[str, object]]:
     import huggingface_hub.constants
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     real = json.loads((hub_server_module.DEFAULT_MODELS / "HuggingFaceTB--SmolLM2-135M.json").read_text())
     info = copy.deepcopy(real)
     info.update(id="acme-research/Acme-LM-2B", modelId="acme-research/Acme-LM-2B", author="acme-research")
+    if config is not None:
+        info["config"] = config
     info["tags"] = [t for t in info["tags"] if not t.startswith("arxiv:")] + [f"arxiv:{ARXIV}"]
     info["safetensors"] = {"parameters": {"BF16": 2_050_000_000}, "total": 2_050_000_000}
     (tmp_path / "acme-research--Acme-LM-2B.json").write_text(json.dumps(info))
@@ -91,3 +106,17 @@ async def test_a_hub_that_does_not_answer_leaves_the_claim_unresolved_with_the_r
     assert all(c.model_id is None and not c.measurable for c in acme)
     assert "the Hugging Face Hub could not be reached" in acme[0].unmeasurable_reason
     assert cache.documents == {}  # an outage is not an answer: asked again next time
+
+
+async def test_a_tagged_model_that_only_its_own_code_runs_is_never_named(remote_code_hub) -> None:
+    """The paper's own model, but the Hub's config names remote code for a model type transformers does
+    not implement: the claim stays unresolved with that reason instead of failing in the evaluator."""
+    endpoint, _ = remote_code_hub
+    cache = InMemoryResolutionCache()
+    resolver = HubResolver(HubClient(endpoint, None, 5.0), cache, unavailable=HubUnavailable, reject=reject_reason)
+    online = await resolver.resolve(ARXIV, claims())
+    acme = [c for c in online if c.model_label == "Acme-LM-2B"]
+    assert acme and all(c.model_id is None and not c.measurable for c in acme)
+    assert "Hub candidate acme-research/Acme-LM-2B rejected: config.json names remote code (auto_map) for " in (
+        acme[0].unmeasurable_reason or ""
+    )

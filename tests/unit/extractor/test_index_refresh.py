@@ -38,6 +38,7 @@ LINES = [
     entry("facebook/galactica-6.7b", 6.7),
     entry("meta-llama/Llama-2-7b-hf", 6.74),
     entry("Old/Name", None),
+    entry("Qwen/Qwen-7B", 7.72, version=None),
 ]
 HUB: dict[str, HubModel | None] = {
     "Qwen/Qwen2.5-7B": hub_model("Qwen/Qwen2.5-7B", 7.615616512),  # rounds to the indexed 7.62: no change
@@ -47,6 +48,7 @@ HUB: dict[str, HubModel | None] = {
     "facebook/galactica-6.7b": hub_model("facebook/galactica-6.7b", None, safetensors=False),
     "meta-llama/Llama-2-7b-hf": hub_model("meta-llama/Llama-2-7b-hf", 6.738415616, gated=True),
     "Old/Name": hub_model("New/Name", 1.234567),
+    "Qwen/Qwen-7B": hub_model("Qwen/Qwen-7B", 7.721324544, remote_code="config.json names remote code"),
 }
 
 
@@ -59,6 +61,7 @@ def test_index_repos_skips_null_repos_and_keeps_file_order() -> None:
         "facebook/galactica-6.7b",
         "meta-llama/Llama-2-7b-hf",
         "Old/Name",
+        "Qwen/Qwen-7B",
     ]
 
 
@@ -72,6 +75,7 @@ def test_diff_reports_each_kind_of_finding() -> None:
         ("meta-llama/Llama-2-7b-hf", "gated"),
         ("Old/Name", "renamed"),
         ("Old/Name", "params"),
+        ("Qwen/Qwen-7B", "remote-code"),
     }
     params = {c.repo: c for c in diff(LINES, HUB) if c.kind == "params"}
     assert params["Qwen/Qwen2.5-32B"].params_b == 32.8
@@ -137,6 +141,7 @@ def index(tmp_path: Path) -> Path:
         entry("google-bert/bert-base-uncased", 0.11),
         entry("facebook/galactica-6.7b", 6.7),
         entry("meta-llama/Llama-2-7b-hf", 6.74),
+        entry("Qwen/Qwen-7B", 7.72, version=None),
     ]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path
@@ -147,7 +152,7 @@ def test_refresh_prints_the_findings_and_leaves_the_file_without_write(hub_serve
     before = index.read_bytes()
     result = runner.invoke(app, ["models", "refresh", "--endpoint", hub_server.endpoint, "--index", str(index)])
     assert result.exit_code == 0, result.output
-    assert f"6 repos checked against {hub_server.endpoint}, 5 findings" in result.output
+    assert f"7 repos checked against {hub_server.endpoint}, 6 findings" in result.output
     rows = {tuple(line.split()[:2]) for line in result.output.splitlines()[1:]}
     assert rows == {
         ("params", "Qwen/Qwen2.5-32B"),
@@ -155,6 +160,7 @@ def test_refresh_prints_the_findings_and_leaves_the_file_without_write(hub_serve
         ("not-causal-lm", "google-bert/bert-base-uncased"),
         ("no-safetensors", "facebook/galactica-6.7b"),
         ("gated", "meta-llama/Llama-2-7b-hf"),
+        ("remote-code", "Qwen/Qwen-7B"),
     }
     assert "params_b 32B -> 32.8B" in result.output
     assert index.read_bytes() == before
@@ -177,6 +183,7 @@ def test_refresh_write_rewrites_the_index(hub_server: HubServer, index: Path) ->
         "google-bert/bert-base-uncased",
         "facebook/galactica-6.7b",
         "meta-llama/Llama-2-7b-hf",
+        "Qwen/Qwen-7B",  # reported, kept: the checkpoint exists; its claims end refused with the reason
     ]
     assert json.loads(lines[2])["params_b"] == 32.8
     untouched = [line for line in before if "removed" not in line and "Qwen2.5-32B" not in line]
