@@ -1,11 +1,16 @@
-"""Creating the pipeline's topics (and their dead-letter topics) before the services start."""
+"""Creating the pipeline's topics (and their dead-letter topics) before the services start, and listing
+a topic's partitions for the clients that read a topic back."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from shared import topics
 from shared.settings import KafkaSettings
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
 
 
 async def ensure_topics(settings: KafkaSettings, names: Iterable[str] = (), *, partitions: int = 3) -> None:
@@ -28,3 +33,14 @@ async def ensure_topics(settings: KafkaSettings, names: Iterable[str] = (), *, p
                 pass
     finally:
         await admin.close()
+
+
+async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """The partitions of `topic`, from a started consumer's metadata (none when the topic does not exist)."""
+    from aiokafka import TopicPartition
+
+    parts = consumer.partitions_for_topic(topic)
+    if parts is None:  # metadata for a topic this client has not asked about yet
+        await consumer._client.force_metadata_update()
+        parts = consumer.partitions_for_topic(topic)
+    return [TopicPartition(topic, p) for p in sorted(parts or ())]

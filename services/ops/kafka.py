@@ -10,6 +10,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.admin import topic_partitions
+
 
 @dataclass(frozen=True)
 class Record:
@@ -42,19 +44,11 @@ async def started(client: Any) -> Any:
     return client
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    parts = consumer.partitions_for_topic(topic)
-    if parts is None:  # metadata for a topic this client has not asked about yet
-        await consumer._client.force_metadata_update()
-        parts = consumer.partitions_for_topic(topic)
-    return [TopicPartition(topic, p) for p in sorted(parts or ())]
-
-
 async def read_topic(bootstrap: str, topic: str, *, limit: int = 10_000) -> list[Record]:
     """Every record of `topic` now on the broker (at most `limit`), without joining a group."""
     consumer = await _consumer(bootstrap)
     try:
-        tps = await _partitions(consumer, topic)
+        tps = await topic_partitions(consumer, topic)
         if not tps:
             return []
         consumer.assign(tps)
@@ -85,7 +79,7 @@ async def record_counts(bootstrap: str, names: Iterable[str]) -> dict[str, int]:
     try:
         counts: dict[str, int] = {}
         for topic in names:
-            tps = await _partitions(consumer, topic)
+            tps = await topic_partitions(consumer, topic)
             if not tps:
                 counts[topic] = 0
                 continue

@@ -14,11 +14,11 @@ import json
 import time
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from shared import topics
+from shared.admin import topic_partitions
 from shared.logging import get_logger
 from shared.settings import KafkaSettings
 
@@ -59,7 +59,7 @@ class PublishedEvents:
 
     async def _scan(self, consumer: AIOKafkaConsumer, verdict_id: str, since_ms: int) -> bool:
         deadline = time.monotonic() + self.timeout_s
-        partitions = [TopicPartition(self.topic, p) for p in await self._partitions()]
+        partitions = await topic_partitions(consumer, self.topic)
         if not partitions:
             return False
         consumer.assign(partitions)
@@ -87,21 +87,6 @@ class PublishedEvents:
                 if await consumer.position(tp) >= left[tp]:  # read to the end it had when the scan began
                     del left[tp]
         return False
-
-    async def _partitions(self) -> list[int]:
-        """The topic's partition ids (none when it does not exist yet)."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.bootstrap_servers)
-        await admin.start()
-        try:
-            described = await admin.describe_topics([self.topic])
-        finally:
-            await admin.close()
-        return sorted(
-            p["partition"]
-            for entry in described
-            if entry.get("topic") == self.topic
-            for p in entry.get("partitions", [])
-        )
 
 
 def _verdict_id(value: bytes) -> str | None:
