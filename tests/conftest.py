@@ -21,21 +21,18 @@ os.environ.setdefault("PV_LOG_FORMAT", "console")
 
 
 SHARED_SERVERS = ("integration", "e2e")
-# modules that start sandboxed programs: their tests count such programs machine-wide
-SANDBOX_MODULES = ("tests/unit/evaluator/test_sandbox.py", "tests/unit/evaluator/test_code_tasks.py")
 
 
 def worker_group(nodeid: str) -> str:
     """The pytest-xdist work unit of a test (`make test` runs two workers): each group runs on one
     worker, in file order. Every test of the shared Kafka and FerretDB (tests/integration, tests/e2e:
     fixed topic names, whole pipelines) is in one group, so they run one after another as they always
-    did; so are the sandbox modules; each other module is a group of its own (module fixtures built
-    once)."""
+    did; each other module is a group of its own (module fixtures built once)."""
     path = nodeid.split("::", 1)[0]
     parts = path.split("/")
     if len(parts) > 1 and parts[0] == "tests" and parts[1] in SHARED_SERVERS:
         return "servers"
-    return "sandbox" if path in SANDBOX_MODULES else path
+    return path
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROOT, SANDBOX_MODULES, worker_group
+from tests.conftest import ROOT, worker_group
 
 pytest_plugins = ["pytester"]
 
@@ -14,9 +14,7 @@ def test_every_test_of_the_shared_servers_is_in_one_group() -> None:
         assert worker_group(f"{path.relative_to(ROOT)}::test_x[a/b::c]") == "servers", path
 
 
-def test_the_sandbox_modules_share_a_group_and_other_modules_have_their_own() -> None:
-    assert all((ROOT / module).is_file() for module in SANDBOX_MODULES)
-    assert {worker_group(f"{module}::test_x") for module in SANDBOX_MODULES} == {"sandbox"}
+def test_every_other_module_is_a_group_of_its_own() -> None:
     assert worker_group("tests/unit/extractor/test_claims.py::test_x[1]") == "tests/unit/extractor/test_claims.py"
     assert worker_group("tests/unit/test_compose.py::Test::test_y") == "tests/unit/test_compose.py"
 

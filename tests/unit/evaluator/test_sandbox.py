@@ -6,6 +6,7 @@ in: as root, and started by an unprivileged uid (the service's container runs as
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sys
@@ -55,16 +56,28 @@ def run(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Run:
     return lambda source, limits=None: run_python(source, limits, as_user=UNPRIVILEGED)
 
 
-def sandbox_processes() -> list[int]:
-    """Processes on this machine still running a sandboxed program."""
-    found = []
+# put first in a program: it writes its pid namespace ("pid:[4026532771]") to stderr
+NAMESPACE = "import os, sys\nprint(os.readlink('/proc/self/ns/pid'), file=sys.stderr, flush=True)\n"
+
+
+def sandbox_processes(outcome: sandbox.Outcome) -> list[int]:
+    """Processes on this machine still running a sandboxed program in the pid namespace of the run that
+    gave `outcome` (its program began with NAMESPACE). Other sandboxes alive meanwhile, such as the
+    start-up probe of an evaluator another test runs, are not this run's leftovers."""
+    found = re.search(r"pid:\[\d+\]", outcome.stderr_tail)
+    assert found is not None, f"the program did not say its pid namespace: {outcome.stderr_tail[-300:]!r}"
+    leftovers = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and b"/tmp/program.py" in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
+            if (
+                entry.name.isdigit()
+                and b"/tmp/program.py" in (entry / "cmdline").read_bytes()
+                and os.readlink(entry / "ns" / "pid") == found.group(0)
+            ):
+                leftovers.append(int(entry.name))
         except OSError:
             continue
-    return found
+    return leftovers
 
 
 def test_a_correct_program_passes_and_a_failing_one_fails(run: Run) -> None:
@@ -91,19 +104,19 @@ def test_the_program_runs_unprivileged_without_the_host_environment(run: Run, mo
 
 
 def test_a_fork_bomb_fails_and_leaves_no_process(run: Run) -> None:
-    bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    bomb = NAMESPACE + "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
     started = time.monotonic()
     outcome = run(bomb, FAST)
     assert not outcome.passed
     assert time.monotonic() - started < FAST.wall_s + 5
     time.sleep(0.2)
-    assert sandbox_processes() == []
+    assert sandbox_processes(outcome) == []
 
 
 def test_the_process_limit_holds(run: Run) -> None:
     """RLIMIT_NPROC binds because the program is not root (root ignores it; unprivileged, it counts the
     program's uid in its own user namespace): it can start at most `processes` - 1 more."""
-    program = (
+    program = NAMESPACE + (
         "import os, time\ncount = 0\n"
         "for _ in range(100):\n"
         "    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
@@ -114,7 +127,7 @@ def test_the_process_limit_holds(run: Run) -> None:
     outcome = run(program, FAST)
     assert not outcome.passed and 0 < int(outcome.stdout_tail.split()[0]) < FAST.processes
     time.sleep(0.2)
-    assert sandbox_processes() == []
+    assert sandbox_processes(outcome) == []
 
 
 def test_an_endless_loop_hits_the_cpu_limit(run: Run) -> None:
@@ -124,11 +137,11 @@ def test_an_endless_loop_hits_the_cpu_limit(run: Run) -> None:
 
 def test_a_sleeping_program_hits_the_wall_clock_and_leaves_no_process(run: Run) -> None:
     started = time.monotonic()
-    outcome = run("import time\ntime.sleep(600)", Limits(cpu_s=5, wall_s=1.0))
+    outcome = run(NAMESPACE + "import time\ntime.sleep(600)", Limits(cpu_s=5, wall_s=1.0))
     assert not outcome.passed and outcome.reason == "timed out after 1 s"
     assert time.monotonic() - started < 1.0 + sandbox.SETUP_TIMEOUT_S + 2
     time.sleep(0.2)
-    assert sandbox_processes() == []
+    assert sandbox_processes(outcome) == []
 
 
 def test_no_network_not_even_the_hosts_loopback(run: Run) -> None:
