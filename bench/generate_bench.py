@@ -9,7 +9,7 @@ The task is lm-eval's own `gsm8k_cot` (8-shot chain of thought, the same 8 exemp
 documents in `fixtures/data/gsm8k` (real schema) through a local task config. The model is
 `evaluator_bench.py`'s random 4-layer Llama, its vocabulary cut to the tokenizer's so that every id
 decodes, saved as a safetensors folder (fp32, CPU): it never says "Q:", so every document generates
-all 256 tokens, the worst case for both. Wall time includes each process's imports, task indexing
+all 256 tokens, the worst case for both (`--model DIR`: a real model folder instead). Wall time includes each process's imports, task indexing
 and model load. Prints seconds, the ratio, and how many filtered answers and raw generations are
 identical; exits 1 when any differs.
 """
@@ -79,14 +79,21 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="CPU threads of both processes")
     parser.add_argument("--batch-size", default="64", help="HFLM's batch size")
     parser.add_argument("--repeat", type=int, default=1, help="runs per command, the fastest is kept")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="a safetensors model folder instead of the random Llama, e.g. the real SmolLM2 snapshot under "
+        ".cache/real/hub (its rows stop at different points: finished rows leave our batches)",
+    )
     args = parser.parse_args()
 
     env = process_env(args.threads)
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="pv-genbench-") as tmp:
         root = Path(tmp)
-        model = root / "model"
-        save_model(model)
+        model = args.model.resolve() if args.model else root / "model"
+        if not args.model:
+            save_model(model)
         task = write_task(root / "tasks", args.task)
         ours_out, theirs_out = root / "ours.jsonl", root / "hflm"
         commands = {

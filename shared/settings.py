@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -84,7 +84,11 @@ class EvaluatorSettings(BaseSettings):
     max_model_bytes: int = 40_000_000_000
     max_examples: int | None = None  # per-claim budget: a seeded stratified slice above this
     slice_seed: int = 1234
-    token_budget: int = 16_384  # tokens per batch
+    token_budget: int = 16_384  # tokens per forward pass (log-likelihood batches, generation's prompt pass)
+    # generation: a batch's key/value cache may fill this share of the memory the device has free
+    # (GPU: the driver's; CPU: the host's or the container's), at most `generation_rows` rows
+    kv_cache_fraction: float = Field(default=0.5, gt=0.0, le=0.95)
+    generation_rows: int = Field(default=256, ge=1)
     hf_token: SecretStr | None = None
     # a model id may name a local folder only when this is on (the CLI's --model DIR); in the service a
     # paper's "org/name" must never resolve to a folder on this machine

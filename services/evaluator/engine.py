@@ -31,11 +31,12 @@ import torch
 import torch.nn.functional as F
 
 from services.evaluator import packing, prefixes
+from services.evaluator.generation import Generator, common_prefix_length
 from services.evaluator.tokenization import EncodedRequest, RequestEncoder
+from shared.settings import EvaluatorSettings
 
 MIN_ROW_TOKENS = 64  # rows of tiny units are packed at least this long
 PREFIX_CACHE_BYTES = 1 << 30  # default budget for one shared prefix's cached keys and values
-MIN_SHARED_PROMPT = 64  # generation: a prompt prefix all rows share is run once from this length on
 LOG_SOFTMAX_ROWS = 256  # positions per log_softmax call (bounds the second vocabulary-wide buffer)
 
 
@@ -44,20 +45,7 @@ class EngineStats:
     forward_tokens: int = 0  # tokens actually run through the model (prefixes once)
     forward_passes: int = 0
     seconds: float = 0.0
-
-
-def common_prefix_length(sequences: Sequence[Sequence[int]]) -> int:
-    if not sequences:
-        return 0
-    first = np.asarray(sequences[0], dtype=np.int64)
-    n = len(first)
-    for seq in sequences[1:]:
-        m = min(n, len(seq))
-        if m == 0:
-            return 0
-        diff = np.flatnonzero(first[:m] != np.asarray(seq[:m], dtype=np.int64))
-        n = int(diff[0]) if len(diff) else m
-    return n
+    generation_retries: int = 0  # generation batches halved after running out of memory
 
 
 def _stem(contexts: Sequence[Sequence[int]]) -> list[int]:
@@ -77,6 +65,8 @@ class Engine:
         row_tokens: int = 1_024,
         max_length: int | None = None,
         prefix_cache_bytes: int = PREFIX_CACHE_BYTES,
+        kv_cache_fraction: float | None = None,
+        max_rows: int = 256,
     ) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
@@ -89,7 +79,11 @@ class Engine:
         self.lm_head = model.get_output_embeddings()
         self.stats = EngineStats()
         self.sliding = _uses_sliding_window(model.config)
-        self.max_prefix_tokens = max(0, prefix_cache_bytes // _kv_bytes_per_token(model))
+        self.kv_bytes_per_token = _kv_bytes_per_token(model)
+        self.max_prefix_tokens = max(0, prefix_cache_bytes // self.kv_bytes_per_token)
+        # generation: rows per batch from `kv_cache_fraction` of the free device memory, or (None) from
+        # a cache of `token_budget` tokens
+        self.generator = Generator(self, kv_cache_fraction, max_rows)
         # transformers renamed `past_key_values` to `cache` (5.2x); pass whichever this version takes
         self.cache_kw = "cache" if "cache" in inspect.signature(self.decoder.forward).parameters else "past_key_values"
 
@@ -270,99 +264,22 @@ class Engine:
 
     # ------------------------------------------------------------ generation
 
-    @torch.inference_mode()
     def generate_until(self, contexts: Sequence[str], until: Sequence[str], max_gen_toks: int = 256) -> list[str]:
-        """Greedy generation as lm-eval's `generate_until` does it: the context left-truncated to leave
-        room for `max_gen_toks`, EOS ends a row, the text is cut at the first stop sequence."""
+        """Greedy generation as lm-eval's `generate_until` does it (`generation.py`)."""
         started = time.perf_counter()
-        eos_ids = _eos_ids(self.model, self.tokenizer)
-        stops = list(until)
-        eos_text = self.tokenizer.decode(self.tokenizer.eos_token_id, skip_special_tokens=False)
-        if eos_text not in stops:
-            stops.append(eos_text)
-        flag = None
-        if contexts and self.encoder.prefix_text and contexts[0].startswith(self.encoder.prefix_text):
-            flag = False  # lm-eval's batch encoding decides BOS on the batch's first string
-        limit = self.max_length - max_gen_toks
-        encoded = [ids[-limit:] for ids in self.encoder.encode_many(list(contexts), add_special_tokens=flag)]
-        order = sorted(range(len(contexts)), key=lambda i: (-len(encoded[i]), contexts[i]))
-        results: list[str] = [""] * len(contexts)
-        start = 0
-        while start < len(order):
-            width = len(encoded[order[start]]) + max_gen_toks
-            size = max(1, min(len(order) - start, self.token_budget // width))
-            chunk = order[start : start + size]
-            texts = self._generate_batch([encoded[i] for i in chunk], stops, eos_ids, max_gen_toks)
-            for i, text in zip(chunk, texts):
-                results[i] = text
-            start += size
-        self.stats.seconds += time.perf_counter() - started
-        return results
+        try:
+            return self.generator.generate_until(contexts, until, max_gen_toks)
+        finally:
+            self.stats.seconds += time.perf_counter() - started
 
-    def _generate_batch(
-        self, prompts: list[list[int]], stops: list[str], eos_ids: set[int], max_gen_toks: int
-    ) -> list[str]:
-        from transformers import DynamicCache, StaticCache
 
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else min(eos_ids)
-        # a prompt prefix every row shares (a few-shot prefix) is run once; rows are laid out as
-        # [shared prefix][left padding][own suffix], positions counting real tokens only as HF generate does
-        shared = 0 if self.sliding or len(prompts) < 2 else common_prefix_length(prompts)
-        shared = min(shared, min(len(p) for p in prompts) - 1)
-        shared = shared if shared >= MIN_SHARED_PROMPT else 0
-        suffixes = [list(p[shared:]) for p in prompts]
-        width = max(len(s) for s in suffixes)
-        ids = torch.tensor([[pad] * (width - len(s)) + s for s in suffixes], device=self.device)
-        attention = torch.tensor(
-            [[1] * shared + [0] * (width - len(s)) + [1] * len(s) for s in suffixes], device=self.device
-        )
-        # a static cache is written in place; a growing one copies every row's keys at every step
-        cache: Any = (
-            DynamicCache(config=self.model.config)
-            if self.sliding
-            else StaticCache(config=self.model.config, max_cache_len=shared + width + max_gen_toks)
-        )
-        if shared:
-            for layer, (keys, values) in enumerate(self._prefix_cache(prompts[0][:shared])):
-                cache.update(keys.expand(len(prompts), -1, -1, -1), values.expand(len(prompts), -1, -1, -1), layer)
-        generated: list[list[int]] = [[] for _ in prompts]
-        finished = [False] * len(prompts)
-        step_ids = ids
-        positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 0)[:, shared:]  # as HF generate does
-        for _ in range(max_gen_toks):
-            out = self.model(
-                input_ids=step_ids,
-                attention_mask=attention,
-                position_ids=positions,
-                use_cache=True,
-                logits_to_keep=1,
-                **{self.cache_kw: cache},
-            )
-            self.stats.forward_tokens += int(step_ids.numel())
-            self.stats.forward_passes += 1
-            next_tokens = out.logits[:, -1, :].float().argmax(dim=-1)
-            for row, token in enumerate(next_tokens.tolist()):
-                if finished[row]:
-                    continue
-                if token in eos_ids:
-                    finished[row] = True
-                    continue
-                generated[row].append(token)
-                text = self.tokenizer.decode(generated[row], skip_special_tokens=True)
-                finished[row] = any(stop and stop in text for stop in stops)
-            if all(finished):
-                break
-            step_ids = next_tokens[:, None]
-            positions = positions[:, -1:] + 1
-            attention = torch.cat([attention, torch.ones_like(attention[:, :1])], dim=1)
-        texts = []
-        for tokens in generated:
-            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
-            for stop in stops:
-                if stop:
-                    text = text.split(stop)[0]
-            texts.append(text)
-        return texts
+def engine_options(settings: EvaluatorSettings) -> dict[str, Any]:
+    """The engine's batch sizing, as the evaluator's settings give it."""
+    return {
+        "token_budget": settings.token_budget,
+        "kv_cache_fraction": settings.kv_cache_fraction,
+        "max_rows": settings.generation_rows,
+    }
 
 
 def resolve_max_length(model: Any, tokenizer: Any, default: int = 2048) -> int:
@@ -376,15 +293,6 @@ def resolve_max_length(model: Any, tokenizer: Any, default: int = 2048) -> int:
     if limit is not None and limit != 1000000000000000019884624838656:  # transformers' "unset"
         return int(limit)
     return default
-
-
-def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
-    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
-    if eos is None:
-        eos = getattr(model.config, "eos_token_id", None)
-    if eos is None:
-        eos = tokenizer.eos_token_id
-    return set(eos) if isinstance(eos, (list, tuple)) else {int(eos)}
 
 
 def _kv_bytes_per_token(model: Any) -> int:

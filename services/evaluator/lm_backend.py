@@ -31,7 +31,7 @@ from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 from lm_eval.models.utils import handle_stop_sequences, normalize_gen_kwargs, postprocess_generated_text
 
-from services.evaluator.engine import Engine
+from services.evaluator.engine import Engine, engine_options
 from services.evaluator.models import LoadedModel, ModelLoader
 from services.evaluator.tokenization import EncodedRequest
 from shared.settings import EvaluatorSettings
@@ -66,6 +66,7 @@ class PaperverdictLM(LM):
         add_bos_token: bool | None = None,
         batch_size: Any = None,
         max_batch_size: Any = None,
+        settings: EvaluatorSettings | None = None,
     ) -> None:
         super().__init__()
         if add_bos_token is not None:
@@ -73,7 +74,7 @@ class PaperverdictLM(LM):
                 "add_bos_token is not supported by the paperverdict backend yet: the tokenizer's own "
                 "special-token behaviour (HFLM's default, add_bos_token=None) is used"
             )
-        settings = EvaluatorSettings(allow_local_models=True)
+        settings = settings or EvaluatorSettings(allow_local_models=True)
         if device:
             settings = settings.model_copy(update={"device": device})
         self.loaded: LoadedModel | None = None
@@ -84,9 +85,10 @@ class PaperverdictLM(LM):
             model, tokenizer = self.loaded.model, self.loaded.tokenizer
         elif tokenizer is None:
             raise ValueError("a `model` object needs its `tokenizer`")
-        self.engine = Engine(
-            model, tokenizer, token_budget=token_budget or settings.token_budget, max_length=max_length
-        )
+        options = engine_options(settings)
+        if token_budget:
+            options["token_budget"] = token_budget
+        self.engine = Engine(model, tokenizer, max_length=max_length, **options)
         self.tokenizer = tokenizer
         self._max_gen_toks = int(max_gen_toks)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from services.evaluator import stats
 from services.evaluator.data import DataUnavailable, TaskDataSource, data_source
-from services.evaluator.engine import Engine
+from services.evaluator.engine import Engine, engine_options
 from services.evaluator.evaluation import Selection, TaskResult, run_task
 from services.evaluator.lm_backend import UnsupportedRequest
 from services.evaluator.lm_eval_catalog import LmEvalCatalog, LmEvalTaskInfo, go_offline, hub_offline
@@ -64,7 +64,7 @@ class EvaluationRunner:
     def engine(self, loaded: LoadedModel) -> Engine:
         key = (loaded.model_id, loaded.revision)
         if key not in self._engines:
-            self._engines[key] = Engine(loaded.model, loaded.tokenizer, token_budget=self.settings.token_budget)
+            self._engines[key] = Engine(loaded.model, loaded.tokenizer, **engine_options(self.settings))
         return self._engines[key]
 
     def data_revision(self, benchmark: str) -> str:
@@ -263,7 +263,7 @@ class EvaluationRunner:
 
         key = (loaded.model_id, loaded.revision)
         if key not in self._lms:
-            lm = PaperverdictLM(model=loaded.model, tokenizer=loaded.tokenizer, token_budget=self.settings.token_budget)
+            lm = PaperverdictLM(model=loaded.model, tokenizer=loaded.tokenizer, settings=self.settings)
             lm.loaded = loaded
             self._lms[key] = lm
         return self._lms[key]
@@ -318,7 +318,7 @@ def _out_of_memory(
     _release_memory(loaded.device)
     return failed(
         f"out of memory on {loaded.device} evaluating {task} with {loaded.parameters:,} "
-        f"parameters; lower PV_EVAL_TOKEN_BUDGET or use a larger device",
+        f"parameters; lower PV_EVAL_TOKEN_BUDGET (or PV_EVAL_KV_CACHE_FRACTION for generation) or use a larger device",
         model_revision=loaded.revision,
         device=loaded.device,
     )

@@ -218,7 +218,7 @@ def test_generation_with_a_shared_prompt_prefix_matches_hflm(backends):
 
     from lm_eval.api.instance import Instance
 
-    from services.evaluator.engine import MIN_SHARED_PROMPT, common_prefix_length
+    from services.evaluator.generation import MIN_SHARED_PROMPT, common_prefix_length
 
     rows = [json.loads(line) for line in (ROOT / "fixtures/data/gsm8k/train.jsonl").read_text().splitlines()]
     shots = "".join(f"Question: {r['question']}\nAnswer: {r['answer']}\n\n" for r in rows[:3])
