@@ -78,7 +78,8 @@ class Engine:
         self.decoder = getattr(model, model.base_model_prefix)
         self.lm_head = model.get_output_embeddings()
         self.stats = EngineStats()
-        self.sliding = _uses_sliding_window(model.config)
+        self.window = sliding_window(model.config)
+        self.sliding = self.window is not None
         self.kv_bytes_per_token = _kv_bytes_per_token(model)
         self.max_prefix_tokens = max(0, prefix_cache_bytes // self.kv_bytes_per_token)
         # generation: rows per batch from `kv_cache_fraction` of the free device memory, or (None) from
@@ -214,9 +215,15 @@ class Engine:
                 cache.update(keys.expand(batch, -1, -1, -1), values.expand(batch, -1, -1, -1), layer)
             seen = torch.ones((batch, ids.shape[1], prefix_len), dtype=torch.bool, device=self.device)
             mask = torch.cat([seen, mask], dim=2)
+        attention: Any = self._attention_mask(mask[:, None])
+        if self.window is not None:  # no shared prefix here: the mask's columns are the row's own tokens
+            # a sliding-window layer sees an ancestor only within the window, as in an unpacked pass
+            near = (pos[:, :, None] - pos[:, None, :]) < self.window.size
+            windowed = self._attention_mask((mask & near)[:, None])
+            attention = {"full_attention": attention, "sliding_attention": windowed} if self.window.mixed else windowed
         out = self.decoder(
             input_ids=ids,
-            attention_mask=self._attention_mask(mask[:, None]),
+            attention_mask=attention,
             position_ids=pos,
             use_cache=cache is not None,
             **{self.cache_kw: cache},
@@ -305,14 +312,26 @@ def _kv_bytes_per_token(model: Any) -> int:
     return max(1, 2 * config.num_hidden_layers * kv_heads * head_dim * dtype_bytes)
 
 
-def _uses_sliding_window(config: Any) -> bool:
-    """Our tree mask replaces the model's own mask, so sliding-window layers would see too far back;
-    for such models we keep rows within the window and share no group prefix."""
+@dataclass(frozen=True)
+class Window:
+    size: int  # a query sees keys fewer than this many positions back
+    mixed: bool  # other layers attend in full: the decoder takes a mask per layer type
+
+
+def sliding_window(config: Any) -> Window | None:
+    """The model's sliding-window attention, if any of its layers uses it. Our packed tree mask replaces
+    the model's own mask, so it must carry the window itself (`_run_batch`); such models also share no
+    cached prefix and prefill generation batches in one pass."""
     text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    size = getattr(text, "sliding_window", None)
     layer_types = getattr(text, "layer_types", None)
     if layer_types:
-        return any(t != "full_attention" for t in layer_types)
-    return bool(getattr(text, "sliding_window", None)) and getattr(text, "use_sliding_window", True)
+        if not size or "sliding_attention" not in layer_types:
+            return None
+        return Window(int(size), mixed=any(t != "sliding_attention" for t in layer_types))
+    if not size or not getattr(text, "use_sliding_window", True):
+        return None
+    return Window(int(size), mixed=False)
 
 
 def _log_probs(logits: torch.Tensor, at: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

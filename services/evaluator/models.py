@@ -195,7 +195,7 @@ class ModelLoader:
                 dtype=dtype,
                 use_safetensors=True,
                 trust_remote_code=False,
-                attn_implementation="sdpa",
+                attn_implementation=attention_implementation(config),
             )
             model.to(self.device).eval()
             tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
@@ -210,6 +210,19 @@ class ModelLoader:
             dtype=str(dtype).removeprefix("torch."),
             parameters=sum(p.numel() for p in model.parameters()),
         )
+
+
+def attention_implementation(config: Any) -> str:
+    """SDPA where the architecture has it, else eager (Gemma 2: its attention-logit soft-capping has no
+    SDPA path, and loading it with SDPA raises), as transformers' and HFLM's own default picks. The
+    engine's packed masks are boolean for SDPA and additive otherwise (`Engine._attention_mask`)."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
+
+    try:
+        model_class = MODEL_FOR_CAUSAL_LM_MAPPING[type(config)]
+    except KeyError:  # not a causal LM: from_pretrained says so
+        return "sdpa"
+    return "sdpa" if getattr(model_class, "_supports_sdpa", False) else "eager"
 
 
 def _unavailable(model_id: str, revision: str | None, error: Exception) -> ModelNotFound:
