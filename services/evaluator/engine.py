@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from services.evaluator import packing, prefixes
+from services.evaluator import packing, plain, prefixes
 from services.evaluator.generation import Generator, common_prefix_length
 from services.evaluator.tokenization import EncodedRequest, RequestEncoder
 from shared.settings import EvaluatorSettings
@@ -79,6 +79,7 @@ class Engine:
         self.lm_head = model.get_output_embeddings()
         self.stats = EngineStats()
         self.window = sliding_window(model.config)
+        self.packed = plain.packed_model(model.config)  # else lm-eval HFLM's own way (`plain.py`)
         self.sliding = self.window is not None
         self.kv_bytes_per_token = _kv_bytes_per_token(model)
         self.max_prefix_tokens = max(0, prefix_cache_bytes // self.kv_bytes_per_token)
@@ -114,6 +115,10 @@ class Engine:
     ) -> list[tuple[float, bool]]:
         started = time.perf_counter()
         encoded = [self._truncate(r) for r in encoded]
+        if not self.packed:
+            scored = plain.loglikelihoods(self, encoded)
+            self.stats.seconds += time.perf_counter() - started
+            return scored
         documents = documents if documents is not None else [r.context for r in encoded]
         by_document: dict[Any, list[int]] = defaultdict(list)
         for i, document in enumerate(documents):
@@ -254,14 +259,7 @@ class Engine:
         np.logical_and.at(greedy, scored[:, 0], is_top.cpu().numpy())
 
     def _logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        logits = self.lm_head(hidden)
-        config = self.model.config
-        if getattr(config, "logit_scale", None):  # Cohere
-            logits = logits * config.logit_scale
-        if getattr(config, "final_logit_softcapping", None):  # Gemma 2/3
-            cap = config.final_logit_softcapping
-            logits = torch.tanh(logits / cap) * cap
-        return logits
+        return head_logits(self.model, self.lm_head, hidden)
 
     def _attention_mask(self, mask: torch.Tensor) -> torch.Tensor:
         if getattr(self.model.config, "_attn_implementation", "sdpa") == "sdpa":
@@ -278,6 +276,49 @@ class Engine:
             return self.generator.generate_until(contexts, until, max_gen_toks)
         finally:
             self.stats.seconds += time.perf_counter() - started
+
+
+def head_logits(model: Any, lm_head: Any, hidden: torch.Tensor) -> torch.Tensor:
+    """The model's logits from its last hidden states, with what its own forward does after the LM head
+    (`head_mismatch` checks each loaded model against its own forward)."""
+    logits = lm_head(hidden)
+    config = model.config
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    scale = getattr(text, "logit_scale", None) or getattr(config, "logit_scale", None)
+    if scale:  # Cohere
+        logits = logits * scale
+    divisor = getattr(text, "logits_scaling", None) or getattr(config, "logits_scaling", None)
+    if divisor:  # Granite
+        logits = logits / divisor
+    cap = (
+        getattr(text, "final_logit_softcapping", None)  # Gemma 2/3
+        or getattr(config, "final_logit_softcapping", None)
+        or getattr(text, "logits_soft_cap", None)  # RecurrentGemma
+    )
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return logits
+
+
+@torch.inference_mode()
+def head_mismatch(model: Any) -> str | None:
+    """Why the engine's logits would not be the model's own, or None: both computed on a short input.
+    The engine runs the decoder and the LM head apart (logits only where scored), so any transform a
+    model's forward applies after the head must be one `head_logits` knows; an unknown one is refused
+    rather than measured wrong."""
+    device = next(model.parameters()).device
+    vocab = model.get_output_embeddings().weight.shape[0]
+    ids = (torch.arange(3, 11, device=device) % vocab)[None]
+    theirs = model(input_ids=ids).logits.float()
+    hidden = getattr(model, model.base_model_prefix)(input_ids=ids).last_hidden_state
+    ours = head_logits(model, model.get_output_embeddings(), hidden).float()
+    worst = float((ours - theirs).abs().max())
+    if worst <= 1e-3 * (1.0 + float(theirs.abs().max())):
+        return None
+    return (
+        f"the model's forward transforms its logits in a way the evaluator does not reproduce "
+        f"(max difference {worst:.3g} on a test input): refused rather than measured wrong"
+    )
 
 
 def engine_options(settings: EvaluatorSettings) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from services.evaluator import memory
+from services.evaluator import memory, plain
 
 if TYPE_CHECKING:
     from services.evaluator.engine import Engine
@@ -55,6 +55,12 @@ class Generator:
         encoded = [ids[-limit:] for ids in engine.encoder.encode_many(list(contexts), add_special_tokens=flag)]
         order = sorted(range(len(contexts)), key=lambda i: (-len(encoded[i]), contexts[i]))
         results: list[str] = [""] * len(contexts)
+        if not engine.packed:  # an architecture the fast path is not verified for: the model's own generate
+            for i, text in zip(
+                order, plain.generate(engine, [encoded[i] for i in order], stops, eos_ids, max_gen_toks)
+            ):
+                results[i] = text
+            return results
         start = 0
         while start < len(order):
             size = min(len(order) - start, self.rows(len(encoded[order[start]]), max_gen_toks))

@@ -201,6 +201,14 @@ class ModelLoader:
             tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
         except (SafetensorError, OSError, ValueError, RuntimeError, KeyError) as error:  # truncated weights, ...
             raise ModelRejected(f"model {model_id!r} could not be loaded: {_reason(error)}") from error
+        from services.evaluator.engine import head_mismatch
+
+        try:
+            mismatch = head_mismatch(model)
+        except (RuntimeError, ValueError, TypeError, AttributeError, IndexError) as error:  # a forward that needs more
+            mismatch = f"its logits could not be checked against its own forward: {_reason(error)}"
+        if mismatch:
+            raise ModelRejected(f"model {model_id!r}: {mismatch}")
         return LoadedModel(
             model_id=model_id,
             revision=sha,

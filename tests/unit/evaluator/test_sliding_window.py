@@ -22,6 +22,7 @@ from shared.settings import EvaluatorSettings
 from .conftest import ROOT, TINY
 
 WINDOW = 24
+FAMILIES = {"mistral": "mistral", "qwen2": "qwen2", "gemma3": "gemma3_text", "gemma2": "gemma2"}  # case -> model type
 MAX_DLL = 1e-4
 
 

@@ -1,0 +1,190 @@
+"""Model families side by side with lm-eval's HFLM: a tiny random model of each (2 layers, 64 wide, the
+fixture tokenizer), multiple-choice requests that branch (four continuations of one context) and pack
+several documents to a row, and greedy generations.
+
+Every model type of `plain.PACKED_MODEL_TYPES` takes the engine's packed path and must match HFLM
+there; the others (ALiBi: BLOOM, MPT, Falcon-RW; recurrent: Mamba, RWKV, RecurrentGemma, Jamba) take
+the plain path, HFLM's own way. Before the plain path, MPT was off by 0.11 nats and RecurrentGemma by
+0.10 on these requests, and Mamba, Jamba, RWKV and BLOOM crashed. Also: the transforms a forward
+applies after the LM head (Granite divides by `logits_scaling`, Cohere multiplies by `logit_scale`,
+RecurrentGemma soft-caps), and the loader's refusal of a model whose logits the engine would not
+reproduce."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import torch
+
+from services.evaluator import plain
+from services.evaluator.engine import head_mismatch
+from services.evaluator.lm_backend import PaperverdictLM
+from services.evaluator.models import attention_implementation
+
+from .conftest import ROOT, TINY
+
+MAX_DLL = 1e-4
+WIDE = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4}
+STANDARD = {**WIDE, "num_key_value_heads": 2, "max_position_embeddings": 1024}
+GPT2_LIKE = {"n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 1024}
+DEEPSEEK = {  # multi-head latent attention, routed experts
+    **STANDARD,
+    "num_key_value_heads": 4,
+    "n_routed_experts": 4,
+    "num_experts_per_tok": 2,
+    "moe_intermediate_size": 32,
+    "kv_lora_rank": 16,
+    "q_lora_rank": 16,
+    "qk_rope_head_dim": 8,
+    "qk_nope_head_dim": 8,
+    "v_head_dim": 16,
+    "first_k_dense_replace": 1,
+    "n_group": 1,
+    "topk_group": 1,
+}
+FAMILIES: dict[str, tuple[str, dict[str, Any], bool]] = {  # case -> (model type, config, packed)
+    "llama": ("llama", STANDARD, True),
+    "gpt2": ("gpt2", GPT2_LIKE, True),
+    "gpt_neox": ("gpt_neox", {**STANDARD, "rotary_pct": 0.25}, True),
+    "opt": ("opt", {**WIDE, "ffn_dim": 128, "word_embed_proj_dim": 64, "max_position_embeddings": 1024}, True),
+    "falcon": ("falcon", {**WIDE, "alibi": False}, True),
+    "phi": ("phi", {**STANDARD, "partial_rotary_factor": 0.5}, True),
+    "phi3": ("phi3", {**STANDARD, "sliding_window": None}, True),
+    "stablelm": ("stablelm", STANDARD, True),
+    "olmo2": ("olmo2", STANDARD, True),
+    "gemma": ("gemma", {**STANDARD, "head_dim": 16}, True),
+    "cohere": ("cohere", {**STANDARD, "logit_scale": 0.25}, True),
+    "granite": ("granite", {**STANDARD, "logits_scaling": 8.0}, True),
+    "qwen3": ("qwen3", {**STANDARD, "head_dim": 16}, True),
+    "starcoder2": ("starcoder2", {**STANDARD, "sliding_window": None}, True),
+    "gptj": ("gptj", {**GPT2_LIKE, "rotary_dim": 8}, True),
+    "mixtral": (
+        "mixtral",
+        {**STANDARD, "num_local_experts": 4, "num_experts_per_tok": 2, "sliding_window": None},
+        True,
+    ),
+    "gpt_bigcode": ("gpt_bigcode", GPT2_LIKE, True),
+    "olmo": ("olmo", STANDARD, True),
+    "olmoe": ("olmoe", {**STANDARD, "num_experts": 4, "num_experts_per_tok": 2}, True),
+    "qwen2_moe": (
+        "qwen2_moe",
+        {**STANDARD, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 32},
+        True,
+    ),
+    "qwen3_moe": (
+        "qwen3_moe",
+        {**STANDARD, "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 32},
+        True,
+    ),
+    "codegen": ("codegen", {**GPT2_LIKE, "rotary_dim": 8, "n_ctx": 1024}, True),
+    "persimmon": ("persimmon", {**STANDARD, "num_key_value_heads": 4}, True),
+    "deepseek_v2": ("deepseek_v2", DEEPSEEK, True),
+    "deepseek_v3": ("deepseek_v3", DEEPSEEK, True),
+    "bloom": ("bloom", {"hidden_size": 64, "n_layer": 2, "n_head": 4}, False),
+    "mpt": ("mpt", {"d_model": 64, "n_heads": 4, "n_layers": 2, "max_seq_len": 1024}, False),
+    "falcon_alibi": ("falcon", {**WIDE, "alibi": True}, False),
+    "mamba": ("mamba", {"hidden_size": 64, "num_hidden_layers": 2, "state_size": 8, "expand": 2}, False),
+    "rwkv": ("rwkv", {"hidden_size": 64, "num_hidden_layers": 2, "attention_hidden_size": 64}, False),
+    "recurrent_gemma": (
+        "recurrent_gemma",
+        {**WIDE, "num_hidden_layers": 3, "num_key_value_heads": 1, "lru_width": 64, "attention_window_size": 32},
+        False,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(TINY)
+
+
+@pytest.fixture(scope="module")
+def documents() -> list[dict]:
+    return [json.loads(line) for line in (ROOT / "fixtures/data/gsm8k/train.jsonl").read_text().splitlines()][:8]
+
+
+def build(model_type: str, options: dict[str, Any], tokenizer: Any) -> Any:
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.for_model(
+        model_type,
+        vocab_size=len(tokenizer),
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=0,
+        **options,
+    )
+    config._attn_implementation = attention_implementation(config)
+    torch.manual_seed(0)
+    return AutoModelForCausalLM.from_config(config).eval()
+
+
+@pytest.mark.parametrize("case", sorted(FAMILIES))
+def test_family_matches_hflm(case: str, tokenizer, documents):
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
+
+    model_type, options, packed = FAMILIES[case]
+    model = build(model_type, options, tokenizer)
+    assert head_mismatch(model) is None
+    ours = PaperverdictLM(model=model, tokenizer=tokenizer)
+    theirs = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=32, device="cpu")
+    assert ours.engine.packed is packed
+
+    contexts = [f"Q: {d['question'][:30]}\nA:" for d in documents]  # short: several documents a row
+    requests = [
+        Instance("loglikelihood", {}, (c, " " + d["answer"][7 * j : 7 * j + 12 + j]), 4 * i + j)
+        for i, (c, d) in enumerate(zip(contexts, documents))
+        for j in range(4)
+    ]
+    mine, reference = ours.loglikelihood(requests), theirs.loglikelihood(requests, disable_tqdm=True)
+    assert max(abs(a[0] - b[0]) for a, b in zip(mine, reference)) <= MAX_DLL
+    assert [a[1] for a in mine] == [b[1] for b in reference]
+
+    kwargs = {"until": ["\x00never"], "do_sample": False, "max_gen_toks": 20}
+    prompts = [f"Question: {d['question']}\nAnswer:" for d in documents[:4]]
+    generate = [Instance("generate_until", {}, (p, kwargs), i) for i, p in enumerate(prompts)]
+    texts = ours.generate_until(generate)
+    assert texts == theirs.generate_until(generate, disable_tqdm=True) and any(texts)
+
+
+def test_every_packed_type_is_checked_here_or_with_its_window():
+    from .test_sliding_window import FAMILIES as SLIDING
+
+    checked = {model_type for model_type, _, packed in FAMILIES.values() if packed} | set(SLIDING.values())
+    assert checked == plain.PACKED_MODEL_TYPES
+
+
+def test_packed_types_and_alibi():
+    from transformers import FalconConfig, LlamaConfig, MambaConfig
+
+    assert plain.packed_model(LlamaConfig())
+    assert plain.packed_model(FalconConfig(alibi=False)) and not plain.packed_model(FalconConfig(alibi=True))
+    assert not plain.packed_model(MambaConfig())
+
+
+def test_a_head_transform_the_engine_does_not_know_is_refused(tokenizer, tmp_path, monkeypatch):
+    """A forward that rescales its logits in a way `head_logits` does not know: the check says so, and
+    the loader refuses the model (a failed measurement with the reason) rather than measure it wrong."""
+    from services.evaluator.models import ModelLoader, ModelRejected
+    from shared.settings import EvaluatorSettings
+
+    model = build("llama", STANDARD, tokenizer)
+    assert head_mismatch(model) is None
+    real = type(model).forward
+
+    def rescaled(self, *args, **kwargs):
+        out = real(self, *args, **kwargs)
+        out.logits = out.logits * 1.5
+        return out
+
+    monkeypatch.setattr(type(model), "forward", rescaled)
+    assert "does not reproduce" in (head_mismatch(model) or "")
+    model.save_pretrained(tmp_path / "m", safe_serialization=True)
+    tokenizer.save_pretrained(tmp_path / "m")
+    with pytest.raises(ModelRejected, match="does not reproduce"):
+        ModelLoader(EvaluatorSettings(allow_local_models=True, device="cpu")).load(str(tmp_path / "m"))
