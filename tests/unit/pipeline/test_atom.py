@@ -92,10 +92,10 @@ def _tar_gz() -> bytes:
     [
         (None, "none"),
         (b"", "none"),
-        (gzip.compress(b"\\documentclass{article}"), "tex"),
+        (gzip.compress(b"\\documentclass{article}", mtime=0), "tex"),  # no timestamp: workers collect alike
         (b"\\documentclass{article}", "tex"),
         (b"%PDF-1.5 ...", "pdf"),
-        (gzip.compress(b"%PDF-1.5 ..."), "pdf"),
+        (gzip.compress(b"%PDF-1.5 ...", mtime=0), "pdf"),
     ],
 )
 def test_source_formats(payload: bytes | None, expected: str) -> None:
