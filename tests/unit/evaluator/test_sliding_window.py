@@ -1,6 +1,7 @@
 """Models with sliding-window attention, side by side with lm-eval's HFLM: tiny random Mistral (every
-layer sliding), Qwen2 and Gemma 3 (sliding and full layers mixed) and Gemma 2 (mixed, and no SDPA: it
-loads with eager attention), with a 24-token window and prompts several windows long.
+layer sliding), Qwen2 and Gemma 3, text-only and image-text (sliding and full layers mixed), and Gemma 2
+(mixed, and no SDPA: it loads with eager attention), with a 24-token window and prompts several windows
+long.
 
 Our packed tree mask replaces the model's own mask, so it must carry the window itself: without it a
 sliding layer saw every ancestor and Mistral's log-likelihoods were off by up to 0.40 nats."""
@@ -22,7 +23,13 @@ from shared.settings import EvaluatorSettings
 from .conftest import ROOT, TINY
 
 WINDOW = 24
-FAMILIES = {"mistral": "mistral", "qwen2": "qwen2", "gemma3": "gemma3_text", "gemma2": "gemma2"}  # case -> model type
+FAMILIES = {  # case -> the (text) model type
+    "mistral": "mistral",
+    "qwen2": "qwen2",
+    "gemma3": "gemma3_text",
+    "gemma3_multimodal": "gemma3_text",
+    "gemma2": "gemma2",
+}
 MAX_DLL = 1e-4
 
 
@@ -49,6 +56,26 @@ def build(name: str, tokenizer: Any) -> Any:
             num_hidden_layers=3, layer_types=["sliding_attention", "sliding_attention", "full_attention"], **common
         ),
         "gemma2": lambda: tf.Gemma2Config(num_hidden_layers=2, **common),
+        # Gemma 3 4B-27B are image-text checkpoints (Gemma3ForConditionalGeneration): text through it
+        "gemma3_multimodal": lambda: tf.Gemma3Config(
+            text_config={
+                "num_hidden_layers": 3,
+                "layer_types": ["sliding_attention"] * 2 + ["full_attention"],
+                **common,
+            },
+            vision_config={
+                "hidden_size": 32,
+                "intermediate_size": 64,
+                "num_hidden_layers": 1,
+                "num_attention_heads": 2,
+                "image_size": 28,
+                "patch_size": 14,
+            },
+            mm_tokens_per_image=4,
+            boi_token_index=1,
+            eoi_token_index=2,
+            image_token_index=3,
+        ),
     }
     torch.manual_seed(0)
     return tf.AutoModelForCausalLM.from_config(configs[name]()).eval()
@@ -76,7 +103,13 @@ def loaded(name: str, tokenizer: Any, folder: Path) -> Any:
 
 @pytest.mark.parametrize(
     ("name", "mixed", "attention"),
-    [("mistral", False, "sdpa"), ("qwen2", True, "sdpa"), ("gemma3", True, "sdpa"), ("gemma2", True, "eager")],
+    [
+        ("mistral", False, "sdpa"),
+        ("qwen2", True, "sdpa"),
+        ("gemma3", True, "sdpa"),
+        ("gemma3_multimodal", True, "sdpa"),
+        ("gemma2", True, "eager"),
+    ],
 )
 def test_sliding_window_models_match_hflm(name, mixed, attention, tokenizer, documents, tmp_path: Path):
     from lm_eval.api.instance import Instance
