@@ -6,6 +6,7 @@ Created once in each service's composition root (`services/<name>/app.py`), neve
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,6 +83,9 @@ class EvaluatorSettings(BaseSettings):
     device: str = "auto"  # auto | cpu | cuda
     data_dir: Path | None = None  # local task data; None -> `datasets` from the Hub at pinned revisions
     max_model_bytes: int = 40_000_000_000
+    # weights on a GPU: "auto" is the checkpoint's own dtype (config.json's), as lm-eval's HFLM loads
+    # by default; on the CPU always float32 unless one is named
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
     max_examples: int | None = None  # per-claim budget: a seeded stratified slice above this
     slice_seed: int = 1234
     token_budget: int = 16_384  # tokens per forward pass (log-likelihood batches, generation's prompt pass)

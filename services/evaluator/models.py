@@ -187,7 +187,7 @@ class ModelLoader:
             raise ModelRejected(f"model {model_id!r} needs trust_remote_code, which is refused: {error}") from error
         except (OSError, TypeError) as error:  # a config that is not JSON, or not a model config
             raise ModelRejected(f"model {model_id!r} has no usable config: {_reason(error)}") from error
-        dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
+        dtype = getattr(torch, load_dtype(self.settings.dtype, self.device, config))
         try:
             model = AutoModelForCausalLM.from_pretrained(
                 folder,
@@ -218,6 +218,20 @@ class ModelLoader:
             dtype=str(dtype).removeprefix("torch."),
             parameters=sum(p.numel() for p in model.parameters()),
         )
+
+
+def load_dtype(setting: str, device: str, config: Any) -> str:
+    """The weights' dtype: a named one; else on a GPU the checkpoint's own (HFLM's default `dtype="auto"`:
+    a float16 checkpoint runs in float16, where bfloat16 would round differently from the reference),
+    bfloat16 when the config names none; float32 on the CPU."""
+    if setting != "auto":
+        return setting
+    if not device.startswith("cuda"):
+        return "float32"
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    named = getattr(text, "dtype", None) or getattr(config, "dtype", None)
+    name = str(named).removeprefix("torch.") if named is not None else ""
+    return name if name in ("bfloat16", "float16", "float32") else "bfloat16"
 
 
 def attention_implementation(config: Any) -> str:

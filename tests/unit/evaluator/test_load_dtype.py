@@ -1,0 +1,48 @@
+"""The weights' dtype (`models.load_dtype`, `PV_EVAL_DTYPE`): on a GPU the checkpoint's own by default, as
+lm-eval's HFLM loads (`dtype="auto"`), so a float16 checkpoint is not measured in bfloat16's coarser
+rounding; float32 on the CPU; a named dtype everywhere. The measured dtype is part of the stored protocol."""
+
+from __future__ import annotations
+
+import pytest
+from transformers import Gemma3Config, LlamaConfig
+
+from services.evaluator.models import ModelLoader, load_dtype
+from shared.settings import EvaluatorSettings
+
+from .conftest import TINY
+
+
+@pytest.mark.parametrize(
+    ("setting", "device", "config_dtype", "expected"),
+    [
+        ("auto", "cuda", "float16", "float16"),  # Llama 2, Pythia, OPT checkpoints
+        ("auto", "cuda:1", "bfloat16", "bfloat16"),
+        ("auto", "cuda", "float32", "float32"),
+        ("auto", "cuda", None, "bfloat16"),  # a config that names none
+        ("auto", "cuda", "int8", "bfloat16"),  # not a float type to load in
+        ("auto", "cpu", "bfloat16", "float32"),
+        ("bfloat16", "cuda", "float16", "bfloat16"),
+        ("float16", "cpu", None, "float16"),
+    ],
+)
+def test_load_dtype(setting, device, config_dtype, expected):
+    config = LlamaConfig.from_dict({"torch_dtype": config_dtype} if config_dtype else {})
+    assert load_dtype(setting, device, config) == expected
+
+
+def test_an_image_text_config_is_read_from_its_text_part():
+    config = Gemma3Config(text_config={"dtype": "float16"})
+    config.dtype = None
+    assert load_dtype("auto", "cuda", config) == "float16"
+
+
+def test_a_named_dtype_is_what_the_loader_loads_and_records():
+    loaded = ModelLoader(EvaluatorSettings(device="cpu", dtype="bfloat16")).load(TINY)
+    assert loaded.dtype == "bfloat16" and next(loaded.model.parameters()).dtype.is_floating_point
+    assert str(next(loaded.model.parameters()).dtype) == "torch.bfloat16"
+
+
+def test_the_setting_refuses_other_values():
+    with pytest.raises(ValueError):
+        EvaluatorSettings(dtype="int4")
