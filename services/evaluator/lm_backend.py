@@ -44,13 +44,25 @@ class UnsupportedRequest(ValueError):
     """A request this backend cannot answer exactly as HFLM would (sampling, beam search, ...)."""
 
 
+DTYPE_NAMES = {"half": "float16", "fp16": "float16", "bf16": "bfloat16", "float": "float32", "fp32": "float32"}
+
+
+def weights_dtype(name: str) -> str:
+    """lm-eval's `dtype` model argument as one of `PV_EVAL_DTYPE`'s values."""
+    value = DTYPE_NAMES.get(name, name).removeprefix("torch.")
+    if value not in ("auto", "bfloat16", "float16", "float32"):
+        raise UnsupportedRequest(f"dtype {name!r} is not supported: auto, bfloat16, float16 or float32")
+    return value
+
+
 @register_model("paperverdict")
 class PaperverdictLM(LM):
     """lm-eval model backed by `services.evaluator.engine.Engine`.
 
     `pretrained` is a Hub id or a local model folder loaded through `ModelLoader`; `model` and
     `tokenizer` objects may be given instead. lm-eval's `batch_size`/`max_batch_size` are accepted and
-    ignored: the engine batches by tokens (`token_budget`)."""
+    ignored: the engine batches by tokens (`token_budget`) and by free memory; `dtype` is HFLM's ("auto":
+    the checkpoint's own on a GPU)."""
 
     def __init__(
         self,
@@ -66,6 +78,7 @@ class PaperverdictLM(LM):
         add_bos_token: bool | None = None,
         batch_size: Any = None,
         max_batch_size: Any = None,
+        dtype: str | None = None,
         settings: EvaluatorSettings | None = None,
     ) -> None:
         super().__init__()
@@ -77,6 +90,8 @@ class PaperverdictLM(LM):
         settings = settings or EvaluatorSettings(allow_local_models=True)
         if device:
             settings = settings.model_copy(update={"device": device})
+        if dtype:  # HFLM's model argument: "auto" (the checkpoint's own on a GPU) or a float type
+            settings = settings.model_copy(update={"dtype": weights_dtype(dtype)})
         self.loaded: LoadedModel | None = None
         if model is None:
             if pretrained is None:

@@ -46,3 +46,21 @@ def test_a_named_dtype_is_what_the_loader_loads_and_records():
 def test_the_setting_refuses_other_values():
     with pytest.raises(ValueError):
         EvaluatorSettings(dtype="int4")
+
+
+def test_lm_evals_dtype_model_argument():
+    """`lm_eval --model paperverdict --model_args pretrained=...,dtype=bf16`: HFLM's argument, its aliases."""
+    from lm_eval.api.registry import get_model
+
+    from services.evaluator.lm_backend import UnsupportedRequest, weights_dtype
+
+    lm = get_model("paperverdict").create_from_arg_string(f"pretrained={TINY},dtype=bf16,device=cpu")
+    assert lm.loaded.dtype == "bfloat16"
+    assert [weights_dtype(n) for n in ("auto", "half", "torch.float32", "bfloat16")] == [
+        "auto",
+        "float16",
+        "float32",
+        "bfloat16",
+    ]
+    with pytest.raises(UnsupportedRequest, match="int8"):
+        weights_dtype("int8")
