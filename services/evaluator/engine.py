@@ -127,21 +127,27 @@ class Engine:
         lls = np.zeros(len(encoded), dtype=np.float64)
         greedy = np.ones(len(encoded), dtype=bool)
         shared: set[int] = set()
-        if not self.sliding:  # sliding-window layers would see past a cached prefix: no sharing there
-            stems = [_stem([encoded[i].context for i in by_document[key]]) for key in keys]
-            hints = [prefix_groups[by_document[key][0]] for key in keys] if prefix_groups is not None else None
-            for group in prefixes.plan(stems, hints, max_tokens=self.max_prefix_tokens):
-                members = [i for d in group.documents for i in by_document[keys[d]]]
-                head = encoded[members[0]].context[: group.length]
-                if any(encoded[i].context[: group.length] != head for i in members):  # never: a stem is a prefix
-                    raise AssertionError("a shared prefix is not a token prefix of every member")
-                self._score_group(encoded, members, documents, group.length, lls, greedy)
-                shared.update(group.documents)
+        # with sliding-window layers only documents whose requests fit in the window share a prefix: for
+        # them the window cuts nothing (a cached prefix would otherwise be seen past it)
+        eligible = [d for d, key in enumerate(keys) if all(self._within_window(encoded[i]) for i in by_document[key])]
+        stems = [_stem([encoded[i].context for i in by_document[keys[d]]]) for d in eligible]
+        hints = [prefix_groups[by_document[keys[d]][0]] for d in eligible] if prefix_groups is not None else None
+        for group in prefixes.plan(stems, hints, max_tokens=self.max_prefix_tokens):
+            members = [i for g in group.documents for i in by_document[keys[eligible[g]]]]
+            head = encoded[members[0]].context[: group.length]
+            if any(encoded[i].context[: group.length] != head for i in members):  # never: a stem is a prefix
+                raise AssertionError("a shared prefix is not a token prefix of every member")
+            self._score_group(encoded, members, documents, group.length, lls, greedy)
+            shared.update(eligible[g] for g in group.documents)
         rest = [i for d, key in enumerate(keys) if d not in shared for i in by_document[key]]
         if rest:
             self._score_group(encoded, rest, documents, 0, lls, greedy)
         self.stats.seconds += time.perf_counter() - started
         return [(float(ll), bool(g)) for ll, g in zip(lls, greedy)]
+
+    def _within_window(self, request: EncodedRequest) -> bool:
+        """No token of this request is a window or more away from another (always, without a window)."""
+        return self.window is None or len(request.context) + len(request.continuation) <= self.window.size
 
     def _truncate(self, request: EncodedRequest) -> EncodedRequest:
         """lm-eval's left truncation: the model sees the last `max_length` tokens of context+continuation."""
@@ -221,7 +227,7 @@ class Engine:
             seen = torch.ones((batch, ids.shape[1], prefix_len), dtype=torch.bool, device=self.device)
             mask = torch.cat([seen, mask], dim=2)
         attention: Any = self._attention_mask(mask[:, None])
-        if self.window is not None:  # no shared prefix here: the mask's columns are the row's own tokens
+        if self.window is not None and prefix_kv is None:  # with a prefix every request fits in the window
             # a sliding-window layer sees an ancestor only within the window, as in an unpacked pass
             near = (pos[:, :, None] - pos[:, None, :]) < self.window.size
             windowed = self._attention_mask((mask & near)[:, None])
@@ -361,8 +367,8 @@ class Window:
 
 def sliding_window(config: Any) -> Window | None:
     """The model's sliding-window attention, if any of its layers uses it. Our packed tree mask replaces
-    the model's own mask, so it must carry the window itself (`_run_batch`); such models also share no
-    cached prefix and prefill generation batches in one pass."""
+    the model's own mask, so it must carry the window itself (`_run_batch`); such models share a cached
+    prefix only among documents that fit in the window, and prefill generation batches in one pass."""
     text = config.get_text_config() if hasattr(config, "get_text_config") else config
     size = getattr(text, "sliding_window", None)
     layer_types = getattr(text, "layer_types", None)

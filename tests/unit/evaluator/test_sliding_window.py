@@ -9,6 +9,7 @@ sliding layer saw every ancestor and Mistral's log-likelihoods were off by up to
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,38 @@ def test_no_window_for_full_attention_or_a_switched_off_window():
     assert sliding_window(MistralConfig(sliding_window=None)) is None
     assert sliding_window(Qwen2Config(use_sliding_window=False, sliding_window=4096)) is None
     assert sliding_window(MistralConfig(sliding_window=4096)) == Window(4096, mixed=False)
+
+
+@pytest.mark.parametrize("name", ["mistral", "gemma3"])
+def test_documents_within_the_window_share_a_prefix(name, tokenizer, documents, monkeypatch):
+    """Few-shot documents short enough for the window share their cached prefix (the window cuts nothing
+    for them); one document longer than the window is scored alone, windowed. Both as HFLM scores them."""
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
+
+    monkeypatch.setattr(sys.modules[__name__], "WINDOW", 96)
+    model = build(name, tokenizer)
+    ours = PaperverdictLM(model=model, tokenizer=tokenizer)
+    theirs = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=32, device="cpu")
+    shots = "".join(f"Q: {d['question'][:40]}\nA: {d['answer'][:8]}\n\n" for d in documents[:2])
+    questions = [f"{shots}Q: what is {k} + {k}?\nA:" for k in range(4)]
+    long = shots * 4 + "Q: and this one?\nA:"  # over the window
+    requests = [
+        Instance("loglikelihood", {}, (q, f" {answer}"), j, metadata=("few_shot", i, 1))  # a document's 4 choices
+        for i, q in enumerate([*questions, long])
+        for j, answer in enumerate(["2", "4", "six", "eight"])
+    ]
+    encoded = ours.engine.encoder.encode([r.args for r in requests])
+    assert max(len(e.context) + len(e.continuation) for e in encoded[:16]) <= 96 < len(encoded[-1].context)
+    assert min(len(e.context) for e in encoded[:16]) >= 32  # a prefix worth sharing
+    before = ours.engine.stats.forward_tokens
+    mine, reference = ours.loglikelihood(requests), theirs.loglikelihood(requests, disable_tqdm=True)
+    assert max(abs(a[0] - b[0]) for a, b in zip(mine, reference)) <= MAX_DLL
+    assert [a[1] for a in mine] == [b[1] for b in reference]
+    from services.evaluator.generation import common_prefix_length
+
+    shared = common_prefix_length([e.context for e in encoded[:16:4]])
+    unshared = sum(
+        len(encoded[4 * i].context) + sum(len(e.continuation) for e in encoded[4 * i : 4 * i + 4]) for i in range(5)
+    )
+    assert shared >= 32 and ours.engine.stats.forward_tokens - before <= unshared - 3 * (shared - 8)  # shots once
