@@ -89,9 +89,13 @@ class Generator:
         else:
             budget = int(self.kv_cache_fraction * memory.available_bytes(engine.device))
         rows = budget // (width * engine.kv_bytes_per_token)
-        if engine.sliding:  # sliding-window caches are not joined from chunks: one pass, within the budget
+        if self._windowed(width):  # sliding-window caches are not joined from chunks: one pass, within the budget
             rows = min(rows, engine.token_budget // width)
         return max(1, min(rows, self.max_rows, self.row_cap or self.max_rows))
+
+    def _windowed(self, tokens: int) -> bool:
+        """Whether rows of this many tokens reach past the model's sliding window."""
+        return self.engine.window is not None and tokens > self.engine.window.size
 
     def _batch(self, prompts: list[list[int]], stops: list[str], eos_ids: set[int], max_gen_toks: int) -> list[str]:
         from transformers import DynamicCache, StaticCache
@@ -100,7 +104,10 @@ class Generator:
         pad = engine.tokenizer.pad_token_id if engine.tokenizer.pad_token_id is not None else min(eos_ids)
         # a prompt prefix every row shares (a few-shot prefix) is run once; rows are laid out as
         # [shared prefix][left padding][own suffix], positions counting real tokens only as HF generate does
-        shared = 0 if engine.sliding or len(prompts) < 2 else common_prefix_length(prompts)
+        # a sliding-window model whose rows fit in its window is run as a full-attention one: the window
+        # cuts nothing; else its own cache and masks (HF's), no shared prefix, one prompt pass
+        windowed = self._windowed(max(len(p) for p in prompts) + max_gen_toks)
+        shared = 0 if windowed or len(prompts) < 2 else common_prefix_length(prompts)
         shared = min(shared, min(len(p) for p in prompts) - 1)
         shared = shared if shared >= MIN_SHARED_PROMPT else 0
         suffixes = [list(p[shared:]) for p in prompts]
@@ -113,11 +120,11 @@ class Generator:
         # a static cache is written in place; a growing one copies every row's keys at every step
         cache: Any = (
             DynamicCache(config=engine.model.config)
-            if engine.sliding
+            if windowed
             else StaticCache(config=engine.model.config, max_cache_len=shared + width + max_gen_toks)
         )
         prefix = engine._prefix_cache(prompts[0][:shared]) if shared else []
-        next_tokens = self._prefill(cache, prefix, ids, attention, positions)
+        next_tokens = self._prefill(cache, prefix, ids, attention, positions, windowed)
         generated: list[list[int]] = [[] for _ in prompts]
         finished = [False] * len(prompts)
         rows = list(range(len(prompts)))  # the prompt of each row of the cache
@@ -160,6 +167,7 @@ class Generator:
         ids: torch.Tensor,
         attention: torch.Tensor,
         positions: torch.Tensor,
+        windowed: bool,
     ) -> torch.Tensor:
         """Runs the prompts into `cache` in chunks of at most `token_budget` new tokens; returns each
         row's first generated token."""
@@ -168,7 +176,7 @@ class Generator:
         engine = self.engine
         count, width = ids.shape
         per_pass = max(1, engine.token_budget // width)
-        if engine.sliding or per_pass >= count:
+        if windowed or per_pass >= count:
             _fill(cache, prefix, count)
             return self._step(cache, ids, attention, positions)
         parts, firsts = [], []

@@ -181,3 +181,36 @@ def test_documents_within_the_window_share_a_prefix(name, tokenizer, documents, 
         len(encoded[4 * i].context) + sum(len(e.continuation) for e in encoded[4 * i : 4 * i + 4]) for i in range(5)
     )
     assert shared >= 32 and ours.engine.stats.forward_tokens - before <= unshared - 3 * (shared - 8)  # shots once
+
+
+@pytest.mark.parametrize("name", ["mistral", "gemma3", "gemma2"])
+def test_generation_within_the_window_runs_as_full_attention(name, tokenizer, documents, monkeypatch):
+    """Rows that fit in the window (prompt and new tokens) take the full-attention layout: a static cache,
+    the shared few-shot prefix run once; rows that do not take HF's own sliding cache. HFLM's texts both."""
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
+
+    from services.evaluator.generation import Generator
+
+    monkeypatch.setattr(sys.modules[__name__], "WINDOW", 256)
+    model = build(name, tokenizer)
+    if name == "gemma2":
+        model.set_attn_implementation("eager")
+    ours = PaperverdictLM(model=model, tokenizer=tokenizer)
+    theirs = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=32, device="cpu")
+    caches: list[str] = []
+    real = Generator._prefill
+
+    def prefill(self, cache, prefix, *args):
+        caches.append(f"{type(cache).__name__}, prefix {len(prefix) > 0}")
+        return real(self, cache, prefix, *args)
+
+    monkeypatch.setattr(Generator, "_prefill", prefill)
+    shots = "".join(f"Question: {d['question']}\nAnswer: {d['answer'][:20]}\n\n" for d in documents[:2])
+    prompts = [f"{shots}Question: what is {k} + {k}?\nAnswer:" for k in range(4)]
+    assert max(len(tokenizer(p).input_ids) for p in prompts) + 24 <= 256
+    for max_gen_toks, expected in ((24, "StaticCache, prefix True"), (400, "DynamicCache, prefix False")):
+        kwargs = {"until": ["\x00never"], "do_sample": False, "max_gen_toks": max_gen_toks}
+        requests = [Instance("generate_until", {}, (p, kwargs), i) for i, p in enumerate(prompts)]
+        assert ours.generate_until(requests) == theirs.generate_until(requests, disable_tqdm=True)
+        assert caches[-1] == expected
