@@ -80,7 +80,6 @@ class Engine:
         self.stats = EngineStats()
         self.window = sliding_window(model.config)
         self.packed = plain.packed_model(model.config)  # else lm-eval HFLM's own way (`plain.py`)
-        self.sliding = self.window is not None
         self.kv_bytes_per_token = _kv_bytes_per_token(model)
         self.max_prefix_tokens = max(0, prefix_cache_bytes // self.kv_bytes_per_token)
         # generation: rows per batch from `kv_cache_fraction` of the free device memory, or (None) from

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from services.evaluator import generation, memory
-from services.evaluator.engine import Engine
+from services.evaluator.engine import Engine, Window
 from services.evaluator.lm_backend import PaperverdictLM
 from shared.settings import EvaluatorSettings
 
@@ -97,8 +97,12 @@ def test_rows_follow_the_free_memory(tiny, monkeypatch):
     assert engine.generator.rows(100, 28) == 1  # never none
     monkeypatch.setattr(memory, "available_bytes", lambda device: 1 << 50)
     assert engine.generator.rows(100, 28) == 64  # capped
-    engine.sliding = True  # sliding-window caches are not joined from chunks: the token budget bounds them
+    # rows reaching past a sliding window use HF's sliding cache, prefilled in one pass: the token budget
+    # bounds them; rows within the window are laid out as full attention's
+    engine.window = Window(size=64, mixed=False)
     assert engine.generator.rows(100, 28) == 1024 // 128
+    engine.window = Window(size=128, mixed=True)
+    assert engine.generator.rows(100, 28) == 64
 
 
 def test_an_out_of_memory_batch_is_halved_and_retried(tiny, contexts, stops, monkeypatch):
