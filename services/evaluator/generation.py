@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
 from services.evaluator import memory, plain
@@ -213,13 +214,14 @@ class Generator:
 def common_prefix_length(sequences: Sequence[Sequence[int]]) -> int:
     if not sequences:
         return 0
-    first = sequences[0]
-    n = min(len(s) for s in sequences)
-    for s in sequences[1:]:
-        i = 0
-        while i < n and s[i] == first[i]:
-            i += 1
-        n = i
+    first = np.asarray(sequences[0], dtype=np.int64)
+    n = len(first)
+    for seq in sequences[1:]:
+        m = min(n, len(seq))
+        if m == 0:
+            return 0
+        diff = np.flatnonzero(first[:m] != np.asarray(seq[:m], dtype=np.int64))
+        n = int(diff[0]) if len(diff) else m
     return n
 
 
