@@ -68,13 +68,14 @@ class Generator:
             chunk = order[start : start + size]
             try:
                 texts = self._batch([encoded[i] for i in chunk], stops, eos_ids, max_gen_toks)
-            except (torch.OutOfMemoryError, MemoryError) as error:
+            except (torch.OutOfMemoryError, MemoryError):
                 if size == 1:
                     raise
+                texts = None
+            if texts is None:  # released here, once the error's frames (and their tensors) are gone
                 _release(engine.device)
                 self.row_cap = size // 2
                 engine.stats.generation_retries += 1
-                del error
                 continue
             for i, text in zip(chunk, texts):
                 results[i] = text
