@@ -153,14 +153,8 @@ class Generator:
                 step_ids, positions, attention = step_ids[index], positions[index], attention[index]
                 rows = [rows[slot] for slot in keep]
             next_tokens = self._step(cache, step_ids, attention, positions)
-        texts = []
-        for tokens in generated:
-            text = engine.tokenizer.decode(tokens, skip_special_tokens=True)
-            for stop in stops:
-                if stop:
-                    text = text.split(stop)[0]
-            texts.append(text)
-        return texts
+        decode = engine.tokenizer.decode
+        return [plain.cut_at_stops(decode(tokens, skip_special_tokens=True), stops) for tokens in generated]
 
     def _prefill(
         self,

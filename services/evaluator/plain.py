@@ -100,10 +100,14 @@ def generate(
         engine.stats.forward_passes += 1
         for row in out[:, width:].tolist():
             ended = next((k for k, token in enumerate(row) if token in eos_ids), len(row))
-            text = tokenizer.decode(row[:ended], skip_special_tokens=True)
-            for stop in stops:
-                if stop:
-                    text = text.split(stop)[0]
-            texts.append(text)
+            texts.append(cut_at_stops(tokenizer.decode(row[:ended], skip_special_tokens=True), stops))
         start += len(chunk)
     return texts
+
+
+def cut_at_stops(text: str, stops: Sequence[str]) -> str:
+    """The text before the first of each stop sequence, as lm-eval's generate_until returns it."""
+    for stop in stops:
+        if stop:
+            text = text.split(stop)[0]
+    return text
