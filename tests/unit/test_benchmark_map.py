@@ -21,7 +21,7 @@ VARIANTS = sorted({v for family in LM_EVAL.values() for v in family.variants}, k
 
 # README.md, "Measured": labelled result cells (derived is null) on a benchmark with a runnable lm-eval task
 CORPUS_CELLS = 4360
-CELLS_ON_LM_EVAL_TASKS = 3431  # 0.787 (the target is 0.80; before the map: 0.375)
+CELLS_ON_LM_EVAL_TASKS = 3435  # 0.788 (the target is 0.80; before the map: 0.375)
 
 
 @lru_cache(maxsize=1)
