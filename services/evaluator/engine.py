@@ -292,6 +292,9 @@ def head_logits(model: Any, lm_head: Any, hidden: torch.Tensor) -> torch.Tensor:
     scale = getattr(text, "logit_scale", None) or getattr(config, "logit_scale", None)
     if scale:  # Cohere
         logits = logits * scale
+    multiplier = getattr(text, "lm_head_multiplier", None)
+    if multiplier is not None and multiplier != 1:  # Falcon-H1
+        logits = logits * multiplier
     divisor = getattr(text, "logits_scaling", None) or getattr(config, "logits_scaling", None)
     if divisor:  # Granite
         logits = logits / divisor
@@ -355,6 +358,11 @@ def _kv_bytes_per_token(model: Any) -> int:
     kv_heads = getattr(config, "num_key_value_heads", None) or heads
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
     dtype_bytes = next(model.parameters()).element_size()
+    if getattr(config, "kv_lora_rank", None) and getattr(config, "qk_rope_head_dim", None):
+        # multi-head latent attention (DeepSeek V2/V3, MiniCPM3): transformers caches the compressed
+        # latent and the shared rope key, one of each per token and layer, not per-head keys and values
+        # (counted per head, a real DeepSeek-V2 came out 28x larger and its batches 28x smaller)
+        return max(1, config.num_hidden_layers * (config.kv_lora_rank + config.qk_rope_head_dim) * dtype_bytes)
     return max(1, 2 * config.num_hidden_layers * kv_heads * head_dim * dtype_bytes)
 
 

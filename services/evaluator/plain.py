@@ -5,7 +5,7 @@ The engine's fast path packs a document's requests into a token tree and passes 
 and tree positions. That is exact only for attention-only models whose positions come from
 `position_ids` (rotary or learned). A model whose positions are an attention bias over token indices
 (ALiBi: BLOOM, MPT, Falcon-RW) or whose layers carry a recurrent state (Mamba, RWKV, RecurrentGemma,
-Jamba, ...) would see the wrong distances, or one branch's state in the next: measured on tiny random
+Jamba, Falcon-H1, Qwen3-Next, LFM2, ...) would see the wrong distances, or one branch's state in the next: measured on tiny random
 models, MPT was off by 0.11 nats and RecurrentGemma by 0.10, and Mamba, Jamba, RWKV, BLOOM crashed.
 
 Here each request is one row, context + continuation without its last token, right-padded, with a
@@ -35,7 +35,10 @@ PACKED_MODEL_TYPES = frozenset(
         "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "gemma", "gemma2", "gemma3_text",
         "phi", "phi3", "gpt2", "gpt_neox", "opt", "stablelm", "olmo", "olmo2", "olmoe", "cohere",
         "starcoder2", "gptj", "granite", "gpt_bigcode", "codegen", "persimmon", "falcon", "deepseek_v2",
-        "deepseek_v3", "qwen3_moe",
+        "deepseek_v3", "qwen3_moe", "olmo3", "smollm3", "nemotron", "glm", "glm4", "exaone4", "cohere2",
+        "ministral", "granitemoe", "granitemoeshared", "helium", "arcee", "apertus", "seed_oss", "ernie4_5",
+        "hunyuan_v1_dense", "minicpm3", "vaultgemma", "flex_olmo", "phimoe", "jetmoe", "bitnet", "diffllama",
+        "xglm", "biogpt", "gpt_oss",
     }
 )  # fmt: skip
 

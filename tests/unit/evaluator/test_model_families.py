@@ -29,17 +29,21 @@ MAX_DLL = 1e-4
 WIDE = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4}
 STANDARD = {**WIDE, "num_key_value_heads": 2, "max_position_embeddings": 1024}
 GPT2_LIKE = {"n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 1024}
-DEEPSEEK = {  # multi-head latent attention, routed experts
+MLA = {  # multi-head latent attention
     **STANDARD,
     "num_key_value_heads": 4,
-    "n_routed_experts": 4,
-    "num_experts_per_tok": 2,
-    "moe_intermediate_size": 32,
     "kv_lora_rank": 16,
     "q_lora_rank": 16,
     "qk_rope_head_dim": 8,
     "qk_nope_head_dim": 8,
     "v_head_dim": 16,
+}
+SSM_HYBRID = {**STANDARD, "head_dim": 16, "mamba_d_head": 16, "mamba_d_state": 8}
+DEEPSEEK = {  # multi-head latent attention, routed experts
+    **MLA,
+    "n_routed_experts": 4,
+    "num_experts_per_tok": 2,
+    "moe_intermediate_size": 32,
     "first_k_dense_replace": 1,
     "n_group": 1,
     "topk_group": 1,
@@ -82,11 +86,131 @@ FAMILIES: dict[str, tuple[str, dict[str, Any], bool]] = {  # case -> (model type
     "persimmon": ("persimmon", {**STANDARD, "num_key_value_heads": 4}, True),
     "deepseek_v2": ("deepseek_v2", DEEPSEEK, True),
     "deepseek_v3": ("deepseek_v3", DEEPSEEK, True),
+    # added after transformers grew them: checked here before joining the packed set
+    "smollm3": ("smollm3", {**STANDARD, "num_hidden_layers": 4, "no_rope_layer_interval": 2}, True),  # NoPE layers
+    "nemotron": ("nemotron", {**STANDARD, "partial_rotary_factor": 0.5}, True),
+    "glm": ("glm", {**STANDARD, "head_dim": 16}, True),
+    "glm4": ("glm4", {**STANDARD, "head_dim": 16}, True),
+    "granitemoe": (
+        "granitemoe",
+        {**STANDARD, "num_local_experts": 4, "num_experts_per_tok": 2, "logits_scaling": 8.0},
+        True,
+    ),
+    "granitemoeshared": (
+        "granitemoeshared",
+        {**STANDARD, "num_local_experts": 4, "num_experts_per_tok": 2, "shared_intermediate_size": 64},
+        True,
+    ),
+    "helium": ("helium", {**STANDARD, "head_dim": 16}, True),
+    "arcee": ("arcee", STANDARD, True),
+    "apertus": ("apertus", STANDARD, True),
+    "seed_oss": ("seed_oss", {**STANDARD, "head_dim": 16}, True),
+    "ernie4_5": ("ernie4_5", {**STANDARD, "head_dim": 16}, True),
+    "hunyuan_v1_dense": ("hunyuan_v1_dense", {**STANDARD, "head_dim": 16}, True),
+    "minicpm3": (  # multi-head latent attention, hidden states scaled before the head
+        "minicpm3",
+        {**MLA, "scale_emb": 1, "dim_model_base": 32},
+        True,
+    ),
+    "flex_olmo": ("flex_olmo", {**STANDARD, "num_experts": 4, "num_experts_per_tok": 2}, True),
+    "phimoe": ("phimoe", {**STANDARD, "num_local_experts": 4, "num_experts_per_tok": 2, "sliding_window": None}, True),
+    "jetmoe": (
+        "jetmoe",
+        {**STANDARD, "kv_channels": 16, "num_local_experts": 4, "num_experts_per_tok": 2},
+        True,
+    ),
+    "bitnet": ("bitnet", STANDARD, True),
+    "diffllama": ("diffllama", STANDARD, True),
+    "xglm": ("xglm", {"d_model": 64, "num_layers": 2, "attention_heads": 4, "ffn_dim": 128}, True),
+    "biogpt": ("biogpt", WIDE, True),
+    # the plain path: positions as an attention bias, recurrent or convolutional layers, local attention
+    # that is not a `sliding_window` (GPT-Neo's `window_size`: packed, it was off by 0.1 nats)
     "bloom": ("bloom", {"hidden_size": 64, "n_layer": 2, "n_head": 4}, False),
     "mpt": ("mpt", {"d_model": 64, "n_heads": 4, "n_layers": 2, "max_seq_len": 1024}, False),
     "falcon_alibi": ("falcon", {**WIDE, "alibi": True}, False),
     "mamba": ("mamba", {"hidden_size": 64, "num_hidden_layers": 2, "state_size": 8, "expand": 2}, False),
     "rwkv": ("rwkv", {"hidden_size": 64, "num_hidden_layers": 2, "attention_hidden_size": 64}, False),
+    "mamba2": (
+        "mamba2",
+        {"hidden_size": 64, "num_hidden_layers": 2, "state_size": 8, "num_heads": 8, "head_dim": 16, "n_groups": 1},
+        False,
+    ),
+    "gpt_neo": (
+        "gpt_neo",
+        {
+            "hidden_size": 64,
+            "num_layers": 2,
+            "num_heads": 4,
+            "attention_types": [[["global", "local"], 1]],
+            "window_size": 24,
+        },
+        False,
+    ),
+    "jamba": (
+        "jamba",
+        {
+            **STANDARD,
+            "attn_layer_period": 2,
+            "attn_layer_offset": 1,
+            "expert_layer_period": 2,
+            "expert_layer_offset": 1,
+            "num_experts": 2,
+            "mamba_d_state": 8,
+            "mamba_dt_rank": 8,
+            "use_mamba_kernels": False,
+        },
+        False,
+    ),
+    "falcon_h1": (  # Mamba-2 and attention in parallel; logits times lm_head_multiplier
+        "falcon_h1",
+        {**SSM_HYBRID, "mamba_d_ssm": 64, "mamba_n_heads": 4, "lm_head_multiplier": 0.5},
+        False,
+    ),
+    "bamba": ("bamba", {**SSM_HYBRID, "attn_layer_indices": [1], "mamba_n_heads": 8}, False),
+    "granitemoehybrid": (
+        "granitemoehybrid",
+        {
+            **SSM_HYBRID,
+            "layer_types": ["mamba", "attention"],
+            "num_local_experts": 4,
+            "num_experts_per_tok": 2,
+            "mamba_n_heads": 8,
+            "logits_scaling": 8.0,
+        },
+        False,
+    ),
+    "zamba2": (
+        "zamba2",
+        {
+            "hidden_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "mamba_d_state": 8,
+            "mamba_headdim": 16,
+            "n_mamba_heads": 8,
+            "hybrid_layer_ids": [1],
+            "layers_block_type": ["mamba", "hybrid"],
+        },
+        False,
+    ),
+    "lfm2": ("lfm2", {**STANDARD, "layer_types": ["conv", "full_attention"]}, False),
+    "qwen3_next": (  # gated delta-net (linear attention) layers
+        "qwen3_next",
+        {
+            **STANDARD,
+            "head_dim": 16,
+            "num_experts": 4,
+            "num_experts_per_tok": 2,
+            "moe_intermediate_size": 32,
+            "layer_types": ["linear_attention", "full_attention"],
+            "linear_num_value_heads": 4,
+            "linear_num_key_heads": 2,
+            "linear_key_head_dim": 16,
+            "linear_value_head_dim": 16,
+        },
+        False,
+    ),
+    "olmo_hybrid": ("olmo_hybrid", STANDARD, False),
     "recurrent_gemma": (
         "recurrent_gemma",
         {**WIDE, "num_hidden_layers": 3, "num_key_value_heads": 1, "lru_width": 64, "attention_window_size": 32},
@@ -157,6 +281,9 @@ def test_every_packed_type_is_checked_here_or_with_its_window():
 
     checked = {model_type for model_type, _, packed in FAMILIES.values() if packed} | set(SLIDING.values())
     assert checked == plain.PACKED_MODEL_TYPES
+    # README.md, "Measured": 55 model types on the packed path, 16 on the plain path
+    assert len(plain.PACKED_MODEL_TYPES) == 55
+    assert len({model_type for model_type, _, packed in FAMILIES.values() if not packed}) == 16
 
 
 def test_packed_types_and_alibi():
@@ -188,3 +315,21 @@ def test_a_head_transform_the_engine_does_not_know_is_refused(tokenizer, tmp_pat
     tokenizer.save_pretrained(tmp_path / "m")
     with pytest.raises(ModelRejected, match="does not reproduce"):
         ModelLoader(EvaluatorSettings(allow_local_models=True, device="cpu")).load(str(tmp_path / "m"))
+
+
+@pytest.mark.parametrize("case", ["llama", "gemma", "qwen3", "gpt2", "deepseek_v2", "deepseek_v3", "minicpm3", "olmo3"])
+def test_kv_bytes_per_token_is_what_the_cache_holds(case: str, tokenizer):
+    """Generation sizes its batches by this figure: it must be the cache's real size per token. Models with
+    multi-head latent attention cache a compressed latent, not per-head keys and values (counted per head,
+    the tiny DeepSeek here came out 2.7x larger than its cache, a real DeepSeek-V2 28x)."""
+    from transformers import DynamicCache
+
+    from services.evaluator.engine import _kv_bytes_per_token
+
+    model_type, options, _ = FAMILIES.get(case) or ("olmo3", STANDARD, True)
+    model = build(model_type, options, tokenizer)
+    cache = DynamicCache(config=model.config)
+    tokens = 16
+    model(input_ids=torch.arange(3, 3 + tokens)[None], past_key_values=cache, use_cache=True)
+    held = sum(t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values))
+    assert _kv_bytes_per_token(model) == held // tokens

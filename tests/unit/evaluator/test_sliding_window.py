@@ -30,7 +30,14 @@ FAMILIES = {  # case -> the (text) model type
     "gemma3": "gemma3_text",
     "gemma3_multimodal": "gemma3_text",
     "gemma2": "gemma2",
+    "olmo3": "olmo3",
+    "exaone4": "exaone4",
+    "cohere2": "cohere2",
+    "ministral": "ministral",
+    "vaultgemma": "vaultgemma",
+    "gpt_oss": "gpt_oss",  # with attention sinks
 }
+MIXED = ["sliding_attention", "sliding_attention", "full_attention"]
 MAX_DLL = 1e-4
 
 
@@ -57,6 +64,13 @@ def build(name: str, tokenizer: Any) -> Any:
             num_hidden_layers=3, layer_types=["sliding_attention", "sliding_attention", "full_attention"], **common
         ),
         "gemma2": lambda: tf.Gemma2Config(num_hidden_layers=2, **common),
+        **{
+            name: (lambda name=name: tf.AutoConfig.for_model(name, num_hidden_layers=3, layer_types=MIXED, **common))
+            for name in ("olmo3", "exaone4", "cohere2", "ministral", "vaultgemma")
+        },
+        "gpt_oss": lambda: tf.AutoConfig.for_model(
+            "gpt_oss", num_hidden_layers=3, layer_types=MIXED, num_local_experts=4, num_experts_per_tok=2, **common
+        ),
         # Gemma 3 4B-27B are image-text checkpoints (Gemma3ForConditionalGeneration): text through it
         "gemma3_multimodal": lambda: tf.Gemma3Config(
             text_config={
@@ -110,6 +124,12 @@ def loaded(name: str, tokenizer: Any, folder: Path) -> Any:
         ("gemma3", True, "sdpa"),
         ("gemma3_multimodal", True, "sdpa"),
         ("gemma2", True, "eager"),
+        ("olmo3", True, "sdpa"),
+        ("exaone4", True, "sdpa"),
+        ("cohere2", True, "sdpa"),
+        ("ministral", True, "sdpa"),
+        ("vaultgemma", True, "eager"),
+        ("gpt_oss", True, "eager"),
     ],
 )
 def test_sliding_window_models_match_hflm(name, mixed, attention, tokenizer, documents, tmp_path: Path):
