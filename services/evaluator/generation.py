@@ -103,7 +103,7 @@ class Generator:
         from transformers import DynamicCache, StaticCache
 
         engine = self.engine
-        pad = engine.tokenizer.pad_token_id if engine.tokenizer.pad_token_id is not None else min(eos_ids)
+        pad = plain.pad_token_id(engine.tokenizer, eos_ids)
         # a prompt prefix every row shares (a few-shot prefix) is run once; rows are laid out as
         # [shared prefix][left padding][own suffix], positions counting real tokens only as HF generate does
         # a sliding-window model whose rows fit in its window is run as a full-attention one: the window

@@ -82,7 +82,7 @@ def generate(
 ) -> list[str]:
     """Greedy generation with the model's own `generate`, rows of at most `token_budget` tokens."""
     tokenizer = engine.tokenizer
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(eos_ids)
+    pad = pad_token_id(tokenizer, eos_ids)
     texts: list[str] = []
     start = 0
     while start < len(prompts):
@@ -106,6 +106,11 @@ def generate(
             texts.append(cut_at_stops(tokenizer.decode(row[:ended], skip_special_tokens=True), stops))
         start += len(chunk)
     return texts
+
+
+def pad_token_id(tokenizer: Any, eos_ids: set[int]) -> int:
+    """What generation pads rows with: the tokenizer's pad token, else the smallest end-of-sequence id."""
+    return int(tokenizer.pad_token_id) if tokenizer.pad_token_id is not None else min(eos_ids)
 
 
 def cut_at_stops(text: str, stops: Sequence[str]) -> str:
