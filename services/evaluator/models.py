@@ -6,6 +6,7 @@ claims (claims are keyed by model on Kafka, so they arrive at the same process).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import time
@@ -101,15 +102,22 @@ class ModelLoader:
         return folder, folder.name
 
     def revision(self, model_id: str, revision: str | None = None) -> str:
-        """The commit sha (a local folder's digest) a load of `model_id` would pin, for the measurement-
-        cache key: only config and tokenizer files are fetched, nothing is vetted or loaded, no weight
-        is downloaded. A commit refused before stays refused (`ModelRejected`)."""
+        """The commit sha (a local folder's digest) a load of `model_id` would pin."""
+        return self.pinned(model_id, revision)[0]
+
+    def pinned(self, model_id: str, revision: str | None = None) -> tuple[str, str]:
+        """The commit sha (a local folder's digest) a load of `model_id` would pin and the dtype it would
+        load the weights in (`load_dtype`, from the checkpoint's config.json), for the measurement-cache
+        key: only config and tokenizer files are fetched, nothing is vetted or loaded, no weight is
+        downloaded. A commit refused before stays refused (`ModelRejected`)."""
         if self.settings.allow_local_models and Path(model_id).is_dir():
-            return self.resolve(model_id, revision)[1]  # size checks, then the digest: nothing to fetch
-        meta = self._fetch(model_id, META_PATTERNS, revision)
-        if meta in self._refused:
-            raise ModelRejected(self._refused[meta])
-        return meta.name
+            folder, sha = self.resolve(model_id, revision)  # size checks, then the digest: nothing to fetch
+        else:
+            folder = self._fetch(model_id, META_PATTERNS, revision)
+            if folder in self._refused:
+                raise ModelRejected(self._refused[folder])
+            sha = folder.name
+        return sha, load_dtype(self.settings.dtype, self.device, config_json(folder))
 
     def _fetch(self, model_id: str, patterns: list[str], revision: str | None) -> Path:
         """The snapshot folder (one per commit) holding the files of `model_id` that match `patterns`."""
@@ -223,15 +231,35 @@ class ModelLoader:
 def load_dtype(setting: str, device: str, config: Any) -> str:
     """The weights' dtype: a named one; else on a GPU the checkpoint's own (HFLM's default `dtype="auto"`:
     a float16 checkpoint runs in float16, where bfloat16 would round differently from the reference),
-    bfloat16 when the config names none; float32 on the CPU."""
+    bfloat16 when the config names none; float32 on the CPU. `config`: a parsed config, or config.json's
+    mapping (the cache key's view, before anything is vetted)."""
     if setting != "auto":
         return setting
     if not device.startswith("cuda"):
         return "float32"
-    text = config.get_text_config() if hasattr(config, "get_text_config") else config
-    named = getattr(text, "dtype", None) or getattr(config, "dtype", None)
+    if isinstance(config, dict):
+        text = config.get("text_config") if isinstance(config.get("text_config"), dict) else {}
+        named = next((part.get(k) for part in (text, config) for k in ("dtype", "torch_dtype") if part.get(k)), None)
+    else:
+        text = config.get_text_config() if hasattr(config, "get_text_config") else config
+        named = getattr(text, "dtype", None) or getattr(config, "dtype", None)
     name = str(named).removeprefix("torch.") if named is not None else ""
     return name if name in ("bfloat16", "float16", "float32") else "bfloat16"
+
+
+CONFIG_JSON_LIMIT = 1 << 20  # a config.json larger than this is read as naming no dtype (vetting refuses it)
+
+
+def config_json(folder: Path) -> dict[str, Any] | None:
+    """config.json as a plain mapping, read without transformers (nothing in it is run or vetted yet)."""
+    path = folder / "config.json"
+    try:
+        if path.stat().st_size > CONFIG_JSON_LIMIT:
+            return None
+        parsed = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def attention_implementation(config: Any) -> str:

@@ -74,7 +74,7 @@ class EvaluationRunner:
         """The id the measurement of (claim, protocol) will have, without loading the model: lets the
         caller answer a repeated claim from the cache."""
         try:
-            sha = self.models.revision(claim.model_id or "", protocol.model_revision)
+            sha, dtype = self.models.pinned(claim.model_id or "", protocol.model_revision)
             if protocol.task is not None:  # lm-eval: the planner put the data revision in the protocol
                 revision = protocol.data_revision or ""
             else:
@@ -83,11 +83,8 @@ class EvaluationRunner:
             return None
         if protocol.task is not None and not revision:
             return None
-        run = protocol.model_copy(update={"dtype": self._dtype()})
+        run = protocol.model_copy(update={"dtype": dtype})  # the dtype the load will use
         return measurement_id(sha, protocol.task or protocol.benchmark, protocol_key(run), revision)
-
-    def _dtype(self) -> str:
-        return "bfloat16" if self.models.device.startswith("cuda") else "float32"
 
     def measure(self, claim: Claim, protocol: RunProtocol) -> tuple[Measurement, bytes | None]:
         return self.run(model_key(claim.model_id), protocol)

@@ -64,3 +64,49 @@ def test_lm_evals_dtype_model_argument():
     ]
     with pytest.raises(UnsupportedRequest, match="int8"):
         weights_dtype("int8")
+
+
+def test_the_cache_key_uses_the_dtype_the_load_will_use():
+    """The measurement-cache key is computed before the model is loaded; it must carry the dtype the load
+    then uses. It used the device's old default (float32 on the CPU, bfloat16 on a GPU): with a named
+    dtype, or a float16 checkpoint on a GPU, the key never matched the stored measurement, so a repeated
+    claim was measured again instead of answered from the cache."""
+    from services.evaluator.data import LocalDataSource
+    from services.evaluator.runner import EvaluationRunner
+
+    from .conftest import DATA
+    from .test_runner import claim, plan
+
+    settings = EvaluatorSettings(device="cpu", dtype="bfloat16", data_dir=DATA)
+    runner = EvaluationRunner(settings, ModelLoader(settings), LocalDataSource(DATA))
+    c = claim(benchmark="arc_easy")
+    protocol = plan(runner, c, max_examples=8)
+    measurement, _ = runner.measure(c, protocol)
+    assert measurement.failure is None and measurement.protocol.dtype == "bfloat16"
+    assert runner.measurement_key(c, protocol) == measurement.measurement_id
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"torch_dtype": "float16"}, "float16"),  # as checkpoints saved before transformers 5 name it
+        ({"dtype": "float32"}, "float32"),
+        ({"torch_dtype": "bfloat16", "text_config": {"dtype": "float16"}}, "float16"),  # image-text: its text part
+        ({}, "bfloat16"),
+    ],
+)
+def test_a_gpu_cache_key_reads_the_checkpoints_dtype_from_config_json(config, expected, tmp_path):
+    """On a GPU (none needed here: nothing is loaded) the key's dtype is the one the loader would pick from
+    the same config.json, read as plain JSON before anything is vetted."""
+    import json
+    import shutil
+
+    from .test_model_loader_hostile import SNAPSHOT
+
+    folder = tmp_path / "model"
+    shutil.copytree(SNAPSHOT, folder)
+    base = {k: v for k, v in json.loads((folder / "config.json").read_text()).items() if "dtype" not in k}
+    (folder / "config.json").write_text(json.dumps({**base, **config}))
+    loader = ModelLoader(EvaluatorSettings(device="cpu", allow_local_models=True))
+    loader.device = "cuda"
+    assert loader.pinned(str(folder))[1] == expected

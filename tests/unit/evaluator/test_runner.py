@@ -328,7 +328,7 @@ async def test_a_change_of_anything_in_the_lm_eval_key_misses_the_cache(lm_runne
     for name, value in changes.items():
         key = lm_runner.measurement_key(c, protocol.model_copy(update={name: value}))
         assert key is not None and await cache.get(key) is None, name
-    monkeypatch.setattr(lm_runner.models, "revision", lambda *a: "f" * 40)
+    monkeypatch.setattr(lm_runner.models, "pinned", lambda *a: ("f" * 40, "float32"))
     assert await cache.get(lm_runner.measurement_key(c, protocol)) is None  # another model sha
 
 
