@@ -96,7 +96,12 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     if args.model is not None:
-        model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32, attn_implementation="sdpa")
+        from transformers import AutoConfig
+
+        from services.evaluator.models import attention_implementation
+
+        attention = attention_implementation(AutoConfig.from_pretrained(args.model))  # eager for BLOOM, Gemma 2
+        model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32, attn_implementation=attention)
         tokenizer = AutoTokenizer.from_pretrained(args.model)
         name = args.model.name
     else:

@@ -51,28 +51,32 @@ def packed_model(config: Any) -> bool:
 
 
 def loglikelihoods(engine: Engine, encoded: Sequence[EncodedRequest]) -> list[tuple[float, bool]]:
-    """Per request the summed log-prob of its continuation and whether it is the greedy one."""
-    inputs = [list(r.context + r.continuation)[:-1] for r in encoded]
-    order = sorted(range(len(encoded)), key=lambda i: -len(inputs[i]))
+    """Per request the summed log-prob of its continuation and whether it is the greedy one. Requests
+    whose model input is the same (context + continuation but its last token: a multiple-choice question's
+    single-token answers " A".." D") share one row, as HFLM's logits cache shares them."""
+    inputs: dict[tuple[int, ...], list[int]] = {}  # model input -> the requests scored from it
+    for i, r in enumerate(encoded):
+        inputs.setdefault(tuple(r.context + r.continuation)[:-1], []).append(i)
+    rows = sorted(inputs, key=len, reverse=True)
     pad = engine.tokenizer.pad_token_id if engine.tokenizer.pad_token_id is not None else 0
     results: list[tuple[float, bool]] = [(0.0, True)] * len(encoded)
     start = 0
-    while start < len(order):
-        width = len(inputs[order[start]])
-        chunk = order[start : start + max(1, engine.token_budget // max(1, width))]
-        ids = torch.tensor([inputs[i] + [pad] * (width - len(inputs[i])) for i in chunk], device=engine.device)
-        mask = torch.tensor([[1] * len(inputs[i]) + [0] * (width - len(inputs[i])) for i in chunk])
+    while start < len(rows):
+        width = len(rows[start])
+        chunk = rows[start : start + max(1, engine.token_budget // max(1, width))]
+        ids = torch.tensor([list(row) + [pad] * (width - len(row)) for row in chunk], device=engine.device)
+        mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in chunk])
         hidden = engine.decoder(input_ids=ids, attention_mask=mask.to(engine.device)).last_hidden_state
         engine.stats.forward_tokens += int(mask.sum())
         engine.stats.forward_passes += 1
-        for row, i in enumerate(chunk):
-            continuation = list(encoded[i].continuation)
-            end = len(inputs[i])
-            logits = engine._logits(hidden[row, end - len(continuation) : end]).float()
-            log_probs = F.log_softmax(logits, dim=-1)
-            targets = torch.tensor(continuation, device=log_probs.device)
-            ll = float(log_probs.gather(-1, targets[:, None]).double().sum())
-            results[i] = (ll, bool(torch.equal(log_probs.argmax(dim=-1), targets)))
+        for position, row in enumerate(chunk):
+            for i in inputs[row]:
+                continuation = list(encoded[i].continuation)
+                logits = engine._logits(hidden[position, len(row) - len(continuation) : len(row)]).float()
+                log_probs = F.log_softmax(logits, dim=-1)
+                targets = torch.tensor(continuation, device=log_probs.device)
+                ll = float(log_probs.gather(-1, targets[:, None]).double().sum())
+                results[i] = (ll, bool(torch.equal(log_probs.argmax(dim=-1), targets)))
         start += len(chunk)
     return results
 
