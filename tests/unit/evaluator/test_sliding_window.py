@@ -1,7 +1,7 @@
-"""Models with sliding-window attention, side by side with lm-eval's HFLM: tiny random Mistral (every
-layer sliding), Qwen2 and Gemma 3, text-only and image-text (sliding and full layers mixed), and Gemma 2
-(mixed, and no SDPA: it loads with eager attention), with a 24-token window and prompts several windows
-long.
+"""Models with sliding-window attention, side by side with lm-eval's HFLM: tiny random Mistral, Phi-3 and
+Starcoder2 (every layer sliding), Qwen2, Gemma 3 (text-only and image-text), OLMo 3, EXAONE 4, Cohere 2,
+Ministral (sliding and full layers mixed), and Gemma 2, VaultGemma and gpt-oss (mixed, and no SDPA: they
+load with eager attention), with a 24-token window and prompts several windows long.
 
 Our packed tree mask replaces the model's own mask, so it must carry the window itself: without it a
 sliding layer saw every ancestor and Mistral's log-likelihoods were off by up to 0.40 nats."""
@@ -36,6 +36,8 @@ FAMILIES = {  # case -> the (text) model type
     "ministral": "ministral",
     "vaultgemma": "vaultgemma",
     "gpt_oss": "gpt_oss",  # with attention sinks
+    "phi3": "phi3",  # Phi-3-mini: a 2,047-token window in every layer
+    "starcoder2": "starcoder2",
 }
 MIXED = ["sliding_attention", "sliding_attention", "full_attention"]
 MAX_DLL = 1e-4
@@ -68,6 +70,8 @@ def build(name: str, tokenizer: Any) -> Any:
             name: (lambda name=name: tf.AutoConfig.for_model(name, num_hidden_layers=3, layer_types=MIXED, **common))
             for name in ("olmo3", "exaone4", "cohere2", "ministral", "vaultgemma")
         },
+        "phi3": lambda: tf.Phi3Config(num_hidden_layers=2, **common),
+        "starcoder2": lambda: tf.Starcoder2Config(num_hidden_layers=2, **common),
         "gpt_oss": lambda: tf.AutoConfig.for_model(
             "gpt_oss", num_hidden_layers=3, layer_types=MIXED, num_local_experts=4, num_experts_per_tok=2, **common
         ),
@@ -130,6 +134,8 @@ def loaded(name: str, tokenizer: Any, folder: Path) -> Any:
         ("ministral", True, "sdpa"),
         ("vaultgemma", True, "eager"),
         ("gpt_oss", True, "eager"),
+        ("phi3", False, "sdpa"),
+        ("starcoder2", False, "sdpa"),
     ],
 )
 def test_sliding_window_models_match_hflm(name, mixed, attention, tokenizer, documents, tmp_path: Path):
