@@ -174,7 +174,7 @@ def test_no_window_for_full_attention_or_a_switched_off_window():
     assert sliding_window(MistralConfig(sliding_window=4096)) == Window(4096, mixed=False)
 
 
-@pytest.mark.parametrize("name", ["mistral", "gemma3"])
+@pytest.mark.parametrize("name", ["mistral", "gemma3", "olmo3"])
 def test_documents_within_the_window_share_a_prefix(name, tokenizer, documents, monkeypatch):
     """Few-shot documents short enough for the window share their cached prefix (the window cuts nothing
     for them); one document longer than the window is scored alone, windowed. Both as HFLM scores them."""
@@ -209,7 +209,7 @@ def test_documents_within_the_window_share_a_prefix(name, tokenizer, documents, 
     assert shared >= 32 and ours.engine.stats.forward_tokens - before <= unshared - 3 * (shared - 8)  # shots once
 
 
-@pytest.mark.parametrize("name", ["mistral", "gemma3", "gemma2"])
+@pytest.mark.parametrize("name", ["mistral", "gemma3", "gemma2", "olmo3", "gpt_oss"])
 def test_generation_within_the_window_runs_as_full_attention(name, tokenizer, documents, monkeypatch):
     """Rows that fit in the window (prompt and new tokens) take the full-attention layout: a static cache,
     the shared few-shot prefix run once; rows that do not take HF's own sliding cache. HFLM's texts both."""
