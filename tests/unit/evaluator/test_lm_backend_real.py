@@ -40,13 +40,21 @@ def real_backends():
         "hflm": HFLM(pretrained=model, tokenizer=tokenizer, batch_size=8, device="cpu"),
         "ours_short": PaperverdictLM(model=model, tokenizer=tokenizer, token_budget=4096, max_length=SHORT),
         "hflm_short": HFLM(pretrained=model, tokenizer=tokenizer, batch_size=8, device="cpu", max_length=SHORT),
+        "ours_plain": plain_path(PaperverdictLM(model=model, tokenizer=tokenizer, token_budget=4096)),
+        "hflm_plain": HFLM(pretrained=model, tokenizer=tokenizer, batch_size=8, device="cpu"),
     }
 
 
-def run_both(backends, task, shots=None, short=False):
+def plain_path(lm):
+    """The same model on the plain path (taken by models outside `plain.PACKED_MODEL_TYPES`)."""
+    lm.engine.packed = False
+    return lm
+
+
+def run_both(backends, task, shots=None, short=False, suffix=None):
     from services.evaluator.lm_eval_runs import run_lm_eval_task
 
-    suffix = "_short" if short else ""
+    suffix = suffix if suffix is not None else "_short" if short else ""
     return [
         run_lm_eval_task(
             backends[f"{which}{suffix}"],
@@ -90,3 +98,17 @@ def test_generations_match_hflm_on_the_real_model(real_backends):
     assert all(a["resps"][0][0].strip() for a, _ in pairs)  # a real model answers something
     assert ours.metrics == theirs.metrics
     print("real model triviaqa generations:", [a["filtered_resps"][0] for a, _ in pairs])
+
+
+def test_the_plain_path_matches_hflm_on_the_real_model(real_backends, monkeypatch):
+    """The path of models the packed path is not checked for, on real weights: multiple choice (shared
+    inputs run once) and generation."""
+    from . import test_lm_backend
+
+    monkeypatch.setattr(test_lm_backend, "MAX_DLL", MAX_DLL_REAL)
+    ours, theirs = run_both(real_backends, "pv_sciq", 2, suffix="_plain")
+    assert_loglikelihoods_match(side_by_side(ours, theirs, "pv_sciq"))
+    assert ours.metrics == theirs.metrics
+    ours, theirs = run_both(real_backends, "pv_triviaqa", 1, suffix="_plain")
+    for a, b in side_by_side(ours, theirs, "pv_triviaqa"):
+        assert a["resps"] == b["resps"] and a["exact_match"] == b["exact_match"]
