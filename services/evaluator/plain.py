@@ -5,16 +5,17 @@ The engine's fast path packs a document's requests into a token tree and passes 
 and tree positions. That is exact only for attention-only models whose positions come from
 `position_ids` (rotary or learned). A model whose positions are an attention bias over token indices
 (ALiBi: BLOOM, MPT, Falcon-RW) or whose layers carry a recurrent state (Mamba, RWKV, RecurrentGemma,
-Jamba, Falcon-H1, Qwen3-Next, LFM2, ...) would see the wrong distances, or one branch's state in the next: measured on tiny random
-models, MPT was off by 0.11 nats and RecurrentGemma by 0.10, and Mamba, Jamba, RWKV, BLOOM crashed.
+Jamba, Falcon-H1, Qwen3-Next, LFM2, ...) would see the wrong distances, or one branch's state in the
+next: measured on tiny random models, MPT was off by 0.11 nats and RecurrentGemma by 0.10, and Mamba,
+Jamba, RWKV, BLOOM crashed.
 
 Here each distinct model input (context + continuation without its last token; requests with the same
 input share its row, as HFLM's logits cache shares them) is one row, right-padded, with a plain 2D mask
 and no position ids (the model's own positions), as HFLM scores it; generation is the model's own
 `generate` (greedy, left-padded, stop strings), as HFLM generates. No token trees or shared prefixes:
-exact by construction, about HFLM's speed. Which model types take the fast path: `PACKED_MODEL_TYPES`, each one checked against
-HFLM with branching multiple-choice requests (tests/unit/evaluator/test_model_families.py, and
-test_sliding_window.py for the sliding-window ones).
+exact by construction, about HFLM's speed. Which model types take the fast path: `PACKED_MODEL_TYPES`,
+each one checked against HFLM with branching multiple-choice requests
+(tests/unit/evaluator/test_model_families.py, and test_sliding_window.py for the sliding-window ones).
 """
 
 from __future__ import annotations
