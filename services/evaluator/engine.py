@@ -75,7 +75,7 @@ class Engine:
         self.token_budget = token_budget
         self.row_tokens = min(row_tokens, token_budget)
         self.max_length = max_length or resolve_max_length(model, tokenizer)
-        self.decoder = getattr(model, model.base_model_prefix)
+        self.decoder = decoder_of(model)
         self.lm_head = model.get_output_embeddings()
         self.stats = EngineStats()
         self.window = sliding_window(model.config)
@@ -283,6 +283,17 @@ class Engine:
             self.stats.seconds += time.perf_counter() - started
 
 
+def decoder_of(model: Any) -> Any:
+    """The model without its LM head (whose forward gives `last_hidden_state`): the module its
+    `base_model_prefix` names, else its `model` (Llama 4's causal LM names "language_model" but holds
+    `model`: every Llama 4 text model was refused at load)."""
+    for name in (model.base_model_prefix, "model"):
+        module = getattr(model, name, None)
+        if isinstance(module, torch.nn.Module) and module is not model:
+            return module
+    return model.get_decoder()
+
+
 def head_logits(model: Any, lm_head: Any, hidden: torch.Tensor) -> torch.Tensor:
     """The model's logits from its last hidden states, with what its own forward does after the LM head
     (`head_mismatch` checks each loaded model against its own forward)."""
@@ -318,7 +329,7 @@ def head_mismatch(model: Any) -> str | None:
     vocab = model.get_output_embeddings().weight.shape[0]
     ids = (torch.arange(3, 11, device=device) % vocab)[None]
     theirs = model(input_ids=ids).logits.float()
-    hidden = getattr(model, model.base_model_prefix)(input_ids=ids).last_hidden_state
+    hidden = decoder_of(model)(input_ids=ids).last_hidden_state
     ours = head_logits(model, model.get_output_embeddings(), hidden).float()
     worst = float((ours - theirs).abs().max())
     if worst <= 1e-3 * (1.0 + float(theirs.abs().max())):
