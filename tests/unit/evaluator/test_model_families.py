@@ -374,3 +374,39 @@ def test_the_plain_path_runs_a_shared_input_once(tokenizer, documents):
     assert max(abs(a[0] - b[0]) for a, b in zip(mine, reference)) <= MAX_DLL
     assert [a[1] for a in mine] == [b[1] for b in reference]
     assert ours.engine.stats.forward_tokens - before == sum(len(e.context) for e in encoded[::4])
+
+
+def test_an_image_text_llama4_checkpoint_loads_as_its_text_model(tokenizer, documents, tmp_path):
+    """Llama 4 checkpoints are image-text (Llama4ForConditionalGeneration). Saved as one and loaded by our
+    loader, it is its text model with the checkpoint's own weights (the same logits as the image-text
+    model given text), measured on the plain path as HFLM measures it. Before, the engine looked for
+    the decoder under "language_model" and the load failed."""
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
+    from transformers import Llama4Config, Llama4ForConditionalGeneration
+
+    from services.evaluator.models import ModelLoader
+    from shared.settings import EvaluatorSettings
+
+    _, options, _ = FAMILIES["llama4"]
+    text = {**options, "vocab_size": len(tokenizer), "bos_token_id": tokenizer.bos_token_id, "pad_token_id": 0}
+    vision = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2}
+    vision |= {"image_size": 28, "patch_size": 14, "vision_output_dim": 32, "projector_input_dim": 32}
+    torch.manual_seed(0)
+    full = Llama4ForConditionalGeneration(Llama4Config(text_config=text, vision_config=vision)).eval()
+    full.save_pretrained(tmp_path / "llama4", safe_serialization=True)
+    tokenizer.save_pretrained(tmp_path / "llama4")
+    model = ModelLoader(EvaluatorSettings(allow_local_models=True, device="cpu")).load(str(tmp_path / "llama4")).model
+    assert type(model).__name__ == "Llama4ForCausalLM"
+    ids = torch.arange(3, 40)[None]
+    with torch.no_grad():
+        assert torch.allclose(model(input_ids=ids).logits, full(input_ids=ids).logits, atol=1e-5)
+    ours = PaperverdictLM(model=model, tokenizer=tokenizer)
+    theirs = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=8, device="cpu")
+    assert not ours.engine.packed
+    requests = [
+        Instance("loglikelihood", {}, (f"Question: {d['question']}\nAnswer:", " " + d["answer"][:40]), i)
+        for i, d in enumerate(documents[:4])
+    ]
+    mine, reference = ours.loglikelihood(requests), theirs.loglikelihood(requests, disable_tqdm=True)
+    assert max(abs(a[0] - b[0]) for a, b in zip(mine, reference)) <= MAX_DLL
