@@ -101,10 +101,6 @@ class ModelLoader:
         self._complete.add(folder)
         return folder, folder.name
 
-    def revision(self, model_id: str, revision: str | None = None) -> str:
-        """The commit sha (a local folder's digest) a load of `model_id` would pin."""
-        return self.pinned(model_id, revision)[0]
-
     def pinned(self, model_id: str, revision: str | None = None) -> tuple[str, str]:
         """The commit sha (a local folder's digest) a load of `model_id` would pin and the dtype it would
         load the weights in (`load_dtype`, from the checkpoint's config.json), for the measurement-cache

@@ -164,7 +164,7 @@ def test_the_measurement_key_lookup_fetches_no_weights_and_vets_nothing(
     original = models.vetting.vet_model_folder
     monkeypatch.setattr(models.vetting, "vet_model_folder", lambda folder: pytest.fail("vetted for a key"))
     fresh = loader()
-    assert fresh.revision("paperverdict-fixtures/tiny-llama") == SNAPSHOT.name
+    assert fresh.pinned("paperverdict-fixtures/tiny-llama")[0] == SNAPSHOT.name
     assert hub.calls == [(None, models.META_PATTERNS)]
     assert not list((tmp_path / "hub").rglob("*.safetensors"))
     vets: list[Path] = []
@@ -174,9 +174,9 @@ def test_the_measurement_key_lookup_fetches_no_weights_and_vets_nothing(
 
     refused = FakeHub(tmp_path / "refused", {"model_type": "evil_arch", "auto_map": {"AutoModelForCausalLM": "x.M"}})
     monkeypatch.setattr(huggingface_hub, "snapshot_download", refused)
-    assert fresh.revision("someone/remote-code-model") == SNAPSHOT.name  # not vetted yet: a key, not a load
+    assert fresh.pinned("someone/remote-code-model")[0] == SNAPSHOT.name  # not vetted yet: a key, not a load
     with pytest.raises(ModelRejected, match="names remote code"):
         fresh.load("someone/remote-code-model")
     with pytest.raises(ModelRejected, match="names remote code"):
-        fresh.revision("someone/remote-code-model")
+        fresh.pinned("someone/remote-code-model")
     assert not list((tmp_path / "refused").rglob("*.safetensors"))
