@@ -6,10 +6,14 @@ Created once in each service's composition root (`services/<name>/app.py`), neve
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# PV_EVAL_DTYPE's values: "auto" (the checkpoint's own on a GPU) and the float types weights load in
+WeightsDtype = Literal["auto", "bfloat16", "float16", "float32"]
+WEIGHT_DTYPES: tuple[str, ...] = get_args(WeightsDtype)
 
 
 class KafkaSettings(BaseSettings):
@@ -85,7 +89,7 @@ class EvaluatorSettings(BaseSettings):
     max_model_bytes: int = 40_000_000_000
     # weights on a GPU: "auto" is the checkpoint's own dtype (config.json's), as lm-eval's HFLM loads
     # by default; on the CPU always float32 unless one is named
-    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    dtype: WeightsDtype = "auto"
     max_examples: int | None = None  # per-claim budget: a seeded stratified slice above this
     slice_seed: int = 1234
     token_budget: int = 16_384  # tokens per forward pass (log-likelihood batches, generation's prompt pass)

@@ -34,7 +34,7 @@ from lm_eval.models.utils import handle_stop_sequences, normalize_gen_kwargs, po
 from services.evaluator.engine import Engine, engine_options
 from services.evaluator.models import LoadedModel, ModelLoader
 from services.evaluator.tokenization import EncodedRequest
-from shared.settings import EvaluatorSettings
+from shared.settings import WEIGHT_DTYPES, EvaluatorSettings
 
 DEFAULT_MAX_GEN_TOKS = 256  # HFLM.max_gen_toks
 GREEDY_KWARGS = {"do_sample", "temperature", "top_p", "top_k"}  # ignored by greedy decoding, as by HF generate
@@ -50,8 +50,8 @@ DTYPE_NAMES = {"half": "float16", "fp16": "float16", "bf16": "bfloat16", "float"
 def weights_dtype(name: str) -> str:
     """lm-eval's `dtype` model argument as one of `PV_EVAL_DTYPE`'s values."""
     value = DTYPE_NAMES.get(name, name).removeprefix("torch.")
-    if value not in ("auto", "bfloat16", "float16", "float32"):
-        raise UnsupportedRequest(f"dtype {name!r} is not supported: auto, bfloat16, float16 or float32")
+    if value not in WEIGHT_DTYPES:
+        raise UnsupportedRequest(f"dtype {name!r} is not supported: {', '.join(WEIGHT_DTYPES)}")
     return value
 
 

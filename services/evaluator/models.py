@@ -6,7 +6,6 @@ claims (claims are keyed by model on Kafka, so they arrive at the same process).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
 import time
@@ -16,7 +15,7 @@ from typing import Any
 
 from services.evaluator import vetting
 from shared.logging import get_logger
-from shared.settings import EvaluatorSettings
+from shared.settings import WEIGHT_DTYPES, EvaluatorSettings
 
 log = get_logger("paperverdict.evaluator.models")
 
@@ -240,22 +239,19 @@ def load_dtype(setting: str, device: str, config: Any) -> str:
         text = config.get_text_config() if hasattr(config, "get_text_config") else config
         named = getattr(text, "dtype", None) or getattr(config, "dtype", None)
     name = str(named).removeprefix("torch.") if named is not None else ""
-    return name if name in ("bfloat16", "float16", "float32") else "bfloat16"
-
-
-CONFIG_JSON_LIMIT = 1 << 20  # a config.json larger than this is read as naming no dtype (vetting refuses it)
+    return name if name in WEIGHT_DTYPES and name != "auto" else "bfloat16"
 
 
 def config_json(folder: Path) -> dict[str, Any] | None:
-    """config.json as a plain mapping, read without transformers (nothing in it is run or vetted yet)."""
+    """config.json as a plain mapping, read without transformers (nothing in it is run or vetted yet);
+    None for one above vetting's size limit (which refuses it) or not a JSON object."""
     path = folder / "config.json"
     try:
-        if path.stat().st_size > CONFIG_JSON_LIMIT:
+        if path.stat().st_size > vetting.FILE_LIMITS["config.json"]:
             return None
-        parsed = json.loads(path.read_bytes())
+        return vetting.json_object(path)
     except (OSError, ValueError):
         return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 def attention_implementation(config: Any) -> str:

@@ -58,7 +58,7 @@ def check_sizes(folder: Path) -> None:
             raise Rejected(f"{path.name} is {size / 1e6:.1f} MB, above the {limit // MiB} MB limit")
 
 
-def _json_object(path: Path) -> dict[str, Any]:
+def json_object(path: Path) -> dict[str, Any]:
     value = json.loads(path.read_bytes())
     if not isinstance(value, dict):
         raise ValueError(f"{path.name} is not a JSON object")
@@ -70,9 +70,9 @@ def inspect_model_files(folder: str) -> dict[str, Any]:
     from transformers import AutoConfig, AutoTokenizer
 
     root = Path(folder)
-    config = _json_object(root / "config.json")
+    config = json_object(root / "config.json")
     _refuse_remote_code(
-        config, _json_object(root / "tokenizer_config.json") if (root / "tokenizer_config.json").exists() else {}
+        config, json_object(root / "tokenizer_config.json") if (root / "tokenizer_config.json").exists() else {}
     )
     parsed = AutoConfig.from_pretrained(folder, trust_remote_code=False)
     tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
