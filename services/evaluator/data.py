@@ -24,7 +24,6 @@ PINNED_REVISIONS: dict[str, str] = {
     "Rowan/hellaswag": "6002345709e0801764318f06bf06ce1e7d1a1fe3",
     "tau/commonsense_qa": "94630fe30dad47192a8546eb75f094926d47e155",
     "allenai/winogrande": "85ac5b5a3b7a930e22d590176e39460400d19e41",
-    "openai/gsm8k": "e53f048856ff4f594e959d75785d2c2d37b678ee",
     "cais/mmlu": "c30699e8356da336a370243923dbaf21066bb9fe",
 }
 

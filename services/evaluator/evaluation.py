@@ -15,7 +15,6 @@ from typing import Any
 from services.evaluator import stats
 from services.evaluator.data import TaskDataSource
 from services.evaluator.engine import Engine
-from services.evaluator.tasks import gsm8k
 from services.evaluator.tasks.base import Example, TaskSpec, build_examples, score_choices
 
 
@@ -85,7 +84,7 @@ def run_task(
         strata: dict[Any, list[int]] = defaultdict(list)
         flat = [(s, i) for s in subsets for i in range(len(docs[s]))]
         for k, (s, i) in enumerate(flat):
-            key = s if spec.subsets else (formulation.gold(docs[s][i]) if formulation.kind != "generate" else 0)
+            key = s if spec.subsets else formulation.gold(docs[s][i])
             strata[key].append(k)
         picked = sorted(k for ks in stratified(strata, selection.slice_size, selection.seed or 0).values() for k in ks)
         chosen = {s: [] for s in subsets}
@@ -95,10 +94,7 @@ def run_task(
     examples: list[Example] = []
     for s in subsets:
         examples += build_examples(spec, formulation, docs[s], pools[s], n_shot, subset=s, select=chosen[s])
-    if formulation.kind == "generate":
-        scores, records = _run_generation(engine, examples, metric)
-    else:
-        scores, records = _run_choices(engine, examples, metric, spec.key)
+    scores, records = _run_choices(engine, examples, metric, spec.key)
     return _aggregate(spec, metric, harness, examples, scores, records)
 
 
@@ -130,32 +126,6 @@ def _run_choices(engine: Engine, examples: list[Example], metric: str, task: str
                 "gold": ex.gold,
                 "acc": score.acc,
                 "acc_norm": score.acc_norm,
-            }
-        )
-    return scores, records
-
-
-def _run_generation(engine: Engine, examples: list[Example], metric: str) -> tuple[list[float], list[dict]]:
-    outputs = engine.generate_until(
-        [ex.generation_context or "" for ex in examples], list(gsm8k.UNTIL), max_gen_toks=gsm8k.MAX_GEN_TOKS
-    )
-    scores, records = [], []
-    for ex, text in zip(examples, outputs):
-        strict, flexible = gsm8k.extract(text, "strict"), gsm8k.extract(text, "flexible")
-        em, em_flex = gsm8k.exact_match(strict, ex.target or ""), gsm8k.exact_match(flexible, ex.target or "")
-        scores.append(em_flex if metric == "exact_match_flexible" else em)
-        records.append(
-            {
-                "task": "gsm8k",
-                "subset": None,
-                "doc_id": ex.doc_id,
-                "prompt_sha256": prompt_hash(ex.generation_context),
-                "generation": text,
-                "strict": strict,
-                "flexible": flexible,
-                "target": ex.target,
-                "exact_match": em,
-                "exact_match_flexible": em_flex,
             }
         )
     return scores, records

@@ -66,6 +66,7 @@ class LmEvalTaskInfo:
     leaves: tuple[str, ...]  # the tasks that run (the task itself, or a group's members)
     split: str  # the evaluation split (a group: its first member's)
     lm_eval_version: str = lm_eval.__version__
+    no_fewshot: str | None = None  # why it runs 0-shot only here (a data folder without its few-shot split)
 
 
 class LmEvalCatalog:
@@ -78,8 +79,12 @@ class LmEvalCatalog:
         *,
         offline: bool,
         hub_revision: Callable[[str], str] | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self.include_path = include_path
+        self.data_dir = data_dir  # its task folders become configs (lm_eval_data_dir.py)
+        self.data_dir_rejected: dict[str, str] = {}
+        self.data_dir_no_fewshot: dict[str, str] = {}
         self.offline = offline
         self.hub_revision = hub_revision or _hub_commit
         self._index: dict[str, Any] | None = None
@@ -98,8 +103,15 @@ class LmEvalCatalog:
 
             self._tmp = tempfile.TemporaryDirectory(prefix="pv-lmeval-catalog-")
             paths = task_paths(self.include_path, Path(self._tmp.name))
-            if len(paths) > 1:
+            if self.include_path is not None and len(paths) > 1:
                 self._expanded = Path(paths[-1])
+            if self.data_dir is not None:  # before the include path's configs, which win over them
+                from services.evaluator.lm_eval_data_dir import write_data_dir_configs
+
+                written = write_data_dir_configs(self.data_dir, Path(self._tmp.name) / "data-dir")
+                self.data_dir_rejected, self.data_dir_no_fewshot = written.rejected, written.no_fewshot
+                if written.folder is not None:
+                    paths.insert(1, str(written.folder))
             self._manager = TaskManager(include_path=paths, include_defaults=not self.offline)
             self._index = dict(self._manager.task_index)
         return self._index
@@ -121,11 +133,14 @@ class LmEvalCatalog:
 
         entry = self.index.get(task)
         if entry is None:
+            if task in self.data_dir_rejected:
+                return f"lm-eval task {task!r}: {self.data_dir_rejected[task]}"
             if self.offline:
                 where = str(self.include_path) if self.include_path else "no folder is set"
+                data = f"a {task}/ folder in {self.data_dir}" if self.data_dir else "PV_EVAL_DATA_DIR is not set"
                 return (
-                    f"lm-eval task {task!r} has no local data: the Hub is off and the local task configs "
-                    f"(PV_EVAL_LMEVAL_INCLUDE_PATH: {where}) do not define it"
+                    f"lm-eval task {task!r} has no local data: the Hub is off and neither the local task configs "
+                    f"(PV_EVAL_LMEVAL_INCLUDE_PATH: {where}) nor the data folder ({data}) define it"
                 )
             return f"lm-eval {lm_eval.__version__} has no task {task!r}"
         if entry.kind == Kind.TAG:
@@ -179,6 +194,7 @@ class LmEvalCatalog:
             documents=_count_documents([configs[leaf] for leaf in leaves]),
             leaves=leaves,
             split=str(first.get("test_split") or first.get("validation_split") or ""),
+            no_fewshot=self.data_dir_no_fewshot.get(task),
         )
 
     def _members(
@@ -231,6 +247,8 @@ class LmEvalCatalog:
                 value = value.replace(str(self._expanded), "${INCLUDE}")
             if self.include_path is not None:
                 value = value.replace(str(self.include_path.resolve()), "${INCLUDE}")
+            if self.data_dir is not None:
+                value = value.replace(str(self.data_dir.resolve()), "${DATA_DIR}")
         return value
 
     def _data_revision(self, leaves: tuple[str, ...], configs: dict[str, Any], local: list[list[Path] | None]) -> str:

@@ -65,6 +65,8 @@ def plan_lm_eval(
             f"the claim states {claimed.n_shot}-shot"
         )
     n_shot = claimed.n_shot if claimed.n_shot is not None else default_shots
+    if n_shot > 0 and info.no_fewshot:
+        return Unsupported(f"{n_shot}-shot: {info.no_fewshot}")
     metric = claimed.metric or (variant.metric if variant else info.metric_keys[0].partition(",")[0])
     if result_key(metric, info.metric_keys, variant) is None:
         names = ", ".join(info.metric_keys)

@@ -268,11 +268,12 @@ class EvaluationRunner:
 
 def lm_eval_catalog(settings: EvaluatorSettings) -> LmEvalCatalog:
     """lm-eval's tasks as this process sees them: offline (PV_EVAL_OFFLINE, or HF_HUB_OFFLINE /
-    HF_DATASETS_OFFLINE set), only the local task configs, and `datasets` never asks the Hub."""
+    HF_DATASETS_OFFLINE set), only the local task configs, and `datasets` never asks the Hub. The task
+    folders of PV_EVAL_DATA_DIR are local configs too (`lm_eval_data_dir.py`)."""
     offline = settings.offline or hub_offline()
     if offline:
         go_offline()
-    return LmEvalCatalog(settings.lmeval_include_path, offline=offline)
+    return LmEvalCatalog(settings.lmeval_include_path, offline=offline, data_dir=settings.data_dir)
 
 
 def selection_for(protocol: RunProtocol, n_parts: int) -> Selection:

@@ -136,6 +136,33 @@ def read_jsonl(path: Path, limits: Limits = JSONL_LIMITS) -> list[dict[str, Any]
         raise Rejected(f"{path.name} cannot be read: {error}") from None
 
 
+def count_jsonl(paths: list[str]) -> list[int]:
+    """(In the child.) Rows of each JSON-lines file (`parse_jsonl`'s checks on every line)."""
+    return [len(parse_jsonl(path)) for path in paths]
+
+
+def vet_jsonl_files(paths: list[Path], limits: Limits = JSONL_LIMITS) -> dict[Path, str]:
+    """Why each file that cannot be used as task data cannot (none: all can). The files are parsed in
+    one limited child; when it fails, one child a file, so that the reason names the file."""
+    reasons = {}
+    for path in paths:
+        size = path.stat().st_size
+        if size > DATA_FILE_LIMIT:
+            reasons[path] = f"{path.name} is {size / 1e6:.1f} MB, above the {DATA_FILE_LIMIT // MiB} MB limit"
+    rest = [path for path in paths if path not in reasons]
+    if not rest:
+        return reasons
+    try:
+        run_limited(count_jsonl, [str(path) for path in rest], limits=limits, what="reading the task data")
+    except (LimitExceeded, ChildFailed):
+        for path in rest:
+            try:
+                read_jsonl(path, limits)
+            except Rejected as error:
+                reasons[path] = str(error)
+    return reasons
+
+
 def load_hub_rows(path: str, config: str | None, split: str, revision: str, token: str | None) -> list[dict[str, Any]]:
     """(In the child.) `datasets.load_dataset` of one split, as plain dicts."""
     import datasets

@@ -3,8 +3,8 @@ prompts exactly as lm-evaluation-harness assembles them (description, `first_n` 
 few-shot selection, target and few-shot delimiters).
 
 A family module (arc.py, mmlu.py, ...) only says how one document becomes a question, its choices
-and its gold answer; `build_examples` turns documents into the log-likelihood requests or generation
-prompts the engine runs, and `score_choices` applies lm-eval's (or lighteval's) multiple-choice
+and its gold answer; `build_examples` turns documents into the log-likelihood requests the engine
+runs, and `score_choices` applies lm-eval's (or lighteval's) multiple-choice
 metrics to the log-likelihoods that come back.
 """
 
@@ -26,8 +26,7 @@ class Formulation(Protocol):
     """How one harness turns a document into a prompt (the `doc_to_*` of an lm-eval task yaml)."""
 
     harness: Harness
-    kind: Literal["multiple_choice", "generate"]
-    name: str  # "mcf" | "cloze" | "generate": the protocol's formulation
+    name: str  # "mcf" | "cloze": the protocol's formulation
     metrics: tuple[str, ...]  # what this formulation can report
     target_delimiter: str
     fewshot_delimiter: str
@@ -66,7 +65,6 @@ class MultipleChoice(Prompted):
     target delimiter + choice, one request per choice. Families override the `doc_to_*` pieces."""
 
     harness: Harness = "lm-eval"
-    kind: Literal["multiple_choice", "generate"] = "multiple_choice"
     name = "cloze"
     metrics: tuple[str, ...] = ("acc", "acc_norm")
 
@@ -141,8 +139,6 @@ class Example:
     requests: list[tuple[str, str]] = field(default_factory=list)  # multiple choice
     choice_lengths: list[float] = field(default_factory=list)
     shared_prefix: str | None = None  # the few-shot prefix every document of the subset shares
-    generation_context: str | None = None  # generation
-    target: str | None = None
 
 
 class FewshotSource:
@@ -194,28 +190,16 @@ def build_examples(
             continue
         prefix = description + "".join(formulation.fewshot_example(shot) for shot in shots)
         shared = prefix if (spec.sampler == "first_n" and prefix) else None
-        if formulation.kind == "generate":
-            examples.append(
-                Example(
-                    doc_id=doc_id,
-                    subset=subset,
-                    gold=-1,
-                    shared_prefix=shared,
-                    generation_context=prefix + formulation.query(doc),
-                    target=formulation.target(doc),
-                )
+        examples.append(
+            Example(
+                doc_id=doc_id,
+                subset=subset,
+                gold=formulation.gold(doc),
+                requests=formulation.requests(prefix, doc),
+                choice_lengths=formulation.choice_lengths(doc),
+                shared_prefix=shared,
             )
-        else:
-            examples.append(
-                Example(
-                    doc_id=doc_id,
-                    subset=subset,
-                    gold=formulation.gold(doc),
-                    requests=formulation.requests(prefix, doc),
-                    choice_lengths=formulation.choice_lengths(doc),
-                    shared_prefix=shared,
-                )
-            )
+        )
     return examples
 
 

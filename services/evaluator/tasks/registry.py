@@ -1,4 +1,4 @@
-"""Benchmark key (`shared.benchmarks`) -> task. A composite ("arc") is not a task of its own: the runner
+"""Benchmark key (`shared.benchmarks`) -> hand-written task (GSM8K runs as lm-eval's own task). A composite ("arc") is not a task of its own: the runner
 measures its parts (arc_easy, arc_challenge) and reports their mean."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from services.evaluator.tasks.arc import ARC_CHALLENGE, ARC_EASY
 from services.evaluator.tasks.base import TaskSpec
 from services.evaluator.tasks.boolq import BOOLQ
 from services.evaluator.tasks.commonsense_qa import COMMONSENSE_QA
-from services.evaluator.tasks.gsm8k import GSM8K
 from services.evaluator.tasks.hellaswag import HELLASWAG
 from services.evaluator.tasks.mmlu import MMLU, MMLU_CLOZE
 from services.evaluator.tasks.openbookqa import OPENBOOKQA
@@ -28,7 +27,6 @@ TASKS: dict[str, TaskSpec] = {
         OPENBOOKQA,
         COMMONSENSE_QA,
         BOOLQ,
-        GSM8K,
     )
 }
 

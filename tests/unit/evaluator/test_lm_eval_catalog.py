@@ -3,6 +3,7 @@ tests run: only local task configs, and a reason for everything else."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -117,6 +118,39 @@ def test_hashes_are_portable_and_follow_the_definition_and_the_data(tmp_path):
     assert isinstance(changed, LmEvalTaskInfo)
     assert changed.config_hash != here.config_hash and changed.default_shots == 2
     assert changed.data_revision != here.data_revision and changed.documents == 1
+
+
+def test_a_data_folder_makes_lm_evals_own_task_local_and_portable(tmp_path):
+    """`PV_EVAL_DATA_DIR/gsm8k/` becomes lm-eval's gsm8k on those files (the same name, lm-eval's own
+    definition), hashed without this machine's paths; a folder that is not an lm-eval task, or a
+    group's name (MMLU), adds nothing."""
+    for where in ("a", "b"):
+        shutil.copytree(ROOT / "fixtures" / "data" / "gsm8k", tmp_path / where / "gsm8k")
+        (tmp_path / where / "not_a_task").mkdir()
+        (tmp_path / where / "not_a_task" / "test.jsonl").write_text('{"x": 1}\n')
+    shutil.copytree(ROOT / "fixtures" / "data" / "mmlu", tmp_path / "a" / "mmlu")
+    catalog = LmEvalCatalog(None, offline=True, data_dir=tmp_path / "a")
+    here, there = (
+        catalog.describe("gsm8k"),
+        LmEvalCatalog(None, offline=True, data_dir=tmp_path / "b").describe("gsm8k"),
+    )
+    assert isinstance(here, LmEvalTaskInfo) and isinstance(there, LmEvalTaskInfo)
+    assert (here.local_data, here.documents, here.default_shots, here.split, here.no_fewshot) == (
+        True,
+        40,
+        5,
+        "test",
+        None,
+    )
+    assert here.metric_keys == ("exact_match,strict-match", "exact_match,flexible-extract")
+    assert (here.config_hash, here.data_revision) == (there.config_hash, there.data_revision)
+    assert str(tmp_path) not in json.dumps(catalog._portable(dict(catalog._members("gsm8k"))), default=str)
+    assert "nor the data folder (a mmlu/ folder in" in catalog.describe("mmlu")
+    assert "nor the data folder (a not_a_task/ folder in" in catalog.describe("not_a_task")
+    (tmp_path / "b" / "gsm8k" / "train.jsonl").unlink()
+    lacking = LmEvalCatalog(None, offline=True, data_dir=tmp_path / "b").describe("gsm8k")
+    assert isinstance(lacking, LmEvalTaskInfo) and "from its 'train' split" in (lacking.no_fewshot or "")
+    assert lacking.data_revision != here.data_revision
 
 
 def test_online_hub_data_records_the_datasets_commit(tmp_path):

@@ -1,13 +1,14 @@
 """The step before the hand-written mirrors can go (#18): lm-eval's own tasks run through our engine as
 an lm-eval model (`PaperverdictLM`) reproduce what the mirrors (`services/evaluator/tasks/`) measure,
 on the same documents and the same tiny fp32 model: the same per-document scores, the same task value
-and stderr, the same GSM8K generations. Both paths use our engine, so the comparison is exact."""
+and stderr. Both paths use our engine, so the comparison is exact. GSM8K's mirror went once this
+held for it (its claims run lm-eval's gsm8k)."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.evaluator.evaluation import Selection, run_task
+from services.evaluator.evaluation import run_task
 from services.evaluator.lm_backend import PaperverdictLM
 from services.evaluator.tasks import registry
 
@@ -46,15 +47,3 @@ def test_lm_eval_path_reproduces_the_mirror(backend, engine, data, key, n_shot, 
         assert mirror.value == pytest.approx(results[key][f"{metric},none"], abs=1e-12)
         assert mirror.stderr == pytest.approx(results[key][f"{metric}_stderr,none"], abs=1e-12)
     assert mirror.examples == len(theirs)
-
-
-def test_gsm8k_lm_eval_path_reproduces_the_mirror(backend, engine, data):
-    limit = 6
-    results, samples = run_lm_eval(backend, "gsm8k", 5, limit)
-    mirror = run_task(
-        engine, data, registry.get("gsm8k"), "lm-eval", 5, "exact_match", Selection(limit_per_subset=limit)
-    )
-    strict = sorted((s for s in samples["gsm8k"] if s["filter"] == "strict-match"), key=lambda s: s["doc_id"])
-    assert [s["resps"][0][0] for s in strict] == [r["generation"] for r in mirror.records]
-    assert [s["exact_match"] for s in strict] == [r["exact_match"] for r in mirror.records]
-    assert mirror.value == pytest.approx(results["gsm8k"]["exact_match,strict-match"], abs=1e-12)

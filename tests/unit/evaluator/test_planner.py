@@ -15,7 +15,6 @@ AVAILABLE = {
     "arc_easy": 2376,
     "arc_challenge": 1172,
     "arc": 3548,
-    "gsm8k": 1319,
     "winogrande": 1267,
     "commonsense_qa": 1221,
 }
@@ -55,13 +54,11 @@ def test_defaults_when_the_paper_states_only_the_benchmark():
     assert (run.full_set, run.examples, run.slice_seed) == (True, 14042, None)
     hellaswag = plan(claim(benchmark="hellaswag"))
     assert (hellaswag.n_shot, hellaswag.metric, hellaswag.split) == (0, "acc_norm", "validation")
-    assert plan(claim(benchmark="gsm8k")).n_shot == 5
 
 
 def test_claimed_values_win():
     run = plan(claim(benchmark="hellaswag", n_shot=10, metric="acc"))
     assert (run.n_shot, run.metric) == (10, "acc")
-    assert plan(claim(benchmark="gsm8k", metric="exact_match_flexible")).metric == "exact_match_flexible"
 
 
 def test_mmlu_cloze_follows_the_formulation():
@@ -74,7 +71,7 @@ def test_lighteval_claims_run_lighteval_formulation_zero_shot():
     assert (run.harness, run.n_shot, run.metric) == ("lighteval", 0, "acc_norm")
     assert plan(claim(benchmark="commonsense_qa", harness="lighteval")).formulation == "cloze"
     assert isinstance(plan(claim(benchmark="hellaswag", harness="lighteval", n_shot=5)), Unsupported)
-    assert isinstance(plan(claim(benchmark="gsm8k", harness="lighteval")), Unsupported)
+    assert isinstance(plan(claim(benchmark="boolq", harness="lighteval")), Unsupported)  # no lighteval form
 
 
 def test_budget_takes_a_seeded_slice():
@@ -167,8 +164,8 @@ def test_a_claim_naming_an_lm_eval_task_is_planned_as_that_task():
 
 
 def test_hand_written_benchmarks_keep_their_path_and_no_task_no_lm_eval():
-    run = lm_plan(claim(benchmark="gsm8k", task="gsm8k"))
-    assert isinstance(run, RunProtocol) and run.task is None and run.examples == AVAILABLE["gsm8k"]
+    run = lm_plan(claim(benchmark="hellaswag", task="hellaswag"))
+    assert isinstance(run, RunProtocol) and run.task is None and run.examples == AVAILABLE["hellaswag"]
     assert "not implemented" in lm_plan(claim(benchmark="truthfulqa")).reason
     assert "no lm-eval task catalog" in plan(claim(benchmark="truthfulqa", task="truthfulqa_mc2")).reason
 
@@ -176,12 +173,47 @@ def test_hand_written_benchmarks_keep_their_path_and_no_task_no_lm_eval():
 def test_a_hand_written_benchmark_run_with_the_chat_template_goes_through_lm_eval():
     """The hand-written tasks build plain prompts: a claim whose prompts went through the chat template
     (or a system prompt) runs lm-eval's task with it, or says why it cannot here."""
-    chat = lm_plan(claim(benchmark="gsm8k", task="gsm8k", chat_template=True))
-    assert isinstance(chat, Unsupported) and "'gsm8k' has no local data" in chat.reason  # the catalog was asked
-    system = lm_plan(claim(benchmark="gsm8k", task="gsm8k", system_prompt="You are a helpful assistant."))
-    assert isinstance(system, Unsupported) and "'gsm8k' has no local data" in system.reason
-    plain = lm_plan(claim(benchmark="gsm8k", task="gsm8k", chat_template=False))
+    chat = lm_plan(claim(benchmark="hellaswag", task="hellaswag", chat_template=True))
+    assert isinstance(chat, Unsupported) and "'hellaswag' has no local data" in chat.reason  # the catalog was asked
+    system = lm_plan(claim(benchmark="hellaswag", task="hellaswag", system_prompt="You are a helpful assistant."))
+    assert isinstance(system, Unsupported) and "'hellaswag' has no local data" in system.reason
+    plain = lm_plan(claim(benchmark="hellaswag", task="hellaswag", chat_template=False))
     assert isinstance(plain, RunProtocol) and plain.task is None  # the hand-written task, as without a statement
+
+
+def test_a_task_without_its_few_shot_split_runs_zero_shot_only():
+    """A data folder without the split lm-eval draws examples from: lm-eval would draw them from the
+    evaluated documents instead, so a few-shot claim is refused and a 0-shot one runs."""
+    import dataclasses
+
+    lacking = dataclasses.replace(
+        GSM_LOCAL, no_fewshot="lm-eval's pv_gsm8k draws few-shot examples from its 'train' split"
+    )
+
+    def describe_lacking(task: str) -> LmEvalTaskInfo | str:
+        return lacking
+
+    def planned(**protocol):
+        return plan_run(
+            claim(task="pv_gsm8k", **protocol),
+            max_examples=None,
+            slice_seed=7,
+            available=AVAILABLE,
+            lm_eval_task=describe_lacking,
+        )
+
+    refused = planned()  # the task's default is 5-shot
+    assert isinstance(refused, Unsupported) and refused.reason.startswith("5-shot: lm-eval's pv_gsm8k draws")
+    assert planned(n_shot=0).n_shot == 0
+    assert lm_plan(claim(task="pv_gsm8k")).n_shot == 5  # with the split: as before
+
+
+def test_gsm8k_has_no_hand_written_task_and_runs_lm_evals():
+    """GSM8K's mirror is gone (#18): a GSM8K claim runs lm-eval's gsm8k, or says why it cannot."""
+    assert "not implemented" in plan(claim(benchmark="gsm8k")).reason  # no task named: nothing to run
+    assert "no lm-eval task catalog" in plan(claim(benchmark="gsm8k", task="gsm8k")).reason
+    assert "'gsm8k' has no local data" in lm_plan(claim(benchmark="gsm8k", task="gsm8k")).reason
+    assert "runs with lm-eval" in lm_plan(claim(benchmark="gsm8k", task="pv_gsm8k", harness="lighteval")).reason
 
 
 def test_lm_eval_metric_shots_and_budget():

@@ -249,6 +249,55 @@ def test_an_lm_eval_budget_is_a_seeded_slice_over_a_groups_tasks(lm_runner):
     assert whole.full_set and whole.examples == 8
 
 
+def test_gsm8k_runs_lm_evals_own_task_on_the_data_folder(runner, hflm):
+    """GSM8K has no hand-written task (#18): its claim runs lm-eval's gsm8k (5-shot from train, greedy
+    until "Question:", strict and flexible extraction) on the data folder's gsm8k/ files, which
+    `lm_eval_data_dir` makes a local config of that name. lm-eval's HFLM, given the same documents,
+    generates the same texts and extracts the same answers; the value is lm-eval's."""
+    from services.evaluator.lm_eval_plan import slice_documents
+    from services.evaluator.lm_eval_runs import run_lm_eval_task
+
+    c = claim(benchmark="gsm8k", task="gsm8k", metric="exact_match_flexible")
+    protocol = lm_plan(runner, c, max_examples=6)
+    assert (protocol.task, protocol.n_shot, protocol.split, protocol.examples) == ("gsm8k", 5, "test", 6)
+    assert protocol.data_revision.startswith("local-sha256:") and not protocol.full_set
+    measurement, records = runner.measure(c, protocol)
+    assert measurement.failure is None, measurement.failure
+    assert (measurement.task, measurement.examples_used, measurement.is_slice) == ("gsm8k", 6, True)
+    assert measurement.measurement_id == runner.measurement_key(c, protocol)
+    reference = run_lm_eval_task(
+        hflm, "gsm8k", 5, task_manager=runner.catalog.manager, select=lambda sizes: slice_documents(sizes, 6, 11)
+    )
+    assert measurement.value == pytest.approx(reference.metrics["exact_match,flexible-extract"], abs=1e-12)
+    assert measurement.stderr == pytest.approx(reference.stderrs["exact_match,flexible-extract"], abs=1e-12)
+    ours = [json.loads(line) for line in gzip.decompress(records).splitlines()]
+    theirs = reference.samples["gsm8k"]
+    assert len(ours) == len(theirs) == 12  # one sample per document and filter
+    key = lambda s: (s["doc_id"], s["filter"])  # noqa: E731
+    for a, b in zip(sorted(ours, key=key), sorted(theirs, key=key)):
+        assert (a["doc_id"], a["arguments"][0][0]) == (b["doc_id"], b["arguments"][0][0])  # the same 5-shot prompt
+        assert a["resps"] == b["resps"] and a["filtered_resps"] == b["filtered_resps"]
+        assert a["exact_match"] == b["exact_match"]
+
+
+def test_a_data_folder_task_with_unreadable_data_is_refused_with_the_reason(runner, tmp_path):
+    """A data folder's task files are parsed in a limited child before lm-eval reads them: a broken file
+    costs its own task, with the file named, and the other tasks still run."""
+    import shutil
+
+    shutil.copytree(DATA / "gsm8k", tmp_path / "gsm8k")
+    shutil.copytree(DATA / "boolq", tmp_path / "boolq")
+    (tmp_path / "boolq" / "train.jsonl").write_text('{"question": "ok"}\n[1, 2]\n')
+    shutil.copytree(DATA / "piqa", tmp_path / "piqa")
+    (tmp_path / "piqa" / "validation.jsonl").unlink()
+    broken = EvaluationRunner(runner.settings.model_copy(update={"data_dir": tmp_path}), runner.models, runner.data)
+    assert broken.lm_eval_task("gsm8k").local_data
+    assert "task data boolq: train.jsonl cannot be read" in broken.lm_eval_task("boolq")
+    assert "line 2 is not a JSON object" in broken.lm_eval_task("boolq")
+    assert "evaluated on its 'validation' split" in broken.lm_eval_task("piqa")
+    assert "nor the data folder (a sciq/ folder in" in broken.lm_eval_task("sciq")
+
+
 def test_lm_eval_prompt_format_reaches_lm_eval(lm_runner):
     loaded = lm_runner.models.load(TINY)
     c = lm_claim(chat_template=True, system_prompt="Answer briefly.")
