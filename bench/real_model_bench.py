@@ -28,7 +28,6 @@ TASKS = [  # key, n-shot, metric, split evaluated
     ("hellaswag", 0, "acc_norm", "validation"),
     ("winogrande", 0, "acc", "validation"),
     ("piqa", 0, "acc_norm", "validation"),
-    ("boolq", 0, "acc", "validation"),
     ("commonsense_qa", 0, "acc", "validation"),
     ("mmlu", 5, "acc", "test"),
 ]

@@ -1,7 +1,7 @@
 """The benchmarks paperverdict can re-measure: one record each, the single definition that the
 extractor (printed names -> key), the evaluator (key -> task, composite parts, published split sizes)
-and the validator (metric scale) read. A record's hand-written task module is optional: GSM8K's
-claims run lm-eval's own task (`LM_EVAL`); `tests/unit/test_registries.py` checks that every
+and the validator (metric scale) read. A record's hand-written task module is optional: GSM8K's and
+BoolQ's claims run lm-eval's own tasks (`LM_EVAL`); `tests/unit/test_registries.py` checks that every
 consumer's keys equal these."""
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ def synthetic_paper(arxiv_id: str) -> tuple[PaperMeta, PaperVersion, list[Claim]
                 citation=citation,
                 model_label="tiny-llama",
                 model_id=MODEL_ID,
-                protocol=ClaimProtocol(benchmark=key, benchmark_label=label, n_shot=0, metric=metric),
+                protocol=ClaimProtocol(benchmark=key, benchmark_label=label, n_shot=0, metric=metric, task=key),
                 source_sha256=sha256_hex(source),
                 evidence=Evidence(
                     source_file="main.tex", char_start=start, char_end=start + len(f"{value}"), raw_cell=f"{value}"

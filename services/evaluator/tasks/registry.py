@@ -1,11 +1,10 @@
-"""Benchmark key (`shared.benchmarks`) -> hand-written task (GSM8K runs as lm-eval's own task). A composite ("arc") is not a task of its own: the runner
+"""Benchmark key (`shared.benchmarks`) -> hand-written task (GSM8K and BoolQ run as lm-eval's own tasks). A composite ("arc") is not a task of its own: the runner
 measures its parts (arc_easy, arc_challenge) and reports their mean."""
 
 from __future__ import annotations
 
 from services.evaluator.tasks.arc import ARC_CHALLENGE, ARC_EASY
 from services.evaluator.tasks.base import TaskSpec
-from services.evaluator.tasks.boolq import BOOLQ
 from services.evaluator.tasks.commonsense_qa import COMMONSENSE_QA
 from services.evaluator.tasks.hellaswag import HELLASWAG
 from services.evaluator.tasks.mmlu import MMLU, MMLU_CLOZE
@@ -26,7 +25,6 @@ TASKS: dict[str, TaskSpec] = {
         PIQA,
         OPENBOOKQA,
         COMMONSENSE_QA,
-        BOOLQ,
     )
 }
 

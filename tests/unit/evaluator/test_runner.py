@@ -128,7 +128,7 @@ def test_out_of_memory_becomes_a_failure(runner, monkeypatch):
 
 async def test_memory_cache_answers_a_repeated_claim(runner):
     cache = InMemoryMeasurementCache()
-    c = claim(benchmark="boolq")
+    c = claim(benchmark="piqa")
     protocol = plan(runner, c)
     assert await cache.get(runner.measurement_key(c, protocol)) is None
     measurement, _ = runner.measure(c, protocol)
