@@ -297,6 +297,28 @@ _FAMILIES: dict[str, tuple[LmEvalTask, ...]] = {
 }
 LM_EVAL: dict[str, TaskFamily] = {key: TaskFamily(key, variants) for key, variants in _FAMILIES.items()}
 
+
+def _lighteval(task: str, formulation: str = "cloze") -> LmEvalTask:
+    return LmEvalTask(
+        f"lighteval_{task}", "acc_norm", "acc_norm,none", 0, formulation, "multiple_choice", fixed_shots=True
+    )
+
+
+# SmolLM2's lighteval formulations (0-shot, acc_norm by the length without the leading space), our own
+# lm-eval task configs (services/evaluator/lmeval_tasks/lighteval/): what a claim stating lighteval runs
+LIGHTEVAL: dict[str, LmEvalTask] = {
+    "mmlu": _lighteval("mmlu_mc", "mcf"),
+    "mmlu_cloze": _lighteval("mmlu_cf"),
+    "hellaswag": _lighteval("hellaswag"),
+    "winogrande": _lighteval("winogrande"),
+    "arc_easy": _lighteval("arc_easy"),
+    "arc_challenge": _lighteval("arc_challenge"),
+    "arc": _lighteval("arc"),  # a group: the plain mean of the two
+    "piqa": _lighteval("piqa"),
+    "openbookqa": _lighteval("openbookqa"),
+    "commonsense_qa": _lighteval("commonsense_qa"),
+}
+
 _JUDGED = "is LLM-judged (a judge model scores the answers)"
 _HUMAN = "is human-judged"
 _OWN = "is the paper's own benchmark or aggregate"

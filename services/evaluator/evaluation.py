@@ -95,7 +95,7 @@ def run_task(
     for s in subsets:
         examples += build_examples(spec, formulation, docs[s], pools[s], n_shot, subset=s, select=chosen[s])
     scores, records = _run_choices(engine, examples, metric, spec.key)
-    return _aggregate(spec, metric, harness, examples, scores, records)
+    return _aggregate(spec, metric, examples, scores, records)
 
 
 def _run_choices(engine: Engine, examples: list[Example], metric: str, task: str) -> tuple[list[float], list[dict]]:
@@ -132,19 +132,19 @@ def _run_choices(engine: Engine, examples: list[Example], metric: str, task: str
 
 
 def _aggregate(
-    spec: TaskSpec, metric: str, harness: str, examples: list[Example], scores: list[float], records: list[dict]
+    spec: TaskSpec, metric: str, examples: list[Example], scores: list[float], records: list[dict]
 ) -> TaskResult:
     by_subset: dict[str | None, list[float]] = defaultdict(list)
     for ex, score in zip(examples, scores):
         by_subset[ex.subset].append(score)
     if not scores:
         raise ValueError(f"no examples to evaluate for {spec.key}")
-    if spec.subsets and harness == "lm-eval":  # lm-eval group: size-weighted mean, pooled stderr
+    if spec.subsets:  # lm-eval group: size-weighted mean, pooled stderr
         keys = [k for k in by_subset if by_subset[k]]
         sizes = [len(by_subset[k]) for k in keys]
         value = stats.weighted_mean([stats.mean(by_subset[k]) for k in keys], sizes)
         stderr = stats.pooled_stderr([stats.mean_stderr(by_subset[k]) for k in keys], sizes)
-    else:  # one task (lighteval's MMLU is one task over all subjects)
+    else:
         value, stderr = stats.mean(scores), stats.mean_stderr(scores)
     return TaskResult(
         task=spec.key,

@@ -32,10 +32,14 @@ class Unsupported:
     reason: str
 
 
+HARNESS_NAMES = {"lm-eval": (None, "lm-eval", "lm_eval", "lm-evaluation-harness"), "lighteval": ("lighteval",)}
+
+
 def map_variant(task: str) -> benchmarks.LmEvalTask | None:
-    """The printed-benchmark map's record of `task` (`shared.benchmarks.LM_EVAL`), if it has one."""
-    families: dict[str, benchmarks.TaskFamily] = getattr(benchmarks, "LM_EVAL", {})
-    return next((v for family in families.values() for v in family.variants if v.task == task), None)
+    """The printed-benchmark map's record of `task` (`shared.benchmarks.LM_EVAL`, or our lighteval
+    configs, `LIGHTEVAL`), if it has one."""
+    lighteval = next((v for v in benchmarks.LIGHTEVAL.values() if v.task == task), None)
+    return lighteval or next((v for f in benchmarks.LM_EVAL.values() for v in f.variants if v.task == task), None)
 
 
 def result_key(metric: str, keys: tuple[str, ...], variant: benchmarks.LmEvalTask | None = None) -> str | None:
@@ -52,13 +56,19 @@ def result_key(metric: str, keys: tuple[str, ...], variant: benchmarks.LmEvalTas
 
 
 def plan_lm_eval(
-    claim: Claim, info: LmEvalTaskInfo, *, max_examples: int | None, slice_seed: int
+    claim: Claim, info: LmEvalTaskInfo, *, max_examples: int | None, slice_seed: int, harness: str = "lm-eval"
 ) -> RunProtocol | Unsupported:
+    """`harness`: "lighteval" for our configs of SmolLM2's lighteval formulations (0-shot only)."""
     claimed = claim.protocol
     variant = map_variant(info.task)
-    if claimed.harness not in (None, "lm-eval", "lm_eval", "lm-evaluation-harness"):
+    if claimed.harness not in HARNESS_NAMES[harness]:
         return Unsupported(f"the claim states harness {claimed.harness!r}; {info.task!r} runs with lm-eval")
     default_shots = variant.n_shot if variant is not None and variant.n_shot is not None else info.default_shots
+    if harness == "lighteval" and claimed.n_shot not in (None, 0):
+        return Unsupported(
+            f"the lighteval formulations are implemented 0-shot (as SmolLM2 ran them), the claim states "
+            f"{claimed.n_shot}-shot"
+        )
     if variant is not None and variant.fixed_shots and claimed.n_shot not in (None, default_shots):
         return Unsupported(
             f"lm-eval task {info.task!r} has its {default_shots} examples in the prompt; "
@@ -89,7 +99,7 @@ def plan_lm_eval(
         # the size of a Hub dataset is known only once loaded: 0 until the run records what it used
         examples=max_examples if sliced else (known or 0),  # type: ignore[arg-type]
         slice_seed=slice_seed if sliced else None,
-        harness="lm-eval",
+        harness=harness,
         chat_template=chat,
         fewshot_as_multiturn=multiturn,
         system_prompt=claimed.system_prompt,

@@ -1,8 +1,9 @@
 """Choosing what to run for a claim (pure): the claimed benchmark, n-shot, formulation and metric when
-the paper states them, the task's conventional default otherwise; lighteval's formulation when the
-paper says it used lighteval; the whole evaluation split, or a seeded stratified slice when a
-per-claim example budget is smaller. A claim on a benchmark without a hand-written task that names
-its lm-eval task (`ClaimProtocol.task`) is planned as a run of that task (`lm_eval_plan.py`)."""
+the paper states them, the task's conventional default otherwise; the whole evaluation split, or a
+seeded stratified slice when a per-claim example budget is smaller. A claim on a benchmark without a
+hand-written task that names its lm-eval task (`ClaimProtocol.task`), and every claim stating
+lighteval (SmolLM2's formulations are lm-eval task configs of ours, `shared.benchmarks.LIGHTEVAL`),
+is planned as a run of that task (`lm_eval_plan.py`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from services.evaluator.lm_eval_plan import Unsupported, plan_lm_eval
 from services.evaluator.tasks import registry
-from shared.benchmarks import BENCHMARKS, COMPOSITES
-from shared.models import Claim, RunProtocol
+from shared.benchmarks import BENCHMARKS, COMPOSITES, LIGHTEVAL
+from shared.models import Claim, ClaimProtocol, RunProtocol
 
 if TYPE_CHECKING:
     from services.evaluator.lm_eval_catalog import LmEvalTaskInfo
@@ -21,9 +22,12 @@ __all__ = ["Unsupported", "plan_run", "protocol_key", "runs_on_lm_eval"]
 
 
 def runs_on_lm_eval(claim: Claim) -> bool:
-    """The claim names an lm-eval task and its benchmark has no hand-written task, or its prompts went
-    through the chat template or a system prompt (the hand-written tasks build plain prompts only)."""
+    """The claim states lighteval, or names an lm-eval task and its benchmark has no hand-written task,
+    or its prompts went through the chat template or a system prompt (the hand-written tasks build
+    plain lm-eval prompts only)."""
     p = claim.protocol
+    if p.harness == "lighteval":
+        return True
     handwritten = p.benchmark is not None and (p.benchmark in registry.TASKS or p.benchmark in COMPOSITES)
     return p.task is not None and (not handwritten or bool(p.chat_template) or bool(p.system_prompt))
 
@@ -43,20 +47,22 @@ def plan_run(
         return Unsupported(claim.unmeasurable_reason or "the claim is marked unmeasurable")
     if not claim.model_id:
         return Unsupported(f"model {claim.model_label!r} is not resolved to a Hugging Face repo")
+    benchmark = benchmark_key(claimed)
     if runs_on_lm_eval(claim):
+        task, harness = claimed.task, "lm-eval"
+        if claimed.harness == "lighteval":
+            variant = LIGHTEVAL.get(benchmark or "")
+            if variant is None:
+                return Unsupported(f"the lighteval formulation of {benchmark!r} is not implemented")
+            task, harness = variant.task, "lighteval"
         if lm_eval_task is None:
-            return Unsupported(f"lm-eval task {claimed.task!r}: this evaluator has no lm-eval task catalog")
-        described = lm_eval_task(claimed.task or "")
+            return Unsupported(f"lm-eval task {task!r}: this evaluator has no lm-eval task catalog")
+        described = lm_eval_task(task or "")
         if isinstance(described, str):
             return Unsupported(described)
-        return plan_lm_eval(claim, described, max_examples=max_examples, slice_seed=slice_seed)
-    benchmark = claimed.benchmark
+        return plan_lm_eval(claim, described, max_examples=max_examples, slice_seed=slice_seed, harness=harness)
     if benchmark is None:
         return Unsupported("the claim names no benchmark")
-    if benchmark == "mmlu" and claimed.formulation == "cloze":
-        benchmark = "mmlu_cloze"
-    elif benchmark == "mmlu_cloze" and claimed.formulation == "mcf":
-        benchmark = "mmlu"
     try:
         parts = [registry.get(key) for key in registry.components(benchmark)]
     except KeyError:
@@ -64,21 +70,12 @@ def plan_run(
         return Unsupported(f"benchmark {benchmark!r} is not implemented (supported: {known})")
 
     harness = "lm-eval"
-    if claimed.harness == "lighteval":
-        if not all("lighteval" in spec.formulations for spec in parts):
-            return Unsupported(f"the lighteval formulation of {benchmark!r} is not implemented")
-        harness = "lighteval"
     n_shot = claimed.n_shot if claimed.n_shot is not None else parts[0].default_shots[harness]
-    if harness == "lighteval" and n_shot != 0:
-        return Unsupported(
-            f"the lighteval formulations are implemented 0-shot (as SmolLM2 ran them), the claim states {n_shot}-shot"
-        )
     if n_shot < 0:
         return Unsupported(f"n_shot {n_shot} is not a number of examples")
 
     formulation = parts[0].formulations[harness]
-    default_metric = "acc_norm" if harness == "lighteval" else BENCHMARKS[benchmark].metric
-    metric = claimed.metric or default_metric
+    metric = claimed.metric or BENCHMARKS[benchmark].metric
     if metric not in formulation.metrics:
         return Unsupported(
             f"metric {metric!r} is not computed for {benchmark!r} (available: {', '.join(formulation.metrics)})"
@@ -100,6 +97,15 @@ def plan_run(
         slice_seed=slice_seed if sliced else None,
         harness=harness,
     )
+
+
+def benchmark_key(claimed: ClaimProtocol) -> str | None:
+    """The claimed benchmark, MMLU's formulation deciding between "mmlu" (letters) and "mmlu_cloze"."""
+    if claimed.benchmark == "mmlu" and claimed.formulation == "cloze":
+        return "mmlu_cloze"
+    if claimed.benchmark == "mmlu_cloze" and claimed.formulation == "mcf":
+        return "mmlu"
+    return claimed.benchmark
 
 
 def protocol_key(protocol: RunProtocol) -> str:

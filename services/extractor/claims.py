@@ -32,7 +32,7 @@ from services.extractor.protocol import (
 )
 from services.extractor.shots import parse_shots
 from services.extractor.tables import Cell
-from shared.benchmarks import BENCHMARKS, LmEvalTask, choose_task
+from shared.benchmarks import BENCHMARKS, LIGHTEVAL, LmEvalTask, choose_task
 from shared.ids import claim_id
 from shared.models import (
     Claim,
@@ -311,8 +311,13 @@ _SCORED_AS_ACCURACY = frozenset({"exact_match", "pass@1", "contains"})
 
 def _lm_eval_task(p: ClaimProtocol, d: ProtocolDecision, levels: list[str]) -> str | None:
     """Sets `p.task` to the lm-eval task the claim runs (`shared.benchmarks.LM_EVAL`, the variant for
-    the stated shots, formulation and metric); else the reason the benchmark cannot run."""
+    the stated shots, formulation and metric; a claim stating lighteval: our config of SmolLM2's
+    formulation, `LIGHTEVAL`); else the reason the benchmark cannot run."""
     key = p.benchmark or map_key(levels) or (map_key([d.bench_name]) if d.bench_name else None)
+    lighteval = LIGHTEVAL.get("mmlu_cloze" if key == "mmlu" and p.formulation == "cloze" else key or "")
+    if p.harness == "lighteval" and lighteval is not None:  # SmolLM2's formulation: our config of it
+        p.task = lighteval.task
+        return None
     chosen = choose_task(key, n_shot=p.n_shot, formulation=p.formulation, metric=p.metric) if key else None
     if isinstance(chosen, LmEvalTask):
         p.task = chosen.task

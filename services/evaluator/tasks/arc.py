@@ -1,9 +1,9 @@
-"""ARC-Easy / ARC-Challenge (lm-eval `arc_easy.yaml`, lighteval `prompt.arc`). "arc" as one number
+"""ARC-Easy / ARC-Challenge (lm-eval `arc_easy.yaml`). "arc" as one number
 (the mean of both, as papers report it) is assembled by the runner from the two."""
 
 from __future__ import annotations
 
-from services.evaluator.tasks.base import Doc, Lighteval, MultipleChoice, TaskSpec
+from services.evaluator.tasks.base import Doc, MultipleChoice, TaskSpec
 
 
 class ArcLmEval(MultipleChoice):
@@ -12,17 +12,6 @@ class ArcLmEval(MultipleChoice):
 
     def choices(self, doc: Doc) -> list[str]:
         return list(doc["choices"]["text"])
-
-    def gold(self, doc: Doc) -> int:
-        return doc["choices"]["label"].index(doc["answerKey"])
-
-
-class ArcLighteval(Lighteval):
-    def query(self, doc: Doc) -> str:
-        return f"Question: {doc['question']}\nAnswer:"
-
-    def choices(self, doc: Doc) -> list[str]:
-        return [f" {c}" for c in doc["choices"]["text"]]
 
     def gold(self, doc: Doc) -> int:
         return doc["choices"]["label"].index(doc["answerKey"])
@@ -37,8 +26,8 @@ def spec(key: str, config: str) -> TaskSpec:
         fewshot_split="train",
         sampler="random",
         sample_one_extra=False,
-        default_shots={"lm-eval": 0, "lighteval": 0},
-        formulations={"lm-eval": ArcLmEval(), "lighteval": ArcLighteval()},
+        default_shots={"lm-eval": 0},
+        formulations={"lm-eval": ArcLmEval()},
     )
 
 

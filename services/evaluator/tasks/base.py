@@ -4,7 +4,7 @@ few-shot selection, target and few-shot delimiters).
 
 A family module (arc.py, mmlu.py, ...) only says how one document becomes a question, its choices
 and its gold answer; `build_examples` turns documents into the log-likelihood requests the engine
-runs, and `score_choices` applies lm-eval's (or lighteval's) multiple-choice
+runs, and `score_choices` applies lm-eval's multiple-choice
 metrics to the log-likelihoods that come back.
 """
 
@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 Doc = dict[str, Any]
-Harness = Literal["lm-eval", "lighteval"]
+Harness = Literal["lm-eval"]
 LM_EVAL_FEWSHOT_SEED = 1234  # lm-eval's default `fewshot_random_seed`
 
 
@@ -90,18 +90,6 @@ class MultipleChoice(Prompted):
     def choice_lengths(self, doc: Doc) -> list[float]:
         """The denominators of `acc_norm`: lm-eval divides by each choice's character length."""
         return [float(len(choice)) for choice in self.choices(doc)]
-
-
-class Lighteval(MultipleChoice):
-    """lighteval's loglikelihood tasks as SmolLM2 ran them: the choices carry their own leading space,
-    the context is the query as is, and `acc_norm` ("nospace") divides by the length without it."""
-
-    harness: Harness = "lighteval"
-    metrics = ("acc", "acc_norm")
-    target_delimiter = ""
-
-    def choice_lengths(self, doc: Doc) -> list[float]:
-        return [float(len(c) - 1 if c[0] == " " else len(c)) for c in self.choices(doc)]
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
-"""CommonsenseQA: lm-eval lists the five options and scores the letter (`mcf`); lighteval (SmolLM2)
-scores the option texts (`cloze`)."""
+"""CommonsenseQA: lm-eval lists the five options and scores the letter (`mcf`). (lighteval, as SmolLM2
+ran it, scores the option texts: `lmeval_tasks/lighteval/lighteval_commonsense_qa.yaml`.)"""
 
 from __future__ import annotations
 
-from services.evaluator.tasks.base import Doc, Lighteval, MultipleChoice, TaskSpec
+from services.evaluator.tasks.base import Doc, MultipleChoice, TaskSpec
 
 LETTERS = ["A", "B", "C", "D", "E"]
 
@@ -27,17 +27,6 @@ class CommonsenseQALmEval(MultipleChoice):
         return doc["answerKey"]  # lm-eval's target is the answerKey string itself
 
 
-class CommonsenseQALighteval(Lighteval):
-    def query(self, doc: Doc) -> str:
-        return doc["question"]
-
-    def choices(self, doc: Doc) -> list[str]:
-        return [f" {c}" for c in doc["choices"]["text"]]
-
-    def gold(self, doc: Doc) -> int:
-        return doc["choices"]["label"].index(doc["answerKey"].strip())
-
-
 COMMONSENSE_QA = TaskSpec(
     key="commonsense_qa",
     hub_path="tau/commonsense_qa",
@@ -46,6 +35,6 @@ COMMONSENSE_QA = TaskSpec(
     fewshot_split="train",
     sampler="random",
     sample_one_extra=True,
-    default_shots={"lm-eval": 0, "lighteval": 0},
-    formulations={"lm-eval": CommonsenseQALmEval(), "lighteval": CommonsenseQALighteval()},
+    default_shots={"lm-eval": 0},
+    formulations={"lm-eval": CommonsenseQALmEval()},
 )

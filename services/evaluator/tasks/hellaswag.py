@@ -1,10 +1,10 @@
-"""HellaSwag (lm-eval `hellaswag.yaml` + `utils.process_docs`; lighteval as SmolLM2 ran it)."""
+"""HellaSwag (lm-eval `hellaswag.yaml` + `utils.process_docs`)."""
 
 from __future__ import annotations
 
 import re
 
-from services.evaluator.tasks.base import Doc, Lighteval, MultipleChoice, TaskSpec
+from services.evaluator.tasks.base import Doc, MultipleChoice, TaskSpec
 
 
 def _clean(text: str) -> str:
@@ -39,28 +39,6 @@ class HellaSwagLmEval(MultipleChoice):
         return int(doc["label"])
 
 
-class HellaSwagLighteval(Lighteval):
-    """SmolLM2's `prompt_hellaswag`: no strip, the context keeps a trailing space (which moves into
-    the continuation at tokenization, giving two spaces before the ending, as lighteval scored it)."""
-
-    def prepare(self, doc: Doc) -> Doc:
-        ctx = f"{doc['ctx_a']} {doc['ctx_b'].capitalize()} "
-        return {
-            **doc,
-            "query": _clean(doc["activity_label"] + ": " + ctx),
-            "choices": [" " + _clean(ending) for ending in doc["endings"]],
-        }
-
-    def query(self, doc: Doc) -> str:
-        return doc["query"]
-
-    def choices(self, doc: Doc) -> list[str]:
-        return list(doc["choices"])
-
-    def gold(self, doc: Doc) -> int:
-        return int(doc["label"])
-
-
 HELLASWAG = TaskSpec(
     key="hellaswag",
     hub_path="Rowan/hellaswag",
@@ -69,6 +47,6 @@ HELLASWAG = TaskSpec(
     fewshot_split="train",
     sampler="random",
     sample_one_extra=True,
-    default_shots={"lm-eval": 0, "lighteval": 0},
-    formulations={"lm-eval": HellaSwagLmEval(), "lighteval": HellaSwagLighteval()},
+    default_shots={"lm-eval": 0},
+    formulations={"lm-eval": HellaSwagLmEval()},
 )

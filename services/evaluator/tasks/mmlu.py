@@ -1,10 +1,10 @@
 """MMLU: 57 subjects, 5-shot from each subject's `dev` split taken in order (`first_n`), a
 per-subject description, the aggregate weighted by subject size (lm-eval `mmlu/default` and
-`mmlu/continuation`); lighteval's `mmlu_mc` / `mmlu_cf` prompts as SmolLM2 ran them (0-shot)."""
+`mmlu/continuation`). (lighteval's `mmlu_mc` / `mmlu_cf`: `lmeval_tasks/lighteval/`.)"""
 
 from __future__ import annotations
 
-from services.evaluator.tasks.base import Doc, Lighteval, MultipleChoice, TaskSpec
+from services.evaluator.tasks.base import Doc, MultipleChoice, TaskSpec
 
 # subject -> lm-eval category group (mmlu_stem, mmlu_other, mmlu_social_sciences, mmlu_humanities)
 SUBJECTS: dict[str, str] = {
@@ -107,34 +107,6 @@ class MmluClozeLmEval(MultipleChoice):
         return int(doc["answer"])
 
 
-class MmluLighteval(Lighteval):
-    name = "mcf"
-
-    def query(self, doc: Doc) -> str:
-        options = "".join(f"{letter}. {choice}\n" for letter, choice in zip(LETTERS, doc["choices"]))
-        return (
-            f"The following are multiple choice questions (with answers) about {topic(doc['subject'])}.\n\n"
-            f"{doc['question']}\n{options}Answer:"
-        )
-
-    def choices(self, doc: Doc) -> list[str]:
-        return [" A", " B", " C", " D"]
-
-    def gold(self, doc: Doc) -> int:
-        return int(doc["answer"])
-
-
-class MmluClozeLighteval(Lighteval):
-    def query(self, doc: Doc) -> str:
-        return f"The following are questions about {topic(doc['subject'])}.\nQuestion: {doc['question']}\nAnswer:"
-
-    def choices(self, doc: Doc) -> list[str]:
-        return [f" {c}" for c in doc["choices"]]
-
-    def gold(self, doc: Doc) -> int:
-        return int(doc["answer"])
-
-
 MMLU = TaskSpec(
     key="mmlu",
     hub_path="cais/mmlu",
@@ -143,8 +115,8 @@ MMLU = TaskSpec(
     fewshot_split="dev",
     sampler="first_n",
     sample_one_extra=False,
-    default_shots={"lm-eval": 5, "lighteval": 0},
-    formulations={"lm-eval": MmluLmEval(), "lighteval": MmluLighteval()},
+    default_shots={"lm-eval": 5},
+    formulations={"lm-eval": MmluLmEval()},
     subsets=tuple(SUBJECTS),
 )
 MMLU_CLOZE = TaskSpec(
@@ -155,8 +127,8 @@ MMLU_CLOZE = TaskSpec(
     fewshot_split="dev",
     sampler="first_n",
     sample_one_extra=False,
-    default_shots={"lm-eval": 5, "lighteval": 0},
-    formulations={"lm-eval": MmluClozeLmEval(), "lighteval": MmluClozeLighteval()},
+    default_shots={"lm-eval": 5},
+    formulations={"lm-eval": MmluClozeLmEval()},
     subsets=tuple(SUBJECTS),
     data_folder="mmlu",
 )

@@ -1,8 +1,8 @@
-"""OpenBookQA, `main` config (lm-eval `openbookqa.yaml`, lighteval `prompt.openbookqa`)."""
+"""OpenBookQA, `main` config (lm-eval `openbookqa.yaml`)."""
 
 from __future__ import annotations
 
-from services.evaluator.tasks.base import Doc, Lighteval, MultipleChoice, TaskSpec
+from services.evaluator.tasks.base import Doc, MultipleChoice, TaskSpec
 
 
 class OpenBookQALmEval(MultipleChoice):
@@ -16,17 +16,6 @@ class OpenBookQALmEval(MultipleChoice):
         return doc["choices"]["label"].index(doc["answerKey"].lstrip())
 
 
-class OpenBookQALighteval(Lighteval):
-    def query(self, doc: Doc) -> str:
-        return doc["question_stem"]
-
-    def choices(self, doc: Doc) -> list[str]:
-        return [f" {c}" for c in doc["choices"]["text"]]
-
-    def gold(self, doc: Doc) -> int:
-        return ["A", "B", "C", "D", "E"].index(doc["answerKey"].strip())
-
-
 OPENBOOKQA = TaskSpec(
     key="openbookqa",
     hub_path="allenai/openbookqa",
@@ -35,6 +24,6 @@ OPENBOOKQA = TaskSpec(
     fewshot_split="train",
     sampler="random",
     sample_one_extra=False,
-    default_shots={"lm-eval": 0, "lighteval": 0},
-    formulations={"lm-eval": OpenBookQALmEval(), "lighteval": OpenBookQALighteval()},
+    default_shots={"lm-eval": 0},
+    formulations={"lm-eval": OpenBookQALmEval()},
 )

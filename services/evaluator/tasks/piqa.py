@@ -1,8 +1,8 @@
-"""PIQA (lm-eval `piqa.yaml` on `baber/piqa`, lighteval `prompt.piqa_harness`)."""
+"""PIQA (lm-eval `piqa.yaml` on `baber/piqa`)."""
 
 from __future__ import annotations
 
-from services.evaluator.tasks.base import Doc, Lighteval, MultipleChoice, TaskSpec
+from services.evaluator.tasks.base import Doc, MultipleChoice, TaskSpec
 
 
 class PiqaLmEval(MultipleChoice):
@@ -16,17 +16,6 @@ class PiqaLmEval(MultipleChoice):
         return int(doc["label"])
 
 
-class PiqaLighteval(Lighteval):
-    def query(self, doc: Doc) -> str:
-        return f"Question: {doc['goal']}\nAnswer:"
-
-    def choices(self, doc: Doc) -> list[str]:
-        return [f" {doc['sol1']}", f" {doc['sol2']}"]
-
-    def gold(self, doc: Doc) -> int:
-        return int(doc["label"])
-
-
 PIQA = TaskSpec(
     key="piqa",
     hub_path="baber/piqa",
@@ -35,6 +24,6 @@ PIQA = TaskSpec(
     fewshot_split="train",
     sampler="random",
     sample_one_extra=True,
-    default_shots={"lm-eval": 0, "lighteval": 0},
-    formulations={"lm-eval": PiqaLmEval(), "lighteval": PiqaLighteval()},
+    default_shots={"lm-eval": 0},
+    formulations={"lm-eval": PiqaLmEval()},
 )

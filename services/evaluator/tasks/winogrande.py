@@ -1,10 +1,10 @@
 """WinoGrande with lm-eval's partial scoring: two contexts (the sentence up to the blank, filled with
-each option), the shared rest of the sentence is the scored continuation. lighteval instead scores
-"option + rest" after the shared beginning."""
+each option), the shared rest of the sentence is the scored continuation. (lighteval instead scores
+"option + rest" after the shared beginning: `lmeval_tasks/lighteval/lighteval_winogrande.yaml`.)"""
 
 from __future__ import annotations
 
-from services.evaluator.tasks.base import Doc, Lighteval, MultipleChoice, TaskSpec
+from services.evaluator.tasks.base import Doc, MultipleChoice, TaskSpec
 
 
 class WinoGrandeLmEval(MultipleChoice):
@@ -32,18 +32,6 @@ class WinoGrandeLmEval(MultipleChoice):
         return [(prompt_prefix + context, continuation) for context in self.contexts(doc)]
 
 
-class WinoGrandeLighteval(Lighteval):
-    def query(self, doc: Doc) -> str:
-        return doc["sentence"].split("_")[0]
-
-    def choices(self, doc: Doc) -> list[str]:
-        end = doc["sentence"].split("_")[1].strip()
-        return [f"{doc['option1']} {end}", f"{doc['option2']} {end}"]
-
-    def gold(self, doc: Doc) -> int:
-        return int(doc["answer"]) - 1
-
-
 WINOGRANDE = TaskSpec(
     key="winogrande",
     hub_path="allenai/winogrande",
@@ -52,6 +40,6 @@ WINOGRANDE = TaskSpec(
     fewshot_split="train",
     sampler="random",
     sample_one_extra=True,
-    default_shots={"lm-eval": 0, "lighteval": 0},
-    formulations={"lm-eval": WinoGrandeLmEval(), "lighteval": WinoGrandeLighteval()},
+    default_shots={"lm-eval": 0},
+    formulations={"lm-eval": WinoGrandeLmEval()},
 )

@@ -56,13 +56,12 @@ def test_offline_every_other_task_is_refused_with_the_reason():
     assert isinstance(reason, str) and "no local data" in reason and "PV_EVAL_LMEVAL_INCLUDE_PATH" in reason
     assert "tag" in catalog.describe("pv_fixture_tasks")
     nothing = LmEvalCatalog(None, offline=True)
-    assert "no folder is set" in nothing.describe("sciq") and set(nothing.index) == {
-        "humaneval",
-        "humaneval_plus",
-        "mbpp",
-        "mbpp_plus",
-    }
+    ours = {"humaneval", "humaneval_plus", "mbpp", "mbpp_plus", "lighteval", "lighteval_arc"}  # and a tag
+    ours |= {f"lighteval_{name}" for name in ("arc_easy", "arc_challenge", "hellaswag", "winogrande", "piqa")}
+    ours |= {f"lighteval_{name}" for name in ("openbookqa", "commonsense_qa", "mmlu_mc", "mmlu_cf")}
+    assert "no folder is set" in nothing.describe("sciq") and set(nothing.index) == ours
     assert "from the Hugging Face Hub and the Hub is off" in nothing.describe("humaneval")  # ours, Hub data
+    assert "'Rowan/hellaswag' from the Hugging Face Hub" in nothing.describe("lighteval_hellaswag")
 
 
 @pytest.fixture(scope="module")

@@ -66,12 +66,55 @@ def test_mmlu_cloze_follows_the_formulation():
     assert (run.benchmark, run.formulation, run.metric) == ("mmlu_cloze", "cloze", "acc_norm")
 
 
-def test_lighteval_claims_run_lighteval_formulation_zero_shot():
-    run = plan(claim(benchmark="hellaswag", harness="lighteval"))
-    assert (run.harness, run.n_shot, run.metric) == ("lighteval", 0, "acc_norm")
-    assert plan(claim(benchmark="commonsense_qa", harness="lighteval")).formulation == "cloze"
-    assert isinstance(plan(claim(benchmark="hellaswag", harness="lighteval", n_shot=5)), Unsupported)
-    assert isinstance(plan(claim(benchmark="boolq", harness="lighteval")), Unsupported)  # no lighteval form
+def lighteval_info(task: str) -> LmEvalTaskInfo:
+    return LmEvalTaskInfo(
+        task=task,
+        version="1.0",
+        config_hash="f" * 64,
+        data_revision="local-sha256:" + "a" * 64,
+        local_data=True,
+        metric_keys=("acc,none", "acc_norm,none"),
+        default_shots=0,
+        output_type="multiple_choice" if task != "lighteval_arc" else "group",
+        documents=50,
+        leaves=(task,),
+        split="validation",
+    )
+
+
+def lighteval_plan(**protocol) -> RunProtocol | Unsupported:
+    asked = []
+
+    def describe_ours(task: str) -> LmEvalTaskInfo | str:
+        asked.append(task)
+        return lighteval_info(task) if task.startswith("lighteval_") else f"no {task}"
+
+    run = plan_run(claim(**protocol), max_examples=None, slice_seed=7, available=AVAILABLE, lm_eval_task=describe_ours)
+    return run
+
+
+def test_lighteval_claims_run_our_lighteval_configs_zero_shot():
+    """A claim stating lighteval runs SmolLM2's formulation, our lm-eval config of it, whatever lm-eval
+    task the extractor named (`shared.benchmarks.LIGHTEVAL`): 0-shot, acc_norm unless stated."""
+    run = lighteval_plan(benchmark="hellaswag", task="hellaswag", harness="lighteval")
+    assert (run.task, run.harness, run.n_shot, run.metric, run.formulation) == (
+        "lighteval_hellaswag",
+        "lighteval",
+        0,
+        "acc_norm",
+        "cloze",
+    )
+    assert lighteval_plan(benchmark="commonsense_qa", harness="lighteval").task == "lighteval_commonsense_qa"
+    mc = lighteval_plan(benchmark="mmlu", harness="lighteval")
+    assert (mc.task, mc.formulation) == ("lighteval_mmlu_mc", "mcf")
+    assert lighteval_plan(benchmark="mmlu", formulation="cloze", harness="lighteval").task == "lighteval_mmlu_cf"
+    assert lighteval_plan(benchmark="arc", harness="lighteval").task == "lighteval_arc"  # the mean of the two
+    assert lighteval_plan(benchmark="piqa", harness="lighteval", metric="acc").metric == "acc"
+    five = lighteval_plan(benchmark="hellaswag", harness="lighteval", n_shot=5)
+    assert isinstance(five, Unsupported) and "0-shot" in five.reason and "5-shot" in five.reason
+    boolq = lighteval_plan(benchmark="boolq", harness="lighteval")
+    assert isinstance(boolq, Unsupported) and "lighteval formulation of 'boolq' is not implemented" in boolq.reason
+    assert "no lm-eval task catalog" in plan(claim(benchmark="hellaswag", harness="lighteval")).reason
 
 
 def test_budget_takes_a_seeded_slice():
@@ -213,7 +256,9 @@ def test_gsm8k_has_no_hand_written_task_and_runs_lm_evals():
     assert "not implemented" in plan(claim(benchmark="gsm8k")).reason  # no task named: nothing to run
     assert "no lm-eval task catalog" in plan(claim(benchmark="gsm8k", task="gsm8k")).reason
     assert "'gsm8k' has no local data" in lm_plan(claim(benchmark="gsm8k", task="gsm8k")).reason
-    assert "runs with lm-eval" in lm_plan(claim(benchmark="gsm8k", task="pv_gsm8k", harness="lighteval")).reason
+    lighteval = lm_plan(claim(benchmark="gsm8k", task="pv_gsm8k", harness="lighteval")).reason
+    assert "lighteval formulation of 'gsm8k' is not implemented" in lighteval
+    assert "runs with lm-eval" in lm_plan(claim(benchmark="gsm8k", task="pv_gsm8k", harness="olmes")).reason
 
 
 def test_lm_eval_metric_shots_and_budget():
@@ -236,7 +281,7 @@ def test_lm_eval_metric_shots_and_budget():
 
 def test_lm_eval_unsupported_says_why():
     assert "has no local data" in lm_plan(claim(task="mmlu_pro")).reason
-    assert "harness" in lm_plan(claim(task="pv_gsm8k", harness="lighteval")).reason
+    assert "harness 'olmes'" in lm_plan(claim(task="pv_gsm8k", harness="olmes")).reason
     assert "need the chat template" in lm_plan(claim(task="pv_gsm8k", fewshot_as_multiturn=True)).reason
 
 

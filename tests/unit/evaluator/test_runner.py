@@ -280,6 +280,28 @@ def test_gsm8k_runs_lm_evals_own_task_on_the_data_folder(runner, hflm):
         assert a["exact_match"] == b["exact_match"]
 
 
+def test_a_lighteval_claim_runs_our_lighteval_config_on_the_data_folder(runner):
+    """SmolLM2-style claims ("we use lighteval") run SmolLM2's formulation, our lm-eval config of it,
+    on the data folder's documents: "ARC" as the plain mean of the two ARC tasks."""
+    golden = json.loads((Path(__file__).parent / "golden" / "lighteval_formulations.json").read_text())
+    c = claim(benchmark="arc", task=None, harness="lighteval")
+    protocol = lm_plan(runner, c)
+    assert (protocol.task, protocol.harness, protocol.n_shot, protocol.metric) == (
+        "lighteval_arc",
+        "lighteval",
+        0,
+        "acc_norm",
+    )
+    measurement, records = runner.measure(c, protocol)
+    assert measurement.failure is None, measurement.failure
+    assert measurement.protocol.harness == "lighteval" and measurement.examples_used == 100
+    expected = (golden["arc_easy"]["acc_norm"] + golden["arc_challenge"]["acc_norm"]) / 2
+    assert measurement.value == pytest.approx(expected, abs=1e-12)
+    assert measurement.measurement_id == runner.measurement_key(c, protocol)
+    lines = [json.loads(line) for line in gzip.decompress(records).splitlines()]
+    assert {r["task"] for r in lines} == {"lighteval_arc_easy", "lighteval_arc_challenge"} and len(lines) == 100
+
+
 def test_a_data_folder_task_with_unreadable_data_is_refused_with_the_reason(runner, tmp_path):
     """A data folder's task files are parsed in a limited child before lm-eval reads them: a broken file
     costs its own task, with the file named, and the other tasks still run."""

@@ -1,5 +1,6 @@
 """Prompt pieces that lm-eval's own configs do not cover in test_fidelity: lighteval's formulations
-as SmolLM2 ran them, the few-shot selection quirks, slices, and lm-eval's statistics."""
+as SmolLM2 ran them (our lm-eval task configs' prompt functions), the few-shot selection quirks,
+slices, and lm-eval's statistics."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 
 from services.evaluator import stats
 from services.evaluator.evaluation import stratified
+from services.evaluator.lmeval_tasks.lighteval import lighteval_prompts as prompts
 from services.evaluator.tasks import registry
 from services.evaluator.tasks.base import FewshotSource, build_examples, score_choices
 
@@ -28,11 +30,12 @@ def test_hellaswag_lm_eval_preprocessing():
 
 
 def test_hellaswag_lighteval_keeps_the_trailing_space_and_normalizes_without_the_leading_one():
-    f = registry.get("hellaswag").formulations["lighteval"]
-    doc = f.prepare(HELLASWAG_DOC)
-    context, continuation = f.requests("", doc)[0]
-    assert context.endswith("He wipes ") and continuation == " the glass slowly."
-    assert f.choice_lengths(doc)[0] == len("the glass slowly.")
+    """lighteval (lmeval_tasks/lighteval/): the context keeps its trailing space (lm-eval moves it into
+    the continuation: two spaces before the ending), the choice is the cleaned ending, so that
+    lm-eval's acc_norm divides by its length without the delimiter's space."""
+    assert prompts.hellaswag_text(HELLASWAG_DOC) == "Cleaning windows: A man. climbs a ladder. He wipes "
+    assert prompts.hellaswag_choices(HELLASWAG_DOC) == ["the glass slowly.", "a dog.", "x", "y"]
+    assert prompts.hellaswag_gold(HELLASWAG_DOC) == 0
     assert registry.get("hellaswag").formulations["lm-eval"].choice_lengths(
         registry.get("hellaswag").formulations["lm-eval"].prepare(HELLASWAG_DOC)
     )[0] == len("the glass slowly.")
@@ -45,24 +48,19 @@ def test_lighteval_mmlu_and_winogrande_prompts():
         "choices": ["3", "4", "5", "6"],
         "answer": 1,
     }
-    mc = registry.get("mmlu").formulations["lighteval"]
-    expected = (
+    assert prompts.mmlu_mc_text(doc) == (
         "The following are multiple choice questions (with answers) about elementary mathematics.\n\n"
         "What is 2+2?\nA. 3\nB. 4\nC. 5\nD. 6\nAnswer:"
     )
-    assert mc.requests("", doc)[1] == (expected, " B")
-    cf = registry.get("mmlu_cloze").formulations["lighteval"]
-    assert cf.requests("", doc)[1] == (
-        "The following are questions about elementary mathematics.\nQuestion: What is 2+2?\nAnswer:",
-        " 4",
+    assert prompts.mmlu_mc_choices(doc) == ["A", "B", "C", "D"]  # after lm-eval's " ": " B"
+    assert prompts.mmlu_cf_text(doc) == (
+        "The following are questions about elementary mathematics.\nQuestion: What is 2+2?\nAnswer:"
     )
-    wino = registry.get("winogrande").formulations["lighteval"]
+    assert prompts.mmlu_cf_choices(doc)[1] == "4"
     doc = {"sentence": "Anna helped Ben because _ was kind.", "option1": "Anna", "option2": "Ben", "answer": "2"}
-    assert wino.requests("", doc) == [
-        ("Anna helped Ben because ", "Anna was kind."),
-        ("Anna helped Ben because ", "Ben was kind."),
-    ]
-    assert wino.gold(doc) == 1
+    assert prompts.winogrande_text(doc) == "Anna helped Ben because "
+    assert prompts.winogrande_choices(doc) == ["Anna was kind.", "Ben was kind."]  # target_delimiter ""
+    assert prompts.winogrande_gold(doc) == 1
 
 
 def test_winogrande_lm_eval_partial_scoring():
