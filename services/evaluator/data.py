@@ -20,10 +20,6 @@ from shared.benchmarks import REGISTRY
 # what the measurement records.
 PINNED_REVISIONS: dict[str, str] = {
     "allenai/ai2_arc": "210d026faf9955653af8916fad021475a3f00453",
-    "allenai/openbookqa": "388097ea7776314e93a529163e0fea805b8a6454",
-    "Rowan/hellaswag": "6002345709e0801764318f06bf06ce1e7d1a1fe3",
-    "tau/commonsense_qa": "94630fe30dad47192a8546eb75f094926d47e155",
-    "allenai/winogrande": "85ac5b5a3b7a930e22d590176e39460400d19e41",
     "cais/mmlu": "c30699e8356da336a370243923dbaf21066bb9fe",
 }
 

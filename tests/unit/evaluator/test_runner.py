@@ -122,13 +122,13 @@ def test_out_of_memory_becomes_a_failure(runner, monkeypatch):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
     monkeypatch.setattr(runner_module, "run_task", boom)
-    measurement, records = runner.measure(claim(benchmark="piqa"), plan(runner, claim(benchmark="piqa")))
+    measurement, records = runner.measure(claim(benchmark="arc_easy"), plan(runner, claim(benchmark="arc_easy")))
     assert records is None and measurement.failure.startswith("out of memory")
 
 
 async def test_memory_cache_answers_a_repeated_claim(runner):
     cache = InMemoryMeasurementCache()
-    c = claim(benchmark="piqa")
+    c = claim(benchmark="arc_challenge")
     protocol = plan(runner, c)
     assert await cache.get(runner.measurement_key(c, protocol)) is None
     measurement, _ = runner.measure(c, protocol)

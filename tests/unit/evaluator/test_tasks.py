@@ -21,14 +21,6 @@ HELLASWAG_DOC = {
 }
 
 
-def test_hellaswag_lm_eval_preprocessing():
-    f = registry.get("hellaswag").formulations["lm-eval"]
-    doc = f.prepare(HELLASWAG_DOC)
-    assert f.query(doc) == "Cleaning windows: A man. climbs a ladder. He wipes"
-    assert f.choices(doc) == ["the glass slowly.", "a dog.", "x", "y"]
-    assert f.requests("", doc)[0] == ("Cleaning windows: A man. climbs a ladder. He wipes", " the glass slowly.")
-
-
 def test_hellaswag_lighteval_keeps_the_trailing_space_and_normalizes_without_the_leading_one():
     """lighteval (lmeval_tasks/lighteval/): the context keeps its trailing space (lm-eval moves it into
     the continuation: two spaces before the ending), the choice is the cleaned ending, so that
@@ -36,9 +28,6 @@ def test_hellaswag_lighteval_keeps_the_trailing_space_and_normalizes_without_the
     assert prompts.hellaswag_text(HELLASWAG_DOC) == "Cleaning windows: A man. climbs a ladder. He wipes "
     assert prompts.hellaswag_choices(HELLASWAG_DOC) == ["the glass slowly.", "a dog.", "x", "y"]
     assert prompts.hellaswag_gold(HELLASWAG_DOC) == 0
-    assert registry.get("hellaswag").formulations["lm-eval"].choice_lengths(
-        registry.get("hellaswag").formulations["lm-eval"].prepare(HELLASWAG_DOC)
-    )[0] == len("the glass slowly.")
 
 
 def test_lighteval_mmlu_and_winogrande_prompts():
@@ -63,16 +52,6 @@ def test_lighteval_mmlu_and_winogrande_prompts():
     assert prompts.winogrande_gold(doc) == 1
 
 
-def test_winogrande_lm_eval_partial_scoring():
-    f = registry.get("winogrande").formulations["lm-eval"]
-    doc = {"sentence": "Anna helped Ben because _ was kind.", "option1": "Anna", "option2": "Ben", "answer": "2"}
-    assert f.requests("P\n\n", doc) == [
-        ("P\n\nAnna helped Ben because Anna", " was kind."),
-        ("P\n\nAnna helped Ben because Ben", " was kind."),
-    ]
-    assert f.fewshot_example(doc) == "Anna helped Ben because Ben was kind.\n\n"
-
-
 def test_fewshot_selection_replicates_lm_eval_rng_use():
     import random
 
@@ -82,9 +61,6 @@ def test_fewshot_selection_replicates_lm_eval_rng_use():
     plain = FewshotSource(registry.get("arc_easy"), pool)
     rnd = random.Random(1234)
     assert [plain.draw(3, {"i": 99}) for _ in range(3)] == [rnd.sample(pool, 3) for _ in range(3)]
-    extra = FewshotSource(registry.get("hellaswag"), pool)  # lm-eval samples n+1, drops the doc
-    rnd = random.Random(1234)
-    assert extra.draw(3, pool[0]) == [x for x in rnd.sample(pool, 4) if x != pool[0]][:3]
 
 
 def test_selected_documents_keep_their_full_run_prompts(data):

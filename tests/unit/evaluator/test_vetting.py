@@ -154,14 +154,12 @@ def test_the_loader_and_the_data_source_go_through_the_child(folder: Path, tmp_p
     with pytest.raises(ModelRejected, match="was refused: .*PermissionError: tokenizer_config.json names remote code"):
         loader.load(str(folder))
 
-    (tmp_path / "data" / "piqa").mkdir(parents=True)
-    (tmp_path / "data" / "piqa" / "validation.jsonl").write_text("[" * 100_000 + "\n")
-    with pytest.raises(
-        DataRejected, match="task data piqa/validation.jsonl: validation.jsonl cannot be read: RecursionError"
-    ):
-        LocalDataSource(tmp_path / "data").rows(registry.get("piqa"), "validation")
+    (tmp_path / "data" / "arc_easy").mkdir(parents=True)
+    (tmp_path / "data" / "arc_easy" / "test.jsonl").write_text("[" * 100_000 + "\n")
+    with pytest.raises(DataRejected, match="task data arc_easy/test.jsonl: test.jsonl cannot be read: RecursionError"):
+        LocalDataSource(tmp_path / "data").rows(registry.get("arc_easy"), "test")
     # the same file as a data folder's lm-eval task: refused before lm-eval's `datasets` reads it
     from services.evaluator.lm_eval_catalog import LmEvalCatalog
 
-    reason = LmEvalCatalog(None, offline=True, data_dir=tmp_path / "data").describe("piqa")
-    assert "task data piqa: validation.jsonl cannot be read: RecursionError" in reason
+    reason = LmEvalCatalog(None, offline=True, data_dir=tmp_path / "data").describe("arc_easy")
+    assert "task data arc_easy: test.jsonl cannot be read: RecursionError" in reason
