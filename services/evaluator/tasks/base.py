@@ -134,7 +134,7 @@ class FewshotSource:
         self.pool = list(pool)
         self.rnd = random.Random(seed)
 
-    def draw(self, n_shot: int, doc: Doc) -> list[Doc]:
+    def draw(self, n_shot: int) -> list[Doc]:
         if n_shot == 0:
             return []
         if self.spec.sampler == "first_n":
@@ -163,7 +163,7 @@ def build_examples(
     for doc_id, doc in enumerate(docs):
         if doc_id > last:
             break
-        shots = fewshot.draw(n_shot, doc)
+        shots = fewshot.draw(n_shot)
         if doc_id not in keep:
             continue
         prefix = description + "".join(formulation.fewshot_example(shot) for shot in shots)

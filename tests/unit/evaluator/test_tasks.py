@@ -57,10 +57,10 @@ def test_fewshot_selection_replicates_lm_eval_rng_use():
 
     pool = [{"i": i} for i in range(20)]
     first_n = FewshotSource(registry.get("mmlu"), pool)
-    assert first_n.draw(5, {"i": 99}) == pool[:5]
+    assert first_n.draw(5) == pool[:5]
     plain = FewshotSource(registry.get("arc_easy"), pool)
     rnd = random.Random(1234)
-    assert [plain.draw(3, {"i": 99}) for _ in range(3)] == [rnd.sample(pool, 3) for _ in range(3)]
+    assert [plain.draw(3) for _ in range(3)] == [rnd.sample(pool, 3) for _ in range(3)]
 
 
 def test_selected_documents_keep_their_full_run_prompts(data):
