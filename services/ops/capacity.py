@@ -5,7 +5,9 @@ often a (model, benchmark, shots) triple recurs across papers, and which benchma
 Each simulated paper reports `cells` claims; a claim is a recurring baseline with the corpus's
 recurrence probability, drawn from a Zipf law over a baseline population whose exponent is fitted to
 the corpus's rank-frequency curve, or else a new model of the paper's own. Every claim is planned with
-the real planner and looked up under its real measurement id; a miss costs its task's GPU time.
+the real planner and looked up under its real measurement id; a miss costs its task's GPU time. A claim
+names its lm-eval task as the extractor would (`shared.benchmarks.choose_task`), and the planner sees
+each task as a catalog describes it, pinned (its documents from `available`), without lm-eval's index.
 """
 
 from __future__ import annotations
@@ -16,11 +18,18 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from services.evaluator.lm_eval_catalog import LmEvalTaskInfo
 from services.evaluator.planner import plan_run, protocol_key
+from shared.benchmarks import BENCHMARKS, LM_EVAL, LmEvalTask, choose_task
 from shared.ids import claim_id, measurement_id
 from shared.models import Claim, ClaimCitation, ClaimProtocol, RunProtocol
 
 Triple = tuple[str, str, int | None]  # (model id, benchmark, n_shot)
+
+
+def _task(bench: str, n_shot: int | None) -> str | None:
+    chosen = choose_task(bench, n_shot=n_shot)
+    return chosen.task if isinstance(chosen, LmEvalTask) else None
 
 
 @dataclass(frozen=True)
@@ -132,7 +141,28 @@ class Simulation:
             citation=citation,
             model_label=model,
             model_id=model,
-            protocol=ClaimProtocol(benchmark=bench, n_shot=n_shot),
+            protocol=ClaimProtocol(benchmark=bench, n_shot=n_shot, task=_task(bench, n_shot)),
+        )
+
+    def describe(self, task: str) -> LmEvalTaskInfo | str:
+        """An lm-eval task as the catalog would describe it, pinned: its documents from `available`."""
+        variant, bench = next(
+            ((v, key) for key, f in LM_EVAL.items() for v in f.variants if v.task == task), (None, None)
+        )
+        if variant is None or bench is None:
+            return f"lm-eval task {task!r} is not in this simulation"
+        return LmEvalTaskInfo(
+            task=task,
+            version="pinned",
+            config_hash="pinned",
+            data_revision="pinned",
+            local_data=False,
+            metric_keys=(variant.result_key,),
+            default_shots=variant.n_shot or 0,
+            output_type=variant.kind,
+            documents=self.available.get(bench),
+            leaves=(task,),
+            split=BENCHMARKS[bench].split if bench in BENCHMARKS else "test",
         )
 
     def paper(self) -> list[Triple]:
@@ -159,6 +189,7 @@ class Simulation:
                     max_examples=self.max_examples,
                     slice_seed=1234,
                     available=self.available,
+                    lm_eval_task=self.describe,
                 )
                 if not isinstance(plan, RunProtocol):
                     continue
