@@ -32,7 +32,7 @@ class Unsupported:
     reason: str
 
 
-HARNESS_NAMES = {"lm-eval": (None, "lm-eval", "lm_eval", "lm-evaluation-harness"), "lighteval": ("lighteval",)}
+HARNESS_NAMES = {"lm-eval": (None, "lm-eval", "lm_eval", "lm-evaluation-harness"), "lighteval": (None, "lighteval")}
 
 
 def map_variant(task: str) -> benchmarks.LmEvalTask | None:

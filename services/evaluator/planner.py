@@ -55,6 +55,8 @@ def plan_run(
             if variant is None:
                 return Unsupported(f"the lighteval formulation of {benchmark!r} is not implemented")
             task, harness = variant.task, "lighteval"
+        elif any(variant.task == task for variant in LIGHTEVAL.values()):  # named directly (CLI)
+            harness = "lighteval"
         if lm_eval_task is None:
             return Unsupported(f"lm-eval task {task!r}: this evaluator has no lm-eval task catalog")
         described = lm_eval_task(task or "")

@@ -92,6 +92,19 @@ def test_task_command_reports_unknown_tasks_and_models(capsys):
     assert "not available" in json.loads(capsys.readouterr().out)["failure"]
 
 
+def test_task_command_runs_lm_evals_own_task_from_the_data_folder(capsys):
+    """`--data DIR`: a `hellaswag/` folder there feeds lm-eval's own hellaswag (it has no hand-written
+    task any more), and SmolLM2's lighteval formulation of MMLU reads the `mmlu/<subject>/` folders."""
+    assert task_command(TINY, "hellaswag", 0, 3, DATA) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["task"], out["examples_used"], out["protocol"]["harness"]) == ("hellaswag", 3, "lm-eval")
+    assert out["protocol"]["data_revision"].startswith("local-sha256:") and out["failure"] is None
+    assert task_command(TINY, "lighteval_mmlu_mc", None, 4, DATA) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["task"], out["examples_used"], out["metric"]) == ("lighteval_mmlu_mc", 4, "acc_norm")
+    assert out["protocol"]["harness"] == "lighteval"  # what the config is, though the command names no harness
+
+
 # ---------------------------------------------------------------- any lm-eval task (issue 18)
 
 LMEVAL_TASKS = ROOT / "fixtures" / "lmeval_tasks"

@@ -336,3 +336,5 @@ def test_lighteval_claims_run_our_lighteval_configs_zero_shot():
     boolq = lighteval_plan(benchmark="boolq", harness="lighteval")
     assert isinstance(boolq, Unsupported) and "lighteval formulation of 'boolq' is not implemented" in boolq.reason
     assert "no lm-eval task catalog" in plan(claim(benchmark="hellaswag", harness="lighteval")).reason
+    named = lighteval_plan(task="lighteval_winogrande")  # the config named, no harness stated (the CLI)
+    assert (named.task, named.harness, named.metric) == ("lighteval_winogrande", "lighteval", "acc_norm")
