@@ -32,7 +32,6 @@ SPLIT_KEYS = ("fewshot_split", "training_split", "validation_split", "test_split
 @dataclass
 class DataDirConfigs:
     folder: Path | None  # the written configs (None: no folder of the data dir feeds a task)
-    tasks: tuple[str, ...] = ()
     rejected: dict[str, str] = field(default_factory=dict)  # task -> why its folder was not used
     no_fewshot: dict[str, str] = field(default_factory=dict)  # task -> why it runs 0-shot only here
 
@@ -93,7 +92,7 @@ def split_files(folder: Path) -> dict[str, list[Path]]:
 
 def write_data_dir_configs(data_dir: Path, dest: Path) -> DataDirConfigs:
     """Configs for every task a folder of `data_dir` feeds, written under `dest` (a folder lm-eval indexes)."""
-    written: list[str] = []
+    written = False
     rejected: dict[str, str] = {}
     no_fewshot: dict[str, str] = {}
     candidates: list[tuple[str, Path, dict[str, list[Path]]]] = []
@@ -139,8 +138,8 @@ def write_data_dir_configs(data_dir: Path, dest: Path) -> DataDirConfigs:
         }
         dest.mkdir(parents=True, exist_ok=True)
         (dest / f"{name}.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-        written.append(name)
-    return DataDirConfigs(dest if written else None, tuple(written), rejected, no_fewshot)
+        written = True
+    return DataDirConfigs(dest if written else None, rejected, no_fewshot)
 
 
 def fewshot_source(cfg: dict[str, Any]) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from services.evaluator.lm_eval_plan import Unsupported, plan_lm_eval
+from services.evaluator.lm_eval_plan import Unsupported, map_variant, plan_lm_eval
 from services.evaluator.tasks import registry
 from shared.benchmarks import BENCHMARKS, COMPOSITES, LIGHTEVAL
 from shared.models import Claim, ClaimProtocol, RunProtocol
@@ -55,7 +55,7 @@ def plan_run(
             if variant is None:
                 return Unsupported(f"the lighteval formulation of {benchmark!r} is not implemented")
             task, harness = variant.task, "lighteval"
-        elif any(variant.task == task for variant in LIGHTEVAL.values()):  # named directly (CLI)
+        elif map_variant(task or "") in LIGHTEVAL.values():  # one of our lighteval configs, named directly (CLI)
             harness = "lighteval"
         if lm_eval_task is None:
             return Unsupported(f"lm-eval task {task!r}: this evaluator has no lm-eval task catalog")

@@ -3,7 +3,8 @@ functions, for the task configs beside this file. lighteval gives each choice it
 and divides by the choice's length without it (`acc_norm`, "nospace"); lm-eval puts
 `target_delimiter` (" ") before each choice and divides by the choice's length, so a choice here is
 the text without the space and the requests and both accuracies come out the same
-(`tests/unit/evaluator/test_lighteval_tasks.py` checks them against the hand-written formulation).
+(`tests/unit/evaluator/test_lighteval_tasks.py` holds them to what the hand-written formulations
+they replaced measured, `golden/lighteval_formulations.json`).
 WinoGrande's choices carry no leading space in lighteval: `target_delimiter: ""` there."""
 
 from __future__ import annotations
