@@ -51,7 +51,6 @@ def main() -> int:
 
     from services.evaluator.lm_backend import PaperverdictLM
     from services.evaluator.models import ModelLoader
-    from services.evaluator.tasks.mmlu import SUBJECTS
     from shared.settings import EvaluatorSettings
     from tests.unit.evaluator.lm_eval_tasks import run_lm_eval
 
@@ -70,7 +69,8 @@ def main() -> int:
     for key, shots, metric, split in TASKS:
         if wanted and key not in wanted:
             continue
-        subsets = tuple(s for s in SUBJECTS if (REAL / "data" / key / s).is_dir()) if key == "mmlu" else ()
+        folder = REAL / "data" / key
+        subsets = tuple(sorted(p.name for p in folder.iterdir() if p.is_dir())) if key == "mmlu" else ()
         limit = args.mmlu_limit if subsets else args.limit
         ours_lm = PaperverdictLM(model=loaded.model, tokenizer=loaded.tokenizer, token_budget=8192)
         started = time.perf_counter()

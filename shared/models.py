@@ -188,7 +188,7 @@ class RunProtocol(Model):
     dtype: str | None = None
     chat_template: bool = False
     data_revision: str | None = None
-    task: str | None = None  # the lm-eval task run (None: a hand-written task of services/evaluator/tasks)
+    task: str | None = None  # the lm-eval task run (None: measured before 2026-12-06 by a hand-written task)
     task_version: str | None = None  # lm-eval's version of that task
     task_config_hash: str | None = None  # sha256 of its resolved config (prompts, filters, metrics)
     lm_eval_version: str | None = None  # the lm-eval package that built the requests and scored them

@@ -3,16 +3,16 @@
     paperverdict eval loglikelihood --model DIR_OR_REPO --requests requests.jsonl
         reads {"id", "context", "continuation"} per line, prints {"id", "ll", "greedy"} per line
         (lm-eval's `loglikelihood` contract)
-    paperverdict eval task --model M --task arc_easy --shots 0 [--limit N] [--data DIR] [--records F]
-        prints one Measurement as JSON (--limit: the first N documents of each subset, as lm-eval's)
-        and a one-line summary on stderr ("± N/A" where a standard error cannot be computed);
-        --records F writes the per-document records (gzipped when F ends in .gz, the bytes whose
-        sha256 is the measurement's records_sha256, as the evaluator stores them in GridFS)
-    paperverdict eval task --model M --task <any lm-eval task> [--shots N] [--limit N] [--records F]
-        [--include-path DIR] [--chat-template] [--fewshot-as-multiturn] [--system-prompt S]
-        a name that is not a hand-written task runs lm-eval's task through lm-eval's evaluator, our
-        engine as the model, planned and measured as the evaluator service does (the task's default
-        metric; records are lm-eval's samples); offline, only tasks of --include-path with local data
+    paperverdict eval task --model M --task <any lm-eval task> [--shots N] [--limit N] [--data DIR]
+        [--records F] [--include-path DIR] [--chat-template] [--fewshot-as-multiturn] [--system-prompt S]
+        runs lm-eval's task (or ours: `arc`, the papers' ARC mean; `lighteval_*`, SmolLM2's
+        formulations) through lm-eval's evaluator, our engine as the model, planned and measured as
+        the evaluator service does (the task's default shots and metric). Prints one Measurement as
+        JSON (--limit: the first N documents of each task, as lm-eval's) and a one-line summary on
+        stderr ("± N/A" where a standard error cannot be computed); --records F writes lm-eval's
+        per-document samples (gzipped when F ends in .gz: the bytes whose sha256 is the
+        measurement's records_sha256, as the evaluator stores them in GridFS). Offline, only tasks
+        of --include-path or of --data's task folders (`mmlu/<subject>/` gives lm-eval's mmlu)
     paperverdict eval lmeval --model M --task lambada_openai [--shots N] [--limit N] [--records F]
         [--include-path DIR]
         the raw lm-eval run: every metric and stderr, task version and config hash as JSON;
@@ -33,14 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.evaluator.data import DataUnavailable, data_source
 from services.evaluator.engine import Engine
 from services.evaluator.models import ModelLoader, ModelLoadError
 from services.evaluator.planner import Unsupported, plan_run
 from services.evaluator.runner import EvaluationRunner
-from services.evaluator.tasks import registry
 from shared.logging import configure_cli_logging
-from shared.models import Claim, ClaimCitation, ClaimProtocol, Measurement, RunProtocol
+from shared.models import Claim, ClaimCitation, ClaimProtocol, Measurement
 from shared.settings import EvaluatorSettings
 
 
@@ -116,8 +114,8 @@ def task_command(
     include_path: Path | None = None,
     prompt: PromptFormat = PromptFormat(),
 ) -> int:
-    """A hand-written task (services/evaluator/tasks) by its key; any other name is an lm-eval task,
-    run through lm-eval's evaluator with our engine (local task configs from --include-path)."""
+    """An lm-eval task by its name (ours included: `arc`, the lighteval formulations), run through
+    lm-eval's evaluator with our engine; local task configs from --include-path, task folders from --data."""
     configure_cli_logging()  # stdout carries the measurement
     settings = EvaluatorSettings(allow_local_models=True)  # `--model DIR` is the user's own choice
     if data is not None:
@@ -127,36 +125,8 @@ def task_command(
             print(f"error: --include-path {include_path} is not a folder of lm-eval task configs", file=sys.stderr)
             return 2
         settings = settings.model_copy(update={"lmeval_include_path": include_path})
-    token = settings.hf_token.get_secret_value() if settings.hf_token else None
-    source = data_source(settings.data_dir, token)
-    try:
-        registry.components(task)
-    except KeyError:
-        return _lm_eval_task(
-            EvaluationRunner(settings, ModelLoader(settings), source), model, task, shots, limit, records, prompt
-        )
-    if not prompt.is_default:
-        print(
-            f"error: {task!r} is a hand-written task, which has no chat template or system prompt; "
-            f"run lm-eval's task of that name with --include-path",
-            file=sys.stderr,
-        )
-        return 2
-    shots = 0 if shots is None else shots
-    try:
-        available = source.available()
-    except DataUnavailable as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    protocol = _protocol(task, shots, available)
-    if isinstance(protocol, Unsupported):
-        rejected = [getattr(source, "rejected", {}).get(key) for key in registry.components(task)]
-        print(f"error: {next((r for r in rejected if r), protocol.reason)}", file=sys.stderr)
-        return 2
-    if limit is not None:
-        protocol = protocol.model_copy(update={"full_set": False, "examples": limit, "slice_seed": None})
-    runner = EvaluationRunner(settings, ModelLoader(settings), source)
-    return _report(*runner.run(model, protocol), records)
+    runner = EvaluationRunner(settings, ModelLoader(settings))
+    return _lm_eval_task(runner, model, task, shots, limit, records, prompt)
 
 
 def _lm_eval_task(
@@ -180,7 +150,6 @@ def _lm_eval_task(
         ),
         max_examples=None,
         slice_seed=0,
-        available={},
         lm_eval_task=runner.lm_eval_task,
     )
     if isinstance(protocol, Unsupported):
@@ -212,11 +181,6 @@ def summary(measurement: Measurement) -> str:
         f"{measurement.metric}: {measurement.value:.4f} ± {stderr} ({measurement.examples_used} examples, "
         f"{measurement.model_id} @ {measurement.model_revision})"
     )
-
-
-def _protocol(task: str, shots: int, available: dict[str, int]) -> RunProtocol | Unsupported:
-    claim = _claim(ClaimProtocol(benchmark=task, n_shot=shots))
-    return plan_run(claim, max_examples=None, slice_seed=0, available=available)
 
 
 def _claim(protocol: ClaimProtocol) -> Claim:

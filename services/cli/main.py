@@ -224,13 +224,15 @@ def eval_loglikelihood(
 def eval_task(
     model: str = typer.Option(..., help="Hugging Face repo id or a local model folder (safetensors)"),
     task: str = typer.Option(
-        ..., help="a hand-written task key (arc_easy) or any lm-eval task (sciq, bbh_cot_fewshot)"
+        ..., help="any lm-eval task (arc_easy, mmlu, bbh_cot_fewshot) or ours (arc, lighteval_hellaswag)"
     ),
     shots: Optional[int] = typer.Option(
-        None, min=0, max=1000, help="few-shot examples (default: 0 for hand-written tasks, the lm-eval task's own)"
+        None, min=0, max=1000, help="few-shot examples (default: the task's own, MMLU 5)"
     ),
     limit: Optional[int] = typer.Option(None, min=1, max=10**9, help="at most this many examples"),
-    data: Optional[Path] = typer.Option(None, help="local task data (default: PV_EVAL_DATA_DIR or the Hub)"),
+    data: Optional[Path] = typer.Option(
+        None, help="a folder of task folders (gsm8k/, mmlu/<subject>/; default: PV_EVAL_DATA_DIR or the Hub)"
+    ),
     records: Optional[Path] = typer.Option(None, help="write the per-document records here (.gz: gzipped)"),
     include_path: Optional[Path] = typer.Option(None, help="a folder of local lm-eval task configs"),
     chat_template: bool = typer.Option(False, "--chat-template", help="apply the model's chat template (lm-eval)"),

@@ -6,11 +6,10 @@ its reason in `failure`."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from services.evaluator.cache import MeasurementCache
-from services.evaluator.planner import plan_run, runs_on_lm_eval
+from services.evaluator.planner import plan_run
 from shared import topics
 from shared.artifacts import ArtifactWriter
 from shared.bus import Outgoing
@@ -29,8 +28,6 @@ log = get_logger("paperverdict.evaluator")
 
 class Runner(Protocol):
     """The model side (`services.evaluator.runner.EvaluationRunner`, or a fake in a test)."""
-
-    def available(self) -> Mapping[str, int]: ...
 
     @property
     def model_loads(self) -> int: ...
@@ -74,7 +71,6 @@ class Evaluator:
         self.runner = runner
         self.cache = cache
         self.artifacts = artifacts
-        self._available: dict[str, int] | None = None
 
     def plan(self, claim: Claim) -> RunProtocol | str:
         """The protocol to run, or why the claim cannot be measured."""
@@ -82,14 +78,10 @@ class Evaluator:
             return claim.unmeasurable_reason or "the claim is not measurable"
         if not claim.model_id:
             return f"model {claim.model_label!r} could not be resolved to a Hugging Face repo"
-        if self._available is None:  # task sizes: read once per process
-            self._available = dict(self.runner.available())
         plan = plan_run(
             claim,
             max_examples=self.settings.max_examples,
             slice_seed=self.settings.slice_seed,
-            available=self._available,
-            # late-bound: a runner is asked only for claims that need lm-eval
             lm_eval_task=lambda task: self.runner.lm_eval_task(task),  # noqa: PLW0108
         )
         return plan if isinstance(plan, RunProtocol) else plan.reason
@@ -98,7 +90,7 @@ class Evaluator:
         claim = msg.claim
         key = topics.model_key(claim.model_id)
         # describing an lm-eval task may index lm-eval's tasks (seconds) or ask the Hub: off the event loop
-        plan = await asyncio.to_thread(self.plan, claim) if runs_on_lm_eval(claim) else self.plan(claim)
+        plan = await asyncio.to_thread(self.plan, claim)
         if isinstance(plan, str):
             log.info("evaluation_unsupported", reason=plan)
             measurement = unsupported_measurement(claim, plan)

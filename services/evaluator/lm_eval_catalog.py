@@ -147,8 +147,11 @@ class LmEvalCatalog:
             return f"{task!r} is an lm-eval tag (a list of tasks with no aggregate score), not one task"
         configs = dict(self._members(task))
         missing = [name for name, cfg in configs.items() if cfg is None]
-        if missing:
-            return f"lm-eval task {task!r}: member {missing[0]!r} is not in the task index"
+        if missing:  # a member whose data folder was refused says why
+            why = self.data_dir_rejected.get(missing[0])
+            return f"lm-eval task {task!r}: member {missing[0]!r} " + (
+                f"refused: {why}" if why else "is not in the task index"
+            )
         leaves = tuple(name for name, cfg in configs.items() if "group" not in cfg)
         if not leaves:
             return f"lm-eval group {task!r} has no tasks"

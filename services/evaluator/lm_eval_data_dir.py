@@ -6,10 +6,9 @@ naming it (`protocol.task`) finds it under its usual name. Our own task configs 
 (`metadata.data_folder`: the lighteval formulations, `lmeval_tasks/lighteval/`) are fed the same way;
 a folder of subject folders (`mmlu/<subject>/test.jsonl`) gives each split as all subjects' files.
 
-Each file is parsed first in a limited child process (`vetting.vet_jsonl_files`, as the hand-written
-tasks read theirs): a file that is not JSON lines, or too large, costs its task only, with the reason.
-lm-eval's groups (MMLU) are not built from folders; give them a config of their own
-(PV_EVAL_LMEVAL_INCLUDE_PATH).
+Each file is parsed first in a limited child process (`vetting.vet_jsonl_files`): a file that is not
+JSON lines, or too large, costs its task only, with the reason. lm-eval's groups over subject folders
+(its `mmlu`) are built by `lm_eval_data_groups.py`.
 """
 
 from __future__ import annotations
@@ -23,9 +22,11 @@ from typing import Any
 import yaml
 
 from services.evaluator import vetting
+from services.evaluator.lm_eval_data_groups import GroupTree, group_tree
 from services.evaluator.lm_eval_runs import LM_EVAL_TASKS, OUR_TASKS
+from shared.benchmarks import LM_EVAL
 
-TASK_LINE = re.compile(r"^task:[ \t]*['\"]?([\w\-.]+)['\"]?[ \t]*$", re.M)
+TASK_LINE = re.compile(r"^['\"]?task['\"]?:[ \t]*['\"]?([\w\-.]+)['\"]?[ \t]*$", re.M)
 SPLIT_KEYS = ("fewshot_split", "training_split", "validation_split", "test_split")  # lm-eval's few-shot order
 
 
@@ -91,39 +92,38 @@ def split_files(folder: Path) -> dict[str, list[Path]]:
 
 
 def write_data_dir_configs(data_dir: Path, dest: Path) -> DataDirConfigs:
-    """Configs for every task a folder of `data_dir` feeds, written under `dest` (a folder lm-eval indexes)."""
-    written = False
-    rejected: dict[str, str] = {}
-    no_fewshot: dict[str, str] = {}
-    candidates: list[tuple[str, Path, dict[str, list[Path]]]] = []
-    absent: dict[str, dict[str, None]] = {}  # splits the config names and the folder lacks: unset
+    """Configs for every task a folder of `data_dir` feeds, written under `dest` (a folder lm-eval
+    indexes): tasks named after a folder, our configs naming it, and lm-eval's groups over a folder
+    of subject folders (`lm_eval_data_groups.py`)."""
+    found = DataDirConfigs(None)
+    candidates: dict[str, tuple[Path, dict[str, list[Path]], dict[str, None]]] = {}
+    groups: dict[str, tuple[GroupTree, Path]] = {}
     folders = sorted(p for p in data_dir.iterdir() if p.is_dir()) if data_dir.is_dir() else []
     for folder in folders:
         own = task_definition(folder.name)
         fed = ([(folder.name, *own)] if own else []) + list(folder_fed_tasks().get(folder.name, ()))
         splits = split_files(folder) if fed else {}
         for name, source, cfg in fed:
-            evaluated = cfg.get("test_split") or cfg.get("validation_split")
-            if evaluated not in splits:
-                rejected[name] = (
-                    f"{name} is evaluated on its {evaluated!r} split, which {folder} does not have "
-                    f"(it has: {', '.join(splits) or 'none'})"
-                )
-                continue
-            candidates.append((name, source, splits))
-            missing = fewshot_source(cfg)
-            if missing is not None and missing not in splits:
-                no_fewshot[name] = (
-                    f"{name} draws few-shot examples from its {missing!r} split, which {folder} "
-                    "does not have: it runs 0-shot only here"
-                )
-            absent[name] = {key: None for key in SPLIT_KEYS if cfg.get(key) and cfg[key] not in splits}
-    every = sorted({path for _, _, splits in candidates for paths in splits.values() for path in paths})
+            _candidate(name, source, cfg, folder, splits, found, candidates)
+        subjects = {p.name: p for p in folder.iterdir() if p.is_dir() and any(p.glob("*.jsonl"))}
+        dataset = None  # the folder's dataset: that of the group named after it (cais/mmlu)
+        for name in _group_names(folder.name) if subjects else ():
+            tree = group_tree(name, set(subjects))
+            sources = tree.leaves if tree is not None else {}
+            datasets = {str(cfg.get("dataset_path")) for _, cfg in sources.values()}
+            dataset = dataset or (datasets.pop() if len(datasets) == 1 and name == folder.name else None)
+            if tree is None or dataset is None or datasets - {dataset}:
+                continue  # a group over another dataset with the same subject names (mmlu_redux)
+            groups[name] = (tree, folder)
+            for leaf, (source, cfg) in sources.items():
+                subject = subjects[str(cfg.get("dataset_name"))]
+                _candidate(leaf, source, cfg, subject, split_files(subject), found, candidates)
+    every = sorted({path for _, splits, _ in candidates.values() for paths in splits.values() for path in paths})
     reasons = vetting.vet_jsonl_files(every)
-    for name, source, splits in candidates:
+    for name, (source, splits, absent) in candidates.items():
         bad = [reasons[path] for paths in splits.values() for path in paths if path in reasons]
         if bad:
-            rejected[name] = f"task data {name}: {bad[0]}"
+            found.rejected[name] = f"task data {name}: {bad[0]}"
             continue
         data_files = {
             split: [str(p) for p in paths] if len(paths) > 1 else str(paths[0]) for split, paths in splits.items()
@@ -134,12 +134,61 @@ def write_data_dir_configs(data_dir: Path, dest: Path) -> DataDirConfigs:
             "dataset_path": "json",
             "dataset_name": None,
             "dataset_kwargs": {"data_files": data_files},
-            **absent[name],
+            **absent,
         }
-        dest.mkdir(parents=True, exist_ok=True)
-        (dest / f"{name}.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-        written = True
-    return DataDirConfigs(dest if written else None, rejected, no_fewshot)
+        _write(dest, name, config, found)
+    for name, (tree, folder) in groups.items():
+        leaves = list(tree.leaves)
+        refused = next((found.rejected[leaf] for leaf in leaves if leaf in found.rejected), None)
+        if refused is not None:  # a subject's data is unusable: not the group without it
+            found.rejected[name] = f"{name} (from {folder.name}/): {refused}"
+            continue
+        zero_shot = next((found.no_fewshot[leaf] for leaf in leaves if leaf in found.no_fewshot), None)
+        if zero_shot is not None:
+            found.no_fewshot[name] = zero_shot
+        for group, config in tree.configs.items():
+            _write(dest, group, config, found)
+    return found
+
+
+def _candidate(
+    name: str,
+    source: Path,
+    cfg: dict[str, Any],
+    folder: Path,
+    splits: dict[str, list[Path]],
+    found: DataDirConfigs,
+    candidates: dict[str, tuple[Path, dict[str, list[Path]], dict[str, None]]],
+) -> None:
+    """Task `name` read from `folder`'s split files, or the reason it cannot be (in `found`)."""
+    evaluated = cfg.get("test_split") or cfg.get("validation_split")
+    if evaluated not in splits:
+        found.rejected[name] = (
+            f"{name} is evaluated on its {evaluated!r} split, which {folder} does not have "
+            f"(it has: {', '.join(splits) or 'none'})"
+        )
+        return
+    missing = fewshot_source(cfg)
+    if missing is not None and missing not in splits:
+        found.no_fewshot[name] = (
+            f"{name} draws few-shot examples from its {missing!r} split, which {folder} "
+            "does not have: it runs 0-shot only here"
+        )
+    absent: dict[str, None] = {key: None for key in SPLIT_KEYS if cfg.get(key) and cfg[key] not in splits}
+    candidates[name] = (source, splits, absent)
+
+
+def _group_names(folder: str) -> list[str]:
+    """The groups a folder of subject folders may feed: lm-eval's group of its name and those the
+    printed-benchmark map names under it."""
+    mapped = {v.task for family in LM_EVAL.values() for v in family.variants if v.task.startswith(folder + "_")}
+    return [folder, *sorted(mapped)]
+
+
+def _write(dest: Path, name: str, config: dict[str, Any], found: DataDirConfigs) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / f"{name}.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    found.folder = dest
 
 
 def fewshot_source(cfg: dict[str, Any]) -> str | None:

@@ -113,13 +113,25 @@ def plan_lm_eval(
 
 def slice_documents(sizes: dict[str, int], size: int, seed: int) -> dict[str, list[int]]:
     """A seeded slice of about `size` documents over the tasks a run evaluates (a group's members as
-    strata, proportional allocation as for the hand-written tasks), every task keeping at least one
+    strata, proportional allocation), every task keeping at least one
     document (lm-eval scores each member)."""
-    from services.evaluator.evaluation import stratified  # not at the top: it imports the engine (torch)
-
     picked = stratified({name: list(range(n)) for name, n in sizes.items()}, size, seed)
     rng = random.Random(seed)
     for name, n in sizes.items():
         if n and not picked.get(name):
             picked[name] = [rng.randrange(n)]
     return {name: sorted(indices) for name, indices in picked.items()}
+
+
+def stratified(strata: dict[str, list[int]], size: int, seed: int) -> dict[str, list[int]]:
+    """Proportional allocation (largest remainder), then a seeded sample inside each stratum."""
+    total = sum(len(v) for v in strata.values())
+    if size >= total:
+        return {k: list(v) for k, v in strata.items()}
+    keys = sorted(strata, key=str)
+    exact = {k: size * len(strata[k]) / total for k in keys}
+    take = {k: int(exact[k]) for k in keys}
+    for k in sorted(keys, key=lambda k: (-(exact[k] - take[k]), str(k)))[: size - sum(take.values())]:
+        take[k] += 1
+    rng = random.Random(seed)
+    return {k: sorted(rng.sample(strata[k], take[k])) for k in keys}

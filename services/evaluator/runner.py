@@ -9,14 +9,10 @@ import io
 import json
 import resource
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from services.evaluator import stats
-from services.evaluator.data import DataUnavailable, TaskDataSource, data_source
-from services.evaluator.engine import Engine, engine_options
-from services.evaluator.evaluation import Selection, TaskResult, run_task
 from services.evaluator.lm_backend import UnsupportedRequest
 from services.evaluator.lm_eval_catalog import LmEvalCatalog, LmEvalTaskInfo, go_offline, hub_offline
 from services.evaluator.lm_eval_plan import map_variant, result_key, slice_documents
@@ -24,7 +20,6 @@ from services.evaluator.lm_eval_runs import LmEvalTaskError, examples_used, run_
 from services.evaluator.lmeval_tasks.code_tasks import code_task_refusal
 from services.evaluator.models import LoadedModel, ModelLoader, ModelLoadError, public_model_id
 from services.evaluator.planner import protocol_key
-from services.evaluator.tasks import registry
 from shared.ids import measurement_id
 from shared.models import Claim, Measurement, RunProtocol
 from shared.settings import EvaluatorSettings
@@ -36,14 +31,11 @@ class EvaluationRunner:
         self,
         settings: EvaluatorSettings,
         models: ModelLoader,
-        data: TaskDataSource,
         catalog: LmEvalCatalog | None = None,
     ) -> None:
         self.settings = settings
         self.models = models
-        self.data = data
         self.catalog = catalog or lm_eval_catalog(settings)
-        self._engines: dict[tuple[str, str], Engine] = {}
         self._lms: dict[tuple[str, str], Any] = {}
 
     def lm_eval_task(self, task: str) -> LmEvalTaskInfo | str:
@@ -54,37 +46,22 @@ class EvaluationRunner:
             return info
         return code_task_refusal(task, info.metric_keys) or info
 
-    def available(self) -> Mapping[str, int]:
-        return self.data.available()
-
     @property
     def model_loads(self) -> int:
         return self.models.loads
-
-    def engine(self, loaded: LoadedModel) -> Engine:
-        key = (loaded.model_id, loaded.revision)
-        if key not in self._engines:
-            self._engines[key] = Engine(loaded.model, loaded.tokenizer, **engine_options(self.settings))
-        return self._engines[key]
-
-    def data_revision(self, benchmark: str) -> str:
-        return "+".join(self.data.revision(registry.get(key)) for key in registry.components(benchmark))
 
     def measurement_key(self, claim: Claim, protocol: RunProtocol) -> str | None:
         """The id the measurement of (claim, protocol) will have, without loading the model: lets the
         caller answer a repeated claim from the cache."""
         try:
             sha, dtype = self.models.pinned(claim.model_id or "", protocol.model_revision)
-            if protocol.task is not None:  # lm-eval: the planner put the data revision in the protocol
-                revision = protocol.data_revision or ""
-            else:
-                revision = self.data_revision(protocol.benchmark)
-        except (ModelLoadError, DataUnavailable, KeyError):
+        except ModelLoadError:
             return None
-        if protocol.task is not None and not revision:
+        revision = protocol.data_revision  # the planner put the task's data revision in the protocol
+        if protocol.task is None or not revision:
             return None
         run = protocol.model_copy(update={"dtype": dtype})  # the dtype the load will use
-        return measurement_id(sha, protocol.task or protocol.benchmark, protocol_key(run), revision)
+        return measurement_id(sha, protocol.task, protocol_key(run), revision)
 
     def measure(self, claim: Claim, protocol: RunProtocol) -> tuple[Measurement, bytes | None]:
         return self.run(model_key(claim.model_id), protocol)
@@ -110,61 +87,9 @@ class EvaluationRunner:
                 **extra,
             ), None
 
-        if protocol.task is not None:
-            return self._run_lm_eval(model_id, public_id, protocol, failed)
-        try:
-            parts = [registry.get(key) for key in registry.components(task)]
-        except KeyError:
-            return failed(f"task {task!r} is not supported")
-        if any(protocol.harness not in spec.formulations for spec in parts):
-            return failed(f"the {protocol.harness} formulation of {task!r} is not implemented")
-        try:
-            revision = self.data_revision(task)
-        except DataUnavailable as error:
-            return failed(str(error))
-        try:
-            loaded = self.models.load(model_id, protocol.model_revision)
-        except ModelLoadError as error:
-            return failed(str(error))
-        run = protocol.model_copy(
-            update={"model_revision": loaded.revision, "dtype": loaded.dtype, "data_revision": revision}
-        )
-        key = measurement_id(loaded.revision, task, protocol_key(run), revision)
-        engine = self.engine(loaded)
-        started = time.perf_counter()  # the evaluation itself; a model is loaded once for many claims
-        _reset_peak_memory(loaded.device)
-        tokens_before = engine.stats.forward_tokens
-        try:
-            results = [
-                run_task(engine, self.data, spec, run.harness, run.n_shot, run.metric, selection_for(run, len(parts)))
-                for spec in parts
-            ]
-        except DataUnavailable as error:
-            return failed(str(error), model_revision=loaded.revision)
-        except Exception as error:
-            if not _is_out_of_memory(error):
-                raise
-            return _out_of_memory(loaded, task, failed)
-        value, stderr = combine(results)
-        used = sum(r.examples for r in results)
-        run = run.model_copy(update={"examples": used, "full_set": protocol.full_set})
-        measurement = Measurement(
-            measurement_id=key,
-            model_id=public_id,
-            model_revision=loaded.revision,
-            task=task,
-            protocol=run,
-            value=value,
-            stderr=stderr,
-            metric=run.metric,
-            examples_used=used,
-            is_slice=not run.full_set,
-            device=loaded.device,
-            seconds=time.perf_counter() - started,
-            tokens=engine.stats.forward_tokens - tokens_before,
-            peak_memory_bytes=_peak_memory(loaded.device),
-        )
-        return measurement, records_blob([rec for r in results for rec in r.records])
+        if protocol.task is None:
+            return failed(f"no lm-eval task is planned for {task!r}")
+        return self._run_lm_eval(model_id, public_id, protocol, failed)
 
     def _run_lm_eval(
         self, model_id: str, public_id: str, protocol: RunProtocol, failed: Callable[..., tuple[Measurement, None]]
@@ -276,24 +201,6 @@ def lm_eval_catalog(settings: EvaluatorSettings) -> LmEvalCatalog:
     return LmEvalCatalog(settings.lmeval_include_path, offline=offline, data_dir=settings.data_dir)
 
 
-def selection_for(protocol: RunProtocol, n_parts: int) -> Selection:
-    """Full set; or, without a slice seed, lm-eval's `--limit` (the first `examples` documents of
-    each subset); or a seeded stratified slice of `examples` documents."""
-    if protocol.full_set:
-        return Selection()
-    if protocol.slice_seed is None:
-        return Selection(limit_per_subset=protocol.examples)
-    size = max(1, protocol.examples // n_parts)  # "arc": the budget split over its two tasks
-    return Selection(slice_size=size, seed=protocol.slice_seed)
-
-
-def combine(results: list[TaskResult]) -> tuple[float, float | None]:
-    """One task: its value; "arc": the plain mean of ARC-Easy and ARC-Challenge, as papers report it."""
-    if len(results) == 1:
-        return results[0].value, results[0].stderr
-    return stats.mean([r.value for r in results]), stats.unweighted_mean_stderr([r.stderr for r in results])
-
-
 def records_blob(records: list[dict[str, Any]]) -> bytes:
     """gzipped JSON lines, byte-for-byte deterministic (no timestamp in the gzip header)."""
     buffer = io.BytesIO()
@@ -304,9 +211,8 @@ def records_blob(records: list[dict[str, Any]]) -> bytes:
 
 
 def build_runner(settings: EvaluatorSettings) -> EvaluationRunner:
-    """The composition the evaluator service uses: one model loader and one data source per process."""
-    token = settings.hf_token.get_secret_value() if settings.hf_token else None
-    return EvaluationRunner(settings, ModelLoader(settings), data_source(settings.data_dir, token))
+    """The composition the evaluator service uses: one model loader and one task catalog per process."""
+    return EvaluationRunner(settings, ModelLoader(settings))
 
 
 def _out_of_memory(

@@ -1,6 +1,6 @@
 """The evaluator's untrusted bytes are parsed behind hard limits (`shared.isolation`), never in the service
 process: a model folder's config and tokenizer files (a paper names the model; anyone can publish one on
-the Hub) and task data files (a local `--data` folder, or a Hub dataset's files).
+the Hub) and task data files (a local `--data` folder).
 
 - Before anything is parsed, file sizes are checked from `stat` alone (a 10 GB `config.json` is refused,
   not read).
@@ -9,8 +9,10 @@ the Hub) and task data files (a local `--data` folder, or a Hub dataset's files)
   transformers implements the model type itself, as `from_pretrained` without remote code does), then
   `AutoConfig` and `AutoTokenizer` exactly as the loader will call them. Only after the child succeeded
   does the loader parse the same files itself; its weights are safetensors (no code, sizes checked).
-- Task data rows are parsed in a child and come back as plain dicts; the service process never parses a
-  data file.
+- A data folder's files are parsed in one limited child before lm-eval's `datasets` reads them (one
+  child per file only when that fails, so that the reason names the file): a file that is not JSON
+  lines, too large, or nested to exhaust the parser costs its task, never the service process.
+  Hub datasets are read by `datasets` itself (Arrow files it builds), as lm-eval reads them.
 
 Every failure is permanent and says why: `Rejected("limit: memory over 2048 MiB during reading the
 model's config and tokenizer")`, `Rejected("config.json is 12.0 MB, above the 1 MB limit")`.
@@ -163,34 +165,4 @@ def vet_jsonl_files(paths: list[Path], limits: Limits = JSONL_LIMITS) -> dict[Pa
     return reasons
 
 
-def load_hub_rows(path: str, config: str | None, split: str, revision: str, token: str | None) -> list[dict[str, Any]]:
-    """(In the child.) `datasets.load_dataset` of one split, as plain dicts."""
-    import datasets
-
-    data = datasets.load_dataset(path, config, split=split, revision=revision, token=token)
-    return [dict(row) for row in data]
-
-
-def read_hub_rows(
-    path: str, config: str | None, split: str, revision: str, token: str | None, limits: Limits = PARSE_LIMITS
-) -> list[dict[str, Any]]:
-    """Raises `LookupError` subclasses' reasons as `Rejected` too: the caller decides what is missing."""
-    try:
-        return run_limited(
-            load_hub_rows,
-            path,
-            config,
-            split,
-            revision,
-            token,
-            limits=limits,
-            what=f"reading {path} ({config or 'default'}, {split})",
-            preload=["datasets"],
-        )
-    except LimitExceeded as error:
-        raise Rejected(str(error)) from None
-    except ChildFailed as error:
-        raise Rejected(f"{path} ({config or 'default'}) {split!r} cannot be read: {error}") from None
-
-
-__all__ = ["PARSE_LIMITS", "Rejected", "read_hub_rows", "read_jsonl", "vet_model_folder"]
+__all__ = ["PARSE_LIMITS", "Rejected", "read_jsonl", "vet_model_folder"]

@@ -325,8 +325,6 @@ def _lm_eval_task(p: ClaimProtocol, d: ProtocolDecision, levels: list[str]) -> s
             p.metric = chosen.metric  # "accuracy" of a generation task is its own score
             d.stated.append(f"metric={chosen.metric} (the paper's accuracy on {chosen.task})")
         return None
-    if p.benchmark is not None:  # ours: the hand-written task runs it
-        return None
     if d.bench_reason and (chosen is None or "judged" in d.bench_reason):  # names.py's judged reasons are exact
         return d.bench_reason
     name = d.bench_name or p.benchmark_label

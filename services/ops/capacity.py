@@ -99,7 +99,7 @@ class Day:
 class Simulation:
     stats: CorpusStats
     costs_gpu_s: Mapping[str, float]  # benchmark -> GPU-seconds of one run (7B-class model)
-    available: Mapping[str, int]  # benchmark -> documents (for the planner)
+    available: Mapping[str, int]  # benchmark -> documents (what the catalog would count)
     papers_per_day: int = 300
     baselines: int = 2000  # the population recurring triples are drawn from
     max_examples: int | None = None
@@ -188,7 +188,6 @@ class Simulation:
                     self._claim(paper_id, i, triple),
                     max_examples=self.max_examples,
                     slice_seed=1234,
-                    available=self.available,
                     lm_eval_task=self.describe,
                 )
                 if not isinstance(plan, RunProtocol):

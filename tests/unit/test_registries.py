@@ -8,18 +8,12 @@ from __future__ import annotations
 import pytest
 
 from services.api.render import STATUS_COLOURS
-from services.evaluator import data
-from services.evaluator.tasks import registry
 from services.extractor.names import match_benchmark
 from services.publisher.documents import SEVERITY
 from services.validator.rules import _STATUS_TABLE
 from shared.benchmarks import BENCHMARKS, COMPOSITES, LM_EVAL, REGISTRY
 from shared.gates import C1_DOWNGRADE
 from shared.models import VERDICT_STATUSES, Verdict
-
-# the benchmarks that still have a hand-written task; the others' went once lm-eval's own reproduced
-# it (#18), and their claims run the lm-eval task of `shared.benchmarks.LM_EVAL`
-HAND_WRITTEN = {"mmlu", "mmlu_cloze", "arc_easy", "arc_challenge"}
 
 
 def test_verdict_statuses_are_listed_once() -> None:
@@ -44,33 +38,22 @@ def test_rule_tables_only_produce_known_statuses() -> None:
     assert set(C1_DOWNGRADE.values()) <= set(VERDICT_STATUSES)
 
 
-def test_every_benchmark_has_a_task_or_is_a_composite_of_tasks() -> None:
+def test_every_benchmark_has_its_lm_eval_task_and_a_composite_is_made_of_benchmarks() -> None:
+    """Every claim on a benchmark of ours runs the lm-eval task of `shared.benchmarks.LM_EVAL` (the
+    hand-written mirrors went once lm-eval's own tasks reproduced them, #18)."""
     plain = {b.key for b in REGISTRY if not b.parts}
-    assert set(registry.TASKS) == HAND_WRITTEN
-    assert plain >= HAND_WRITTEN
+    assert set(BENCHMARKS) <= set(LM_EVAL)
     for key, parts in COMPOSITES.items():
         assert parts and set(parts) <= plain, key
-        assert registry.components(key) == parts
+        assert BENCHMARKS[key].published_size == sum(BENCHMARKS[p].published_size for p in parts)
     assert len(BENCHMARKS) == len(REGISTRY)  # no key twice
 
 
-def test_published_sizes_come_from_the_registry() -> None:
-    assert set(data.PUBLISHED_SIZES) == set(BENCHMARKS)
-    for key, parts in COMPOSITES.items():
-        assert data.PUBLISHED_SIZES[key] == sum(data.PUBLISHED_SIZES[p] for p in parts)
-
-
-@pytest.mark.parametrize("benchmark", [b for b in REGISTRY if not b.parts], ids=lambda b: b.key)
+@pytest.mark.parametrize("benchmark", REGISTRY, ids=lambda b: b.key)
 def test_task_agrees_with_its_benchmark_record(benchmark) -> None:
-    if benchmark.key not in HAND_WRITTEN:  # its lm-eval task reports the record's metric and formulation
-        default = LM_EVAL[benchmark.key].variants[0]
-        assert (default.metric, default.formulation) == (benchmark.metric, benchmark.formulation)
-        return
-    spec = registry.get(benchmark.key)
-    assert spec.eval_split == benchmark.split
-    lm_eval = spec.formulations["lm-eval"]
-    assert benchmark.metric in lm_eval.metrics
-    assert lm_eval.name == benchmark.formulation
+    """The map's default task reports the record's metric and formulation."""
+    default = LM_EVAL[benchmark.key].variants[0]
+    assert (default.metric, default.formulation) == (benchmark.metric, benchmark.formulation)
 
 
 @pytest.mark.parametrize("benchmark", REGISTRY, ids=lambda b: b.key)

@@ -1,5 +1,5 @@
 """Shared fixtures of the evaluator tests: the committed tiny Llama (fp32, CPU) loaded once, our
-engine and lm-eval's HFLM on the very same model object, and the committed synthetic task data."""
+engine and lm-eval's HFLM on the very same model object; DATA is the committed synthetic data folder."""
 
 from __future__ import annotations
 
@@ -38,10 +38,3 @@ def hflm(tiny):
 
     model, tokenizer = tiny
     return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=32, device="cpu")
-
-
-@pytest.fixture(scope="session")
-def data():
-    from services.evaluator.data import LocalDataSource
-
-    return LocalDataSource(DATA)

@@ -1,5 +1,5 @@
 """lm-eval's own tasks (its yaml and `!function` utils) with the dataset pointed at local JSON-lines
-files: the reference the fidelity tests compare our registry and engine against."""
+files: the reference the real-model tests and the speed benchmark compare our backend against."""
 
 from __future__ import annotations
 

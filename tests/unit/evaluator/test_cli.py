@@ -93,8 +93,8 @@ def test_task_command_reports_unknown_tasks_and_models(capsys):
 
 
 def test_task_command_runs_lm_evals_own_task_from_the_data_folder(capsys):
-    """`--data DIR`: a `hellaswag/` folder there feeds lm-eval's own hellaswag (it has no hand-written
-    task any more), and SmolLM2's lighteval formulation of MMLU reads the `mmlu/<subject>/` folders."""
+    """`--data DIR`: a `hellaswag/` folder there feeds lm-eval's own hellaswag, the `mmlu/<subject>/`
+    folders lm-eval's `mmlu` group (5-shot by default) and SmolLM2's lighteval formulation of MMLU."""
     assert task_command(TINY, "hellaswag", 0, 3, DATA) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["task"], out["examples_used"], out["protocol"]["harness"]) == ("hellaswag", 3, "lm-eval")
@@ -103,6 +103,9 @@ def test_task_command_runs_lm_evals_own_task_from_the_data_folder(capsys):
     out = json.loads(capsys.readouterr().out)
     assert (out["task"], out["examples_used"], out["metric"]) == ("lighteval_mmlu_mc", 4, "acc_norm")
     assert out["protocol"]["harness"] == "lighteval"  # what the config is, though the command names no harness
+    assert task_command(TINY, "mmlu", None, 1, DATA) == 0  # --limit: the first document of each subject
+    out = json.loads(capsys.readouterr().out)
+    assert (out["task"], out["examples_used"], out["protocol"]["n_shot"], out["metric"]) == ("mmlu", 4, 5, "acc")
 
 
 # ---------------------------------------------------------------- any lm-eval task (issue 18)
@@ -151,8 +154,8 @@ def test_task_command_says_why_an_lm_eval_task_cannot_run(tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
     from services.cli.evaluate import PromptFormat
 
-    assert task_command(TINY, "arc_easy", 0, None, DATA, prompt=PromptFormat(chat_template=True)) == 2
-    assert "hand-written task" in capsys.readouterr().err
+    assert task_command(TINY, "arc_easy", 0, None, DATA, prompt=PromptFormat(chat_template=True)) == 1
+    assert "has no chat template to apply" in capsys.readouterr().err  # lm-eval's arc_easy, the tiny model
 
 
 def test_eval_task_passes_the_prompt_format_to_the_run():

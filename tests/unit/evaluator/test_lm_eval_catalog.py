@@ -57,6 +57,7 @@ def test_offline_every_other_task_is_refused_with_the_reason():
     assert "tag" in catalog.describe("pv_fixture_tasks")
     nothing = LmEvalCatalog(None, offline=True)
     ours = {"humaneval", "humaneval_plus", "mbpp", "mbpp_plus", "lighteval", "lighteval_arc"}  # and a tag
+    ours |= {"arc", "mmlu_cloze"}  # our groups over lm-eval's tasks
     ours |= {f"lighteval_{name}" for name in ("arc_easy", "arc_challenge", "hellaswag", "winogrande", "piqa")}
     ours |= {f"lighteval_{name}" for name in ("openbookqa", "commonsense_qa", "mmlu_mc", "mmlu_cf")}
     assert "no folder is set" in nothing.describe("sciq") and set(nothing.index) == ours
@@ -121,8 +122,8 @@ def test_hashes_are_portable_and_follow_the_definition_and_the_data(tmp_path):
 
 def test_a_data_folder_makes_lm_evals_own_task_local_and_portable(tmp_path):
     """`PV_EVAL_DATA_DIR/gsm8k/` becomes lm-eval's gsm8k on those files (the same name, lm-eval's own
-    definition), hashed without this machine's paths; a folder that is not an lm-eval task, or a
-    group's name (MMLU), adds nothing."""
+    definition), hashed without this machine's paths; a folder that is not an lm-eval task adds
+    nothing (a folder of subject folders gives lm-eval's groups: `test_lm_eval_data_groups.py`)."""
     for where in ("a", "b"):
         shutil.copytree(ROOT / "fixtures" / "data" / "gsm8k", tmp_path / where / "gsm8k")
         (tmp_path / where / "not_a_task").mkdir()
@@ -144,7 +145,6 @@ def test_a_data_folder_makes_lm_evals_own_task_local_and_portable(tmp_path):
     assert here.metric_keys == ("exact_match,strict-match", "exact_match,flexible-extract")
     assert (here.config_hash, here.data_revision) == (there.config_hash, there.data_revision)
     assert str(tmp_path) not in json.dumps(catalog._portable(dict(catalog._members("gsm8k"))), default=str)
-    assert "nor the data folder (a mmlu/ folder in" in catalog.describe("mmlu")
     assert "nor the data folder (a not_a_task/ folder in" in catalog.describe("not_a_task")
     (tmp_path / "b" / "gsm8k" / "train.jsonl").unlink()
     lacking = LmEvalCatalog(None, offline=True, data_dir=tmp_path / "b").describe("gsm8k")

@@ -71,14 +71,13 @@ def test_the_cache_key_uses_the_dtype_the_load_will_use():
     then uses. It used the device's old default (float32 on the CPU, bfloat16 on a GPU): with a named
     dtype, or a float16 checkpoint on a GPU, the key never matched the stored measurement, so a repeated
     claim was measured again instead of answered from the cache."""
-    from services.evaluator.data import LocalDataSource
     from services.evaluator.runner import EvaluationRunner
 
     from .conftest import DATA
     from .test_runner import claim, plan
 
     settings = EvaluatorSettings(device="cpu", dtype="bfloat16", data_dir=DATA)
-    runner = EvaluationRunner(settings, ModelLoader(settings), LocalDataSource(DATA))
+    runner = EvaluationRunner(settings, ModelLoader(settings))
     c = claim(benchmark="arc_easy")
     protocol = plan(runner, c, max_examples=8)
     measurement, _ = runner.measure(c, protocol)

