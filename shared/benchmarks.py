@@ -205,6 +205,9 @@ _FAMILIES: dict[str, tuple[LmEvalTask, ...]] = {
     "arc_easy": (_mc("arc_easy", "acc_norm"),),
     "arc_challenge": (_mc("arc_challenge", "acc_norm"),),
     "arc": (_mc("arc", "acc_norm"),),  # services/evaluator/lmeval_tasks/arc.yaml
+    # ours (lmeval_tasks/wmt/): lm-eval's WMT translation task on WMT15 fr-en / WMT14 en-de; BLEU 0-100
+    "wmt15_fr_en": (_gen("wmt15-fr-en", "bleu", "bleu,none"),),
+    "wmt14_en_de": (_gen("wmt14-en-de", "bleu", "bleu,none"),),
     "winogrande": (_mc("winogrande"),),
     "piqa": (_mc("piqa", "acc_norm"),),
     "openbookqa": (_mc("openbookqa", "acc_norm"),),
@@ -263,6 +266,8 @@ _FAMILIES: dict[str, tuple[LmEvalTask, ...]] = {
     "aime_2025": (_gen("aime25", "exact_match", "exact_match,none"),),
     # SQuAD as zero-shot completion ("SQD" in recall-intensive suites: hazyresearch/based-squad)
     "squad": (_gen("squad_completion", "contains", "contains,none"),),
+    # lm-eval's squadv2, scored by our class (lmeval_tasks/squadv2/): F1 in percent, as lm-eval reports it
+    "squad_v2": (_gen("squadv2", "squad_f1", "f1,none"),),
     # ROUGE F-measures (rouge_score, stemmed); lm-eval's BERTScore needs bert_score, not installed
     "cnn_dm": tuple(_gen("cnn_dailymail_abisee", m, f"{m},none") for m in ("rougeL", "rouge2", "rouge1")),
     # prompt level strict first (IFEval's headline); OLMo 2 states "Pass@1 (prompt; loose)"
@@ -333,16 +338,12 @@ NO_LM_EVAL_TASK: dict[str, str] = {
     "cruxeval_o": "lm-eval's cruxeval_output executes the generated code inside the evaluating process and samples "
     "(temperature 0.2, 10 repeats); code runs here only in our sandbox, and decoding is greedy",
     "realtoxicityprompts": "is scored by the Perspective API (an external service)",
-    "squad_v2": "lm-eval's squadv2 scores through Hugging Face evaluate's squad_v2 metric script, which is "
-    "downloaded from the Hub and executed when the metric loads (not installable here from a package)",
     "pile_ppl": "lm-eval 0.4.13 has only the Pile's 22 subsets (pile_arxiv, ...), no whole-Pile task",
     "pile_bpb": "lm-eval 0.4.13 has only the Pile's 22 subsets (pile_arxiv, ...), no whole-Pile task",
     "openbookqa_fact": "gives the model OpenBookQA's supporting fact, which lm-eval's openbookqa does not",
     "gsm8k_pal": "runs generated programs (PAL), which lm-eval 0.4.13 has no task for",
     "gaokao_bench": "is GAOKAO-Bench, not lm-eval's AGIEval gaokao subsets",
-    "wmt15_fr_en": "is WMT15, lm-eval 0.4.13 has WMT14 and WMT16 only",
     "wmt": "names no WMT year and language pair",
-    "wmt14_en_de": "is WMT14 English-German, lm-eval 0.4.13 has WMT14 English-French and WMT16 only",
     "simpleqa": _JUDGED,
     "alpaca_eval": _JUDGED,
     "mt_bench": _JUDGED,

@@ -78,9 +78,12 @@ def plan_lm_eval(
     if n_shot > 0 and info.no_fewshot:
         return Unsupported(f"{n_shot}-shot: {info.no_fewshot}")
     metric = claimed.metric or (variant.metric if variant else info.metric_keys[0].partition(",")[0])
-    if result_key(metric, info.metric_keys, variant) is None:
+    key = result_key(metric, info.metric_keys, variant)
+    if key is None:
         names = ", ".join(info.metric_keys)
         return Unsupported(f"metric {metric!r} is not reported by lm-eval task {info.task!r} (it reports: {names})")
+    if variant is not None and key == variant.result_key:
+        metric = variant.metric  # the map's name for that result, which fixes its scale (SQuAD's f1: percent)
     chat = bool(claimed.chat_template)
     if claimed.fewshot_as_multiturn and not chat:
         return Unsupported("few-shot examples as chat turns need the chat template, which the claim does not state")

@@ -21,7 +21,7 @@ VARIANTS = sorted({v for family in LM_EVAL.values() for v in family.variants}, k
 
 # README.md, "Measured": labelled result cells (derived is null) on a benchmark with a runnable lm-eval task
 CORPUS_CELLS = 4360
-CELLS_ON_LM_EVAL_TASKS = 3441  # 0.789 (the issue's target is 0.80; before the map: 0.375)
+CELLS_ON_LM_EVAL_TASKS = 3493  # 0.801 (the issue's target is 0.80; before the map: 0.375)
 
 
 @lru_cache(maxsize=1)
@@ -104,7 +104,7 @@ def test_every_mapped_metric_has_its_scale() -> None:
     FRACTION_METRICS would be compared unscaled (0.45 measured against 45 printed)."""
     from shared.benchmarks import FRACTION_METRICS
 
-    not_fractions = {"perplexity", "word_perplexity"}
+    not_fractions = {"perplexity", "word_perplexity", "bleu", "squad_f1"}  # BLEU and SQuAD's F1: 0-100, as printed
     metrics = {v.metric for family in LM_EVAL.values() for v in family.variants}
     assert metrics - not_fractions <= FRACTION_METRICS
     assert not not_fractions & FRACTION_METRICS

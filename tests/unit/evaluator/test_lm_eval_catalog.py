@@ -57,7 +57,7 @@ def test_offline_every_other_task_is_refused_with_the_reason():
     assert "tag" in catalog.describe("pv_fixture_tasks")
     nothing = LmEvalCatalog(None, offline=True)
     ours = {"humaneval", "humaneval_plus", "mbpp", "mbpp_plus", "lighteval", "lighteval_arc"}  # and a tag
-    ours |= {"arc", "mmlu_cloze"}  # our groups over lm-eval's tasks
+    ours |= {"arc", "mmlu_cloze", "wmt15-fr-en", "wmt14-en-de", "squadv2"}  # ours over lm-eval's tasks
     ours |= {f"lighteval_{name}" for name in ("arc_easy", "arc_challenge", "hellaswag", "winogrande", "piqa")}
     ours |= {f"lighteval_{name}" for name in ("openbookqa", "commonsense_qa", "mmlu_mc", "mmlu_cf")}
     assert "no folder is set" in nothing.describe("sciq") and set(nothing.index) == ours

@@ -21,6 +21,7 @@ from shared.messages import ClaimExtracted, EvaluationCompleted, EvaluationPlann
 from shared.models import ArtifactKind, ArtifactRef, Claim, Measurement, RunProtocol
 from shared.service import Slot
 from shared.settings import EvaluatorSettings, ExtractorSettings, KafkaSettings
+from tests.unit.evaluator.test_planner import ours as described
 from tests.unit.pipeline.test_handlers import CLAIM, FakeArtifacts, sources
 from tests.unit.pipeline.test_message_pins import MEASUREMENT, PAPER, VERSION
 
@@ -32,19 +33,7 @@ class FakeRunner:
     def lm_eval_task(self, task: str) -> LmEvalTaskInfo | str:
         if task != "arc_easy":
             return f"lm-eval task {task!r} has no local data"
-        return LmEvalTaskInfo(
-            task="arc_easy",
-            version="1.0",
-            config_hash="a" * 64,
-            data_revision="local-sha256:" + "b" * 64,
-            local_data=True,
-            metric_keys=("acc,none", "acc_norm,none"),
-            default_shots=0,
-            output_type="multiple_choice",
-            documents=40,
-            leaves=("arc_easy",),
-            split="test",
-        )
+        return described("arc_easy", 40, ("acc,none", "acc_norm,none"))
 
     @property
     def model_loads(self) -> int:
