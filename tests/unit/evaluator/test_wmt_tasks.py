@@ -1,7 +1,8 @@
 """Our WMT15 fr-en and WMT14 en-de configs (`services/evaluator/lmeval_tasks/wmt/`): lm-eval's own WMT
 translation task on another WMT year's data. Every field is lm-eval's but the name and the dataset; on
-a data folder of sentence pairs in the datasets' schema (`fixtures/data/wmt15-fr-en/`, ...) our
-backend and HFLM generate the same translations and sacrebleu scores them the same."""
+a data folder of sentence pairs in the datasets' schema (`fixtures/lmeval_tasks/data/wmt/`: its
+`wmt15-fr-en/` and `wmt14-en-de/` folders feed the configs of those names) our backend and HFLM
+generate the same translations and sacrebleu scores them the same."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from services.evaluator.lm_backend import PaperverdictLM
 from services.evaluator.lm_eval_catalog import LmEvalCatalog, LmEvalTaskInfo
 from services.evaluator.lm_eval_runs import LM_EVAL_TASKS, OUR_TASKS, run_lm_eval_task
 
-from .conftest import DATA
+from .conftest import ROOT
+
+DATA = ROOT / "fixtures" / "lmeval_tasks" / "data" / "wmt"
 
 OURS = {"wmt15-fr-en": "wmt14_fr-en.yaml", "wmt14-en-de": "wmt16_en-de.yaml"}  # ours -> lm-eval's model
 
