@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from services.evaluator import vetting
-from services.evaluator.lm_eval_data_groups import GroupTree, group_tree
+from services.evaluator.lm_eval_data_groups import GroupTree, group_tree, yaml_texts
 from services.evaluator.lm_eval_runs import LM_EVAL_TASKS, OUR_TASKS
 from shared.benchmarks import LM_EVAL
 
@@ -41,9 +41,8 @@ class DataDirConfigs:
 def lm_eval_task_files() -> dict[str, Path]:
     """lm-eval's task name -> the YAML file whose `task:` names it (the first, in path order)."""
     found: dict[str, Path] = {}
-    for path in sorted(LM_EVAL_TASKS.rglob("*.yaml")):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if "task:" in text:
+    for path, text in yaml_texts():  # read once, with the group scan's
+        if "task" in text and path.is_relative_to(LM_EVAL_TASKS):
             for match in TASK_LINE.finditer(text):
                 found.setdefault(match.group(1), path)
     return found

@@ -29,7 +29,7 @@ class GroupTree:
 
 
 @functools.lru_cache(maxsize=1)
-def _yaml_texts() -> tuple[tuple[Path, str], ...]:
+def yaml_texts() -> tuple[tuple[Path, str], ...]:
     """lm-eval's task files, then ours, with their text (read once)."""
     paths = sorted(LM_EVAL_TASKS.rglob("*.yaml")) + sorted(OUR_TASKS.rglob("*.yaml"))
     return tuple((path, path.read_text(encoding="utf-8", errors="replace")) for path in paths)
@@ -39,7 +39,7 @@ def _yaml_texts() -> tuple[tuple[Path, str], ...]:
 def group_files() -> dict[str, Path]:
     """Group name -> the YAML file whose top-level `group:` names it (lm-eval's first, in path order)."""
     found: dict[str, Path] = {}
-    for path, text in _yaml_texts():
+    for path, text in yaml_texts():
         if "group" in text:
             for match in GROUP_LINE.finditer(text):
                 found.setdefault(match.group(1), path)
@@ -52,7 +52,7 @@ def tagged(tag: str) -> dict[str, tuple[Path, dict[str, Any]]]:
     from lm_eval.tasks._yaml_loader import load_yaml
 
     found: dict[str, tuple[Path, dict[str, Any]]] = {}
-    for path, text in _yaml_texts():
+    for path, text in yaml_texts():
         if tag not in text:
             continue
         try:
