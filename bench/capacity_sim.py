@@ -21,20 +21,11 @@ sys.path.insert(0, str(ROOT))
 
 from services.extractor.models import ModelResolver  # noqa: E402
 from services.ops.capacity import Simulation, corpus_stats  # noqa: E402
+from shared.benchmarks import REGISTRY  # noqa: E402
 
-# Documents in each task's evaluation split (the real datasets); the planner needs them for slices.
-AVAILABLE = {
-    "mmlu": 14042,
-    "hellaswag": 10042,
-    "arc_challenge": 1172,
-    "arc_easy": 2376,
-    "piqa": 1838,
-    "winogrande": 1267,
-    "boolq": 3270,
-    "openbookqa": 500,
-    "commonsense_qa": 1221,
-    "gsm8k": 1319,
-}
+# Documents in each benchmark's evaluation split, as published (`shared.benchmarks`); the planner
+# needs them for slices.
+AVAILABLE = {b.key: b.published_size for b in REGISTRY}
 # GPU-seconds per full run, 7B model, bf16, one H100 (assumed: ~10k request tokens/s forward, shared
 # prefixes counted once; GSM8K dominated by 8-shot greedy generation). Not measured: no GPU was lent.
 COSTS = {

@@ -126,18 +126,6 @@ def task_command(
             return 2
         settings = settings.model_copy(update={"lmeval_include_path": include_path})
     runner = EvaluationRunner(settings, ModelLoader(settings))
-    return _lm_eval_task(runner, model, task, shots, limit, records, prompt)
-
-
-def _lm_eval_task(
-    runner: EvaluationRunner,
-    model: str,
-    task: str,
-    shots: int | None,
-    limit: int | None,
-    records: Path | None,
-    prompt: PromptFormat,
-) -> int:
     protocol = plan_run(
         _claim(
             ClaimProtocol(
